@@ -1,0 +1,83 @@
+import { z } from 'zod'
+
+/** What a cost model sees of the plant when it prices a request. */
+export interface PlantLoad {
+  runningVms: number
+  /** domains that already have a host-only network here */
+  domains: ReadonlySet<string>
+  networksInUse: number
+  /** host memory promised to VMs, in MB */
+  memoryUsedMB: number
+  /** host memory the plant may give to VMs, in MB */
+  memoryCapacityMB: number
+}
+
+export interface CostRequest {
+  domain: string
+  /** what the VM will cost the host, in MB */
+  memoryMB: number
+}
+
+export type CostVerdict = { bid: true, cost: number, reason: string } | { bid: false, reason: string }
+
+/** Prices a request; a plant that cannot host the VM does not bid. */
+export type CostModel = (load: PlantLoad, request: CostRequest) => CostVerdict
+
+export const costConfigSchema = z.strictObject({
+  /** 'paper': section 3.4, compute plus network cost; 'memory': the prototype's host-memory model (section 4.1) */
+  model: z.enum(['paper', 'memory']).default('paper'),
+  /** cost per VM already running here (paper model) */
+  computeCost: z.number().min(0).default(4),
+  /** one-time cost of a host-only network for a domain new to this plant (paper model) */
+  networkCost: z.number().min(0).default(50),
+  maxNetworks: z.number().int().min(1).max(4096).default(4),
+  maxVms: z.number().int().min(1).max(100_000).default(32)
+})
+export type CostConfig = z.output<typeof costConfigSchema>
+export const COST_DEFAULTS: CostConfig = costConfigSchema.parse({})
+
+/** The limits every model shares: VM slots, host-only networks and memory. */
+function capacityProblem (config: CostConfig, load: PlantLoad, request: CostRequest): string | undefined {
+  if (load.runningVms >= config.maxVms) return `all ${config.maxVms} VM slots are taken`
+  if (!load.domains.has(request.domain) && load.networksInUse >= config.maxNetworks) return `all ${config.maxNetworks} host-only networks are taken by other domains`
+  const free = load.memoryCapacityMB - load.memoryUsedMB
+  if (request.memoryMB > free) return `needs ${request.memoryMB} MB, ${Math.max(0, free)} MB free`
+  return undefined
+}
+
+/** Section 3.4: cost = computeCost x VMs running here, plus networkCost when the domain has no network here yet. */
+export function paperCost (config: CostConfig): CostModel {
+  return (load, request) => {
+    const problem = capacityProblem(config, load, request)
+    if (problem !== undefined) return { bid: false, reason: problem }
+    const compute = config.computeCost * load.runningVms
+    const network = load.domains.has(request.domain) ? 0 : config.networkCost
+    return {
+      bid: true,
+      cost: compute + network,
+      reason: `compute ${config.computeCost} x ${load.runningVms} VMs = ${compute}` + (network > 0 ? `, new host-only network ${network}` : `, reuses ${request.domain}'s network`)
+    }
+  }
+}
+
+/** Section 4.1: the cost is the share of host memory the plant would have in use after this VM, x 1000. */
+export function memoryCost (config: CostConfig): CostModel {
+  return (load, request) => {
+    const problem = capacityProblem(config, load, request)
+    if (problem !== undefined) return { bid: false, reason: problem }
+    const after = load.memoryUsedMB + request.memoryMB
+    const cost = Math.round(1000 * after / load.memoryCapacityMB)
+    return { bid: true, cost, reason: `${after} of ${load.memoryCapacityMB} MB in use after this VM` }
+  }
+}
+
+export function costModel (config: CostConfig): CostModel {
+  switch (config.model) {
+    case 'paper': return paperCost(config)
+    case 'memory': return memoryCost(config)
+    default: {
+      const unknown: never = config.model
+      throw new Error(`unknown cost model ${String(unknown)}`)
+    }
+  }
+}

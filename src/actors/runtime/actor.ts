@@ -1,0 +1,217 @@
+import { logger, type Logger } from '@libp2p/logger'
+import { ActorFailedError, ActorStoppedError, MailboxFullError } from './errors.js'
+import { createReply, type Reply } from './reply.js'
+import type { Clock, Random } from './clock.js'
+
+export interface Message { type: string, reply?: Reply<any> }
+
+/** What an actor may touch besides its own state. */
+export interface ActorContext<M extends Message> {
+  readonly name: string
+  readonly self: ActorRef<M>
+  readonly clock: Clock
+  readonly random: Random
+  readonly log: Logger
+  /**
+   * Runs slow work (a VM production, a network round) outside the mailbox so the actor keeps
+   * handling messages; the outcome comes back to the actor as a message.
+   */
+  task<T>(work: (signal: AbortSignal) => Promise<T>, toMessage: (outcome: TaskOutcome<T>) => M): void
+}
+
+export type TaskOutcome<T> = { ok: true, value: T } | { ok: false, error: Error }
+
+export interface Behavior<S, M extends Message> {
+  /** Builds the state at start and again after every restart. */
+  init(ctx: ActorContext<M>): Promise<S> | S
+  /** One transition: the current state and one message give the next state. */
+  receive(state: S, message: M, ctx: ActorContext<M>): Promise<S> | S
+  /** Called once when the actor stops, with its last state. */
+  stop?(state: S, ctx: ActorContext<M>): Promise<void> | void
+}
+
+export interface ActorRef<M extends Message> {
+  readonly name: string
+  send(message: M): void
+  /** Sends a message that carries a reply, and waits for the reply until the signal aborts. */
+  ask<T>(build: (reply: Reply<T>) => M, options?: { signal?: AbortSignal }): Promise<T>
+}
+
+export interface SpawnOptions {
+  /** the most messages allowed to wait in the mailbox; @default 10000 */
+  mailboxLimit?: number
+  /** restarts allowed before the actor is stopped for good; @default 10 */
+  maxRestarts?: number
+  /** how a failure reaches the parent */
+  onFailure?: (error: ActorFailedError) => void
+}
+
+export interface ActorSystemInit {
+  clock: Clock
+  random: Random
+  /** log prefix, one per node when several share a process; @default 'vmplant' */
+  logPrefix?: string
+  /** sees every message sent through the system, for tracing */
+  trace?: (to: string, message: Message) => void
+}
+
+const DEFAULT_MAILBOX_LIMIT = 10_000
+const DEFAULT_MAX_RESTARTS = 10
+
+/** Owns the actors of one node: their mailboxes, their supervision and their shutdown. */
+export class ActorSystem {
+  readonly clock: Clock
+  readonly random: Random
+  private readonly logPrefix: string
+  private readonly trace?: (to: string, message: Message) => void
+  private readonly cells = new Map<string, Cell<any, any>>()
+
+  constructor (init: ActorSystemInit) {
+    this.clock = init.clock
+    this.random = init.random
+    this.logPrefix = init.logPrefix ?? 'vmplant'
+    this.trace = init.trace
+  }
+
+  async spawn<S, M extends Message> (name: string, behavior: Behavior<S, M>, options: SpawnOptions = {}): Promise<ActorRef<M>> {
+    if (this.cells.has(name)) throw new Error(`an actor named ${name} already runs`)
+    const cell = new Cell<S, M>(name, behavior, options, this, logger(`${this.logPrefix}:${name}`))
+    this.cells.set(name, cell)
+    await cell.start()
+    return cell.ref
+  }
+
+  /** every send passes here, so that one place can trace traffic */
+  relay<M extends Message>(cell: Cell<any, M>, message: M): void {
+    this.trace?.(cell.name, message)
+    cell.enqueue(message)
+  }
+
+  async stop (): Promise<void> {
+    const cells = [...this.cells.values()].reverse()
+    this.cells.clear()
+    for (const cell of cells) await cell.stop()
+  }
+}
+
+class Cell<S, M extends Message> {
+  readonly ref: ActorRef<M>
+  private state!: S
+  private readonly mailbox: M[] = []
+  private running = false
+  private stopped = false
+  private finalized = false
+  private draining?: Promise<void>
+  private restarts = 0
+  private readonly tasks = new Set<AbortController>()
+  private readonly ctx: ActorContext<M>
+
+  constructor (
+    readonly name: string,
+    private readonly behavior: Behavior<S, M>,
+    private readonly options: SpawnOptions,
+    private readonly system: ActorSystem,
+    log: Logger
+  ) {
+    const send = (message: M): void => { system.relay(this, message) }
+    this.ref = {
+      name,
+      send,
+      ask: async <T>(build: (reply: Reply<T>) => M, opts: { signal?: AbortSignal } = {}): Promise<T> => {
+        opts.signal?.throwIfAborted()
+        const { reply, promise } = createReply<T>(opts.signal ?? new AbortController().signal)
+        send(build(reply))
+        return promise
+      }
+    }
+    this.ctx = {
+      name,
+      self: this.ref,
+      clock: system.clock,
+      random: system.random,
+      log,
+      task: (work, toMessage) => { this.runTask(work, toMessage) }
+    }
+  }
+
+  async start (): Promise<void> {
+    this.state = await this.behavior.init(this.ctx)
+  }
+
+  enqueue (message: M): void {
+    if (this.stopped) {
+      message.reply?.reject(new ActorStoppedError(this.name))
+      return
+    }
+    const limit = this.options.mailboxLimit ?? DEFAULT_MAILBOX_LIMIT
+    if (this.mailbox.length >= limit) {
+      message.reply?.reject(new MailboxFullError(this.name, limit))
+      return
+    }
+    this.mailbox.push(message)
+    if (!this.running) this.draining = this.drain()
+  }
+
+  private async drain (): Promise<void> {
+    this.running = true
+    try {
+      while (this.mailbox.length > 0 && !this.stopped) {
+        const message = this.mailbox.shift() as M
+        try {
+          this.state = await this.behavior.receive(this.state, message, this.ctx)
+        } catch (err) {
+          await this.fail(message, err)
+        }
+      }
+    } finally {
+      this.running = false
+    }
+  }
+
+  /** The supervisor's part: log, answer the failed message with an error, restart from init. */
+  private async fail (message: M, cause: unknown): Promise<void> {
+    const error = new ActorFailedError(this.name, message.type, cause)
+    this.ctx.log.error('failed handling %s, restarting: %e', message.type, cause)
+    message.reply?.reject(error)
+    this.restarts++
+    const maxRestarts = this.options.maxRestarts ?? DEFAULT_MAX_RESTARTS
+    try {
+      if (this.restarts > maxRestarts) throw new Error(`restarted ${maxRestarts} times`)
+      this.state = await this.behavior.init(this.ctx)
+    } catch (initError) {
+      this.ctx.log.error('cannot restart, stopping: %e', initError)
+      this.options.onFailure?.(new ActorFailedError(this.name, 'restart', initError))
+      await this.shutdown()
+    }
+  }
+
+  private runTask<T>(work: (signal: AbortSignal) => Promise<T>, toMessage: (outcome: TaskOutcome<T>) => M): void {
+    const controller = new AbortController()
+    this.tasks.add(controller)
+    work(controller.signal).then(
+      (value) => ({ ok: true as const, value }),
+      (error: unknown) => ({ ok: false as const, error: error instanceof Error ? error : new Error(String(error)) })
+    ).then((outcome) => {
+      this.tasks.delete(controller)
+      if (!this.stopped) this.system.relay(this, toMessage(outcome))
+    }, () => {})
+  }
+
+  async stop (): Promise<void> {
+    if (this.stopped) return
+    const draining = this.running ? this.draining : undefined
+    this.stopped = true
+    await draining?.catch(() => {})
+    await this.shutdown()
+  }
+
+  /** also reached from inside the mailbox loop, so it must not wait for that loop */
+  private async shutdown (): Promise<void> {
+    this.stopped = true
+    for (const task of this.tasks) task.abort(new ActorStoppedError(this.name))
+    for (const message of this.mailbox.splice(0)) message.reply?.reject(new ActorStoppedError(this.name))
+    if (this.finalized) return
+    this.finalized = true
+    await this.behavior.stop?.(this.state, this.ctx)
+  }
+}

@@ -1,0 +1,25 @@
+import { readFile } from 'node:fs/promises'
+import { parse as parseYaml } from 'yaml'
+import { InvalidSpecError, validateSpec, type VmSpec } from '../planner/index.js'
+
+/** Reads a spec file (YAML or JSON) and validates it, so bad specs never leave the client. */
+export async function readSpecFile (file: string): Promise<{ raw: unknown, spec: VmSpec }> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err: any) {
+    throw new InvalidSpecError('', `cannot read spec ${file}: ${err?.message}`, { cause: err })
+  }
+  let raw: unknown
+  try {
+    raw = parseYaml(text)
+  } catch (err: any) {
+    throw new InvalidSpecError('', `${file} is not valid YAML or JSON: ${err?.message}`, { cause: err })
+  }
+  try {
+    return { raw, spec: validateSpec(raw) }
+  } catch (err) {
+    if (err instanceof InvalidSpecError) throw new InvalidSpecError(err.path, `${file}: ${err.message}`)
+    throw err
+  }
+}

@@ -1,0 +1,82 @@
+import { readFile } from 'node:fs/promises'
+import { dirname, resolve } from 'node:path'
+import { parse as parseYaml } from 'yaml'
+import { z } from 'zod'
+import { multiaddr } from '@multiformats/multiaddr'
+import { costConfigSchema } from '../actors/plant/cost.js'
+import { ConfigError } from './errors.js'
+
+const multiaddrString = z.string().refine((s) => { try { multiaddr(s); return true } catch { return false } }, 'is not a multiaddr')
+
+export const driverConfigSchema = z.discriminatedUnion('kind', [
+  z.strictObject({
+    kind: z.literal('sim'),
+    cloneMs: z.number().min(0).default(0),
+    resumeMs: z.number().min(0).default(0),
+    actionMs: z.number().min(0).default(0),
+    goldenMs: z.number().min(0).default(0)
+  })
+])
+export type DriverConfig = z.output<typeof driverConfigSchema>
+
+export const nodeConfigSchema = z.strictObject({
+  /** what this node does; one node may hold several roles */
+  roles: z.array(z.enum(['shop', 'broker', 'plant'])).min(1).refine((r) => new Set(r).size === r.length, 'lists a role twice'),
+  /** TCP multiaddrs to listen on */
+  listen: z.array(multiaddrString).min(1).default(['/ip4/127.0.0.1/tcp/0']),
+  /** peers to join the federation through; `/p2p/<id>` may be left off */
+  bootstrap: z.array(multiaddrString).default([]),
+  /** folder of the node's store and key, relative to the config file */
+  dataDir: z.string().min(1),
+  /** the node's identity key; @default <dataDir>/node.key */
+  keyFile: z.string().min(1).optional(),
+  /** the site this node belongs to: its plants answer its broker, not the shop */
+  site: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and "-"').optional(),
+  shop: z.strictObject({
+    bidWindowMs: z.number().int().min(1).max(600_000).default(2000),
+    orderTimeoutMs: z.number().int().min(1).default(120_000)
+  }).default({ bidWindowMs: 2000, orderTimeoutMs: 120_000 }),
+  plant: z.strictObject({
+    cost: costConfigSchema.default(costConfigSchema.parse({})),
+    /** host memory the plant may give to VMs; @default 80% of the host's total memory */
+    memoryMB: z.number().int().positive().optional(),
+    driver: driverConfigSchema.default({ kind: 'sim', cloneMs: 0, resumeMs: 0, actionMs: 0, goldenMs: 0 })
+  }).default({ cost: costConfigSchema.parse({}), driver: { kind: 'sim', cloneMs: 0, resumeMs: 0, actionMs: 0, goldenMs: 0 } }),
+  broker: z.strictObject({
+    windowShare: z.number().gt(0).lt(1).default(0.6)
+  }).default({ windowShare: 0.6 }),
+  /** how often to redial bootstrap peers that are not connected, in ms */
+  redialMs: z.number().int().min(100).default(2000)
+}).superRefine((config, ctx) => {
+  if (config.roles.includes('broker') && config.site === undefined) ctx.addIssue({ code: 'custom', path: ['site'], message: 'a broker needs the site it serves' })
+})
+export type NodeConfig = z.output<typeof nodeConfigSchema>
+
+/** Checks a config object; paths in errors are relative to `source` (a file name or 'config'). */
+export function validateNodeConfig (input: unknown, source = 'config'): NodeConfig {
+  const parsed = nodeConfigSchema.safeParse(input ?? {})
+  if (parsed.success) return parsed.data
+  const issue = parsed.error.issues[0]
+  const path = issue?.path.map((k) => typeof k === 'number' ? `[${k}]` : `.${String(k)}`).join('').replace(/^\./, '') ?? ''
+  const what = issue?.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue?.message ?? 'invalid'
+  throw new ConfigError(`${source}: ${path !== '' ? `${path}: ` : ''}${what}`)
+}
+
+/** Reads a YAML (or JSON) node config; relative paths in it are taken from the file's folder. */
+export async function loadNodeConfig (file: string): Promise<NodeConfig> {
+  let text: string
+  try {
+    text = await readFile(file, 'utf8')
+  } catch (err: any) {
+    throw new ConfigError(`cannot read config ${file}: ${err?.message}`, { cause: err })
+  }
+  let raw: unknown
+  try {
+    raw = parseYaml(text)
+  } catch (err: any) {
+    throw new ConfigError(`${file} is not valid YAML: ${err?.message}`, { cause: err })
+  }
+  const config = validateNodeConfig(raw, file)
+  const base = dirname(resolve(file))
+  return { ...config, dataDir: resolve(base, config.dataDir), ...(config.keyFile !== undefined ? { keyFile: resolve(base, config.keyFile) } : {}) }
+}

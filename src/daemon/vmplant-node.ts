@@ -1,0 +1,112 @@
+import { join } from 'node:path'
+import { mkdir } from 'node:fs/promises'
+import { randomInt } from 'node:crypto'
+import { totalmem } from 'node:os'
+import { logger, type Logger } from '@libp2p/logger'
+import { createNode, type VmplantLibp2p } from '../net/node.js'
+import { loadOrCreateKey } from '../net/keys.js'
+import { Libp2pTransport } from '../net/libp2p-transport.js'
+import { ActorSystem, seededRandom, systemClock, type Clock } from '../actors/runtime/index.js'
+import { shopBehavior } from '../actors/shop/shop.js'
+import { plantBehavior } from '../actors/plant/plant.js'
+import { brokerBehavior } from '../actors/broker/broker.js'
+import { costModel } from '../actors/plant/cost.js'
+import { plantStore, type PlantStore } from '../store/index.js'
+import { createLine } from '../hypervisor/create.js'
+import type { ProductionLine } from '../hypervisor/index.js'
+import type { NodeConfig } from './config.js'
+import { subscribeTopics, wireProtocols, type Actors } from './wiring.js'
+import { BootstrapDialer } from './bootstrap.js'
+
+export interface VmplantNodeOptions {
+  /** log prefix, one per node when several share a process */
+  name?: string
+  clock?: Clock
+  /** a production line to use instead of the one the config names (the demo shares one) */
+  line?: ProductionLine
+}
+
+/** One vmplant peer: a libp2p node and the actors of its roles, started and stopped together. */
+export class VmplantNode {
+  libp2p?: VmplantLibp2p
+  actors: Actors = {}
+  private system?: ActorSystem
+  private store?: PlantStore
+  private line?: ProductionLine
+  private dialer?: BootstrapDialer
+  private readonly log: Logger
+  private started = false
+
+  constructor (readonly config: NodeConfig, private readonly options: VmplantNodeOptions = {}) {
+    this.log = logger(`vmplant:${options.name ?? 'node'}`)
+  }
+
+  get peerId (): string {
+    if (this.libp2p === undefined) throw new Error('node is not started')
+    return this.libp2p.peerId.toString()
+  }
+
+  /** the addresses others dial, each with /p2p/<id> */
+  get multiaddrs (): string[] {
+    return this.libp2p?.getMultiaddrs().map((a) => a.toString()) ?? []
+  }
+
+  async start (): Promise<void> {
+    if (this.started) return
+    this.started = true
+    try {
+      await this.startParts()
+    } catch (err) {
+      await this.stop()
+      throw err
+    }
+  }
+
+  private async startParts (): Promise<void> {
+    const { config } = this
+    const name = this.options.name ?? 'node'
+    await mkdir(config.dataDir, { recursive: true })
+    const privateKey = await loadOrCreateKey(config.keyFile ?? join(config.dataDir, 'node.key'))
+    const libp2p = this.libp2p = await createNode({ privateKey, listen: config.listen, logPrefix: `vmplant:${name}` })
+    const clock = this.options.clock ?? systemClock
+    const system = this.system = new ActorSystem({ clock, random: seededRandom(randomInt(2 ** 31)), logPrefix: `vmplant:${name}` })
+    const transport = new Libp2pTransport(libp2p)
+
+    if (config.roles.includes('plant')) {
+      this.store = plantStore(join(config.dataDir, 'store'))
+      await this.store.start()
+      this.line = this.options.line ?? createLine(config.plant.driver)
+      await this.line.start()
+      this.actors.plant = await system.spawn('plant', plantBehavior({
+        line: this.line,
+        store: this.store,
+        transport,
+        cost: costModel(config.plant.cost),
+        limits: config.plant.cost,
+        memoryCapacityMB: config.plant.memoryMB ?? Math.floor(totalmem() / 1024 / 1024 * 0.8)
+      }))
+    }
+    if (config.roles.includes('broker')) {
+      this.actors.broker = await system.spawn('broker', brokerBehavior({ transport, site: config.site as string, windowShare: config.broker.windowShare }))
+    }
+    if (config.roles.includes('shop')) {
+      this.actors.shop = await system.spawn('shop', shopBehavior({ transport, ...config.shop }))
+    }
+    await wireProtocols(libp2p, this.actors, config.site, this.log)
+    await libp2p.start()
+    subscribeTopics(libp2p, this.actors, config.site)
+    this.dialer = new BootstrapDialer(libp2p, config.bootstrap, config.redialMs, this.log)
+    this.dialer.start()
+    this.log('started %s as %s on %s', libp2p.peerId, config.roles.join('+'), this.multiaddrs.join(' '))
+  }
+
+  /** Stops everything; VMs keep running unless `destroyVms` (the embedded demo and tests use it). */
+  async stop (options: { destroyVms?: boolean } = {}): Promise<void> {
+    this.dialer?.stop()
+    await this.libp2p?.stop()
+    await this.system?.stop()
+    if (this.options.line === undefined) await this.line?.stop({ destroyAll: options.destroyVms === true })
+    await this.store?.stop()
+    this.started = false
+  }
+}

@@ -1,0 +1,14 @@
+import type { ProductionLine } from './index.js'
+import { simLine } from './sim/index.js'
+import type { DriverConfig } from '../daemon/config.js'
+
+/** Builds the production line a node's config asks for. */
+export function createLine (config: DriverConfig): ProductionLine {
+  switch (config.kind) {
+    case 'sim': return simLine(config)
+    default: {
+      const unknown: never = config.kind
+      throw new Error(`unknown production line ${String(unknown)}`)
+    }
+  }
+}

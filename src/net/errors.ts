@@ -1,0 +1,27 @@
+/** A message that is too large, not JSON, or not of its protocol's shape. */
+export class MalformedMessageError extends Error {
+  static override name = 'MalformedMessageError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = MalformedMessageError.name
+  }
+}
+
+/** The remote side answered with an error. `code` is the remote error's name. */
+export class RemoteError extends Error {
+  static override name = 'RemoteError'
+  readonly code: string
+  constructor (code: string, message: string) {
+    super(message)
+    this.name = RemoteError.name
+    this.code = code
+  }
+}
+
+export class KeyFileError extends Error {
+  static override name = 'KeyFileError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = KeyFileError.name
+  }
+}

@@ -1,0 +1,51 @@
+import '../polyfill.js'
+import { createLibp2p, type Libp2p } from 'libp2p'
+import { tcp } from '@libp2p/tcp'
+import { noise } from '@libp2p/noise'
+import { yamux } from '@libp2p/yamux'
+import { identify } from '@libp2p/identify'
+import { ping } from '@libp2p/ping'
+import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
+import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
+import type { PrivateKey } from '@libp2p/interface'
+import { DHT_PROTOCOL } from './protocols.js'
+
+export type VmplantServices = {
+  identify: ReturnType<ReturnType<typeof identify>>
+  ping: ReturnType<ReturnType<typeof ping>>
+  pubsub: GossipSub
+  dht: KadDHT
+}
+
+export type VmplantLibp2p = Libp2p<VmplantServices>
+
+export interface NodeInit {
+  privateKey: PrivateKey
+  /** TCP multiaddrs to listen on; none for a client that only dials */
+  listen: string[]
+  /** log prefix for this node's libp2p components */
+  logPrefix?: string
+}
+
+/**
+ * A libp2p node as every vmplant peer runs it: TCP, noise, yamux, identify, ping, gossipsub and
+ * a kad-dht of our own. Loopback and private addresses are kept in the DHT, since a federation's
+ * sites often sit on private networks and tests run on 127.0.0.1.
+ */
+export async function createNode (init: NodeInit): Promise<VmplantLibp2p> {
+  return createLibp2p({
+    start: false,
+    privateKey: init.privateKey,
+    addresses: { listen: init.listen },
+    transports: [tcp()],
+    connectionEncrypters: [noise()],
+    streamMuxers: [yamux()],
+    connectionGater: { denyDialMultiaddr: () => false },
+    services: {
+      identify: identify(),
+      ping: ping(),
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true, emitSelf: false }),
+      dht: kadDHT({ protocol: DHT_PROTOCOL, peerInfoMapper: passthroughMapper, clientMode: init.listen.length === 0, logPrefix: `${init.logPrefix ?? 'vmplant'}:dht` })
+    }
+  }) as Promise<VmplantLibp2p>
+}

@@ -1,0 +1,106 @@
+import { lpStream } from '@libp2p/utils'
+import { z } from 'zod'
+import type { Libp2p, PeerId, Stream, Connection } from '@libp2p/interface'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { logger } from '@libp2p/logger'
+import { decodeJson, encodeJson } from './codec.js'
+import { MalformedMessageError, RemoteError } from './errors.js'
+
+const log = logger('vmplant:net:rpc')
+
+/** @default 1 MiB: a spec with 256 actions of 64 KiB scripts would not fit, which is the point */
+export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
+
+const responseSchema = z.union([
+  z.object({ ok: z.literal(true), value: z.unknown() }),
+  z.object({ ok: z.literal(false), error: z.object({ code: z.string().max(100), message: z.string().max(10_000) }) })
+])
+
+export interface RequestContext {
+  remotePeer: PeerId
+  connection: Connection
+  signal: AbortSignal
+}
+
+export interface ServeOptions {
+  /** @default DEFAULT_MAX_MESSAGE_BYTES */
+  maxBytes?: number
+  /** how long a request may take before the stream is dropped; @default 120000 */
+  timeoutMs?: number
+  /** @default 64 */
+  maxInboundStreams?: number
+}
+
+/**
+ * Answers one request per stream on `protocol`: a length-prefixed JSON frame in, one out.
+ * A bad request gets an error frame naming what is wrong; the node carries on.
+ */
+export async function serve<S extends z.ZodType, R> (
+  node: Libp2p,
+  protocol: string,
+  schema: S,
+  handler: (request: z.output<S>, context: RequestContext) => Promise<R>,
+  options: ServeOptions = {}
+): Promise<void> {
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES
+  await node.handle(protocol, async (stream: Stream, connection: Connection) => {
+    const signal = AbortSignal.timeout(options.timeoutMs ?? 120_000)
+    const lp = lpStream(stream, { maxDataLength: maxBytes })
+    let response: unknown
+    try {
+      const frame = await lp.read({ signal })
+      const request = decodeJson(frame.subarray(), schema, maxBytes, `${protocol} request`)
+      response = { ok: true, value: await handler(request, { remotePeer: connection.remotePeer, connection, signal }) }
+    } catch (err: any) {
+      log('%s request from %p failed: %s', protocol, connection.remotePeer, err?.message)
+      response = { ok: false, error: describeError(err, maxBytes) }
+    }
+    try {
+      await lp.write(encodeJson(response), { signal })
+      await stream.close({ signal })
+    } catch (err) {
+      log('%s could not answer %p: %e', protocol, connection.remotePeer, err)
+      stream.abort(err instanceof Error ? err : new Error(String(err)))
+    }
+  }, { maxInboundStreams: options.maxInboundStreams ?? 64, runOnLimitedConnection: false })
+}
+
+function describeError (err: any, maxBytes: number): { code: string, message: string } {
+  if (err?.name === 'InvalidDataLengthError') return { code: MalformedMessageError.name, message: `request is over the limit of ${maxBytes} bytes` }
+  if (err instanceof RemoteError) return { code: err.code, message: err.message }
+  return { code: typeof err?.name === 'string' ? err.name : 'Error', message: typeof err?.message === 'string' ? err.message : String(err) }
+}
+
+export interface CallOptions {
+  signal?: AbortSignal
+  /** @default DEFAULT_MAX_MESSAGE_BYTES */
+  maxBytes?: number
+}
+
+/** Sends one request on a new stream and returns the decoded answer; a remote error becomes a RemoteError. */
+export async function call<S extends z.ZodType> (
+  node: Libp2p,
+  peer: PeerId | Multiaddr | Multiaddr[],
+  protocol: string,
+  request: unknown,
+  schema: S,
+  options: CallOptions = {}
+): Promise<z.output<S>> {
+  options.signal?.throwIfAborted()
+  const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES
+  const stream = await node.dialProtocol(peer, protocol, { signal: options.signal })
+  try {
+    const lp = lpStream(stream, { maxDataLength: maxBytes })
+    await lp.write(encodeJson(request), { signal: options.signal })
+    const frame = await lp.read({ signal: options.signal })
+    await stream.close({ signal: options.signal }).catch(() => {})
+    const response = decodeJson(frame.subarray(), responseSchema, maxBytes, `${protocol} response`)
+    if (!response.ok) throw new RemoteError(response.error.code, response.error.message)
+    const parsed = schema.safeParse(response.value)
+    if (!parsed.success) throw new MalformedMessageError(`${protocol} response is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
+    return parsed.data
+  } catch (err) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)))
+    throw err
+  }
+}

@@ -1,0 +1,131 @@
+import { z } from 'zod'
+
+/** Every message on the wire; each protocol's codec picks its part. Strict, so unknown fields are refused. */
+
+const peerIdString = z.string().min(10).max(128).regex(/^[1-9A-HJ-NP-Za-km-z]+$/, 'must be a base58 peer id')
+const multiaddrString = z.string().min(1).max(512)
+export const peerRefSchema = z.strictObject({ peer: peerIdString, addrs: z.array(multiaddrString).max(16) })
+export type PeerRef = z.output<typeof peerRefSchema>
+
+const requestId = z.string().min(1).max(64)
+export const domainSchema = z.string().min(1).max(63).regex(/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/, 'must be lower-case letters, digits, "." and "-", like a DNS name')
+export const vmidSchema = z.string().min(1).max(200).regex(/^vm-[0-9a-f]{16}\.[1-9A-HJ-NP-Za-km-z]+$/, 'is not a vmplant VMID (vm-<16 hex>.<plant peer id>)')
+
+const hardwareWire = z.strictObject({
+  memoryMB: z.number().int().positive().max(1_048_576),
+  os: z.string().min(1).max(64),
+  arch: z.string().min(1).max(32),
+  diskMB: z.number().int().positive().optional()
+})
+
+/** published on the bid topic by a shop, and by a broker on its site's topic */
+export const bidCallSchema = z.strictObject({
+  type: z.literal('bid.call'),
+  requestId,
+  /** where answers go: the shop, or the broker that republished the call */
+  replyTo: peerRefSchema,
+  hardware: hardwareWire,
+  domain: domainSchema,
+  actionCount: z.number().int().min(0).max(10_000),
+  /** how long the caller waits for answers, in ms */
+  windowMs: z.number().int().positive().max(600_000)
+})
+export type BidCall = z.output<typeof bidCallSchema>
+
+export const bidAnswerSchema = z.discriminatedUnion('type', [
+  z.strictObject({
+    type: z.literal('bid.offer'),
+    requestId,
+    plant: peerRefSchema,
+    cost: z.number().finite().min(0),
+    /** how the plant came to its cost, for people */
+    reason: z.string().max(500),
+    /** the broker that forwarded it, if any */
+    via: peerIdString.optional()
+  }),
+  z.strictObject({
+    type: z.literal('bid.decline'),
+    requestId,
+    bidder: peerIdString,
+    reason: z.string().max(500)
+  })
+])
+export type BidAnswer = z.output<typeof bidAnswerSchema>
+export type BidOffer = Extract<BidAnswer, { type: 'bid.offer' }>
+
+export const orderSchema = z.strictObject({
+  type: z.literal('order.produce'),
+  requestId,
+  /** checked by the plant with the planner's own validation, which names the offending field */
+  spec: z.unknown(),
+  domain: domainSchema,
+  owner: peerIdString,
+  biddingMs: z.number().min(0),
+  cost: z.number().min(0)
+})
+export type Order = z.output<typeof orderSchema>
+
+/** A client's signature over one operation, checked by the plant that holds the VM. */
+export const authSchema = z.strictObject({
+  owner: peerIdString,
+  ts: z.number().int().positive(),
+  sig: z.string().min(1).max(512)
+})
+export type Auth = z.output<typeof authSchema>
+
+export const vmRequestSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('vm.query'), vmid: vmidSchema, auth: authSchema }),
+  z.strictObject({ type: z.literal('vm.destroy'), vmid: vmidSchema, auth: authSchema }),
+  z.strictObject({ type: z.literal('vm.list'), auth: authSchema })
+])
+export type VmRequest = z.output<typeof vmRequestSchema>
+
+export const clientRequestSchema = z.discriminatedUnion('type', [
+  /** the spec is validated by the shop itself, so that the client gets the spec's own error messages */
+  z.strictObject({ type: z.literal('create'), spec: z.unknown(), domain: domainSchema }),
+  z.strictObject({ type: z.literal('query'), vmid: vmidSchema, auth: authSchema }),
+  z.strictObject({ type: z.literal('destroy'), vmid: vmidSchema, auth: authSchema }),
+  z.strictObject({ type: z.literal('list'), auth: authSchema })
+])
+export type ClientRequest = z.output<typeof clientRequestSchema>
+
+const actionOutput = z.strictObject({ exitCode: z.number().int(), stdout: z.string(), stderr: z.string(), durationMs: z.number() })
+
+export const classadSchema = z.strictObject({
+  vmid: vmidSchema,
+  plant: peerIdString,
+  domain: domainSchema,
+  owner: peerIdString,
+  state: z.enum(['running', 'paused', 'stopped', 'crashed', 'destroyed']),
+  memoryMB: z.number().int(),
+  os: z.string(),
+  arch: z.string(),
+  line: z.string(),
+  goldenImage: z.string(),
+  network: z.strictObject({ name: z.string(), index: z.number().int() }),
+  cost: z.number(),
+  createdAt: z.string(),
+  timings: z.strictObject({ biddingMs: z.number(), cloningMs: z.number(), configuringMs: z.number(), totalMs: z.number() }),
+  actions: z.strictObject({ cloned: z.array(z.string()), run: z.array(z.string()) }),
+  outputs: z.record(z.string(), actionOutput)
+})
+export type Classad = z.output<typeof classadSchema>
+
+/** What the shop tells the client about the bidding round behind a create. */
+export const biddingReportSchema = z.strictObject({
+  requestId,
+  expected: z.number().int(),
+  answered: z.number().int(),
+  offers: z.array(z.strictObject({ plant: peerIdString, cost: z.number(), reason: z.string(), via: z.string().optional() })),
+  declines: z.array(z.strictObject({ bidder: peerIdString, reason: z.string() })),
+  attempts: z.array(z.strictObject({ plant: peerIdString, error: z.string().optional() })),
+  chosen: peerIdString,
+  tie: z.boolean()
+})
+export type BiddingReport = z.output<typeof biddingReportSchema>
+
+export const createResultSchema = z.strictObject({ classad: classadSchema, bidding: biddingReportSchema })
+export type CreateResult = z.output<typeof createResultSchema>
+export const destroyResultSchema = z.strictObject({ vmid: vmidSchema, destroyed: z.literal(true) })
+export const listResultSchema = z.strictObject({ vms: z.array(classadSchema), unreachable: z.array(peerIdString) })
+export type ListResult = z.output<typeof listResultSchema>

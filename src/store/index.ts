@@ -1,0 +1,2 @@
+export { plantStore, type PlantStore, type VmRecord, type NetworkAllocation } from './plant-store.js'
+export { StoreError } from './errors.js'
