@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { VmplantNode } from './vmplant-node.js'
 import { validateNodeConfig, type NodeConfig } from './config.js'
 import type { ProductionLine } from '../hypervisor/index.js'
-import type { Clock } from '../actors/runtime/index.js'
+import type { Clock, Message } from '../actors/runtime/index.js'
 
 export interface EmbeddedInit {
   plants: number
@@ -16,6 +16,8 @@ export interface EmbeddedInit {
   /** a production line shared by all plants, instead of one per plant from the config */
   line?: ProductionLine
   clock?: Clock
+  /** sees every message to the shop's actors */
+  shopTrace?: (actor: string, message: Message) => void
   /** TCP port of the shop; @default 0 (any) */
   shopPort?: number
 }
@@ -45,7 +47,7 @@ export async function startEmbeddedFederation (init: EmbeddedInit): Promise<Embe
       listen: [`/ip4/127.0.0.1/tcp/${init.shopPort ?? 0}`],
       dataDir: join(base, 'shop'),
       shop: init.shop ?? {}
-    }), { name: 'shop', ...(init.clock !== undefined ? { clock: init.clock } : {}) })
+    }), { name: 'shop', ...(init.clock !== undefined ? { clock: init.clock } : {}), ...(init.shopTrace !== undefined ? { trace: init.shopTrace } : {}) })
     nodes.push(shop)
     await shop.start()
     const shopAddr = shop.multiaddrs[0] as string

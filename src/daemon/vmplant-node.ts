@@ -6,7 +6,7 @@ import { logger, type Logger } from '@libp2p/logger'
 import { createNode, type VmplantLibp2p } from '../net/node.js'
 import { loadOrCreateKey } from '../net/keys.js'
 import { Libp2pTransport } from '../net/libp2p-transport.js'
-import { ActorSystem, seededRandom, systemClock, type Clock } from '../actors/runtime/index.js'
+import { ActorSystem, seededRandom, systemClock, type Clock, type Message } from '../actors/runtime/index.js'
 import { shopBehavior } from '../actors/shop/shop.js'
 import { plantBehavior } from '../actors/plant/plant.js'
 import { brokerBehavior } from '../actors/broker/broker.js'
@@ -24,6 +24,8 @@ export interface VmplantNodeOptions {
   clock?: Clock
   /** a production line to use instead of the one the config names (the demo shares one) */
   line?: ProductionLine
+  /** sees every message sent to this node's actors */
+  trace?: (actor: string, message: Message) => void
 }
 
 /** One vmplant peer: a libp2p node and the actors of its roles, started and stopped together. */
@@ -69,8 +71,8 @@ export class VmplantNode {
     const privateKey = await loadOrCreateKey(config.keyFile ?? join(config.dataDir, 'node.key'))
     const libp2p = this.libp2p = await createNode({ privateKey, listen: config.listen, logPrefix: `vmplant:${name}` })
     const clock = this.options.clock ?? systemClock
-    const system = this.system = new ActorSystem({ clock, random: seededRandom(randomInt(2 ** 31)), logPrefix: `vmplant:${name}` })
-    const transport = new Libp2pTransport(libp2p)
+    const system = this.system = new ActorSystem({ clock, random: seededRandom(randomInt(2 ** 31)), logPrefix: `vmplant:${name}`, ...(this.options.trace !== undefined ? { trace: this.options.trace } : {}) })
+    const transport = new Libp2pTransport(libp2p, config.site)
 
     if (config.roles.includes('plant')) {
       this.store = plantStore(join(config.dataDir, 'store'))
@@ -98,6 +100,17 @@ export class VmplantNode {
     this.dialer = new BootstrapDialer(libp2p, config.bootstrap, config.redialMs, this.log)
     this.dialer.start()
     this.log('started %s as %s on %s', libp2p.peerId, config.roles.join('+'), this.multiaddrs.join(' '))
+  }
+
+  /**
+   * Stops as a crash would: connections dropped and actors stopped at once, before any further
+   * message is handled; then the rest is closed. For fault injection in one process.
+   */
+  async abort (): Promise<void> {
+    for (const connection of this.libp2p?.getConnections() ?? []) connection.abort(new Error('node aborted'))
+    const stopping = this.system?.stop()
+    await this.stop()
+    await stopping
   }
 
   /** Stops everything; VMs keep running unless `destroyVms` (the embedded demo and tests use it). */

@@ -8,7 +8,7 @@ import type { BrokerMessage } from '../actors/broker/broker.js'
 import { BROKER_ROUND_PREFIX } from '../actors/broker/broker.js'
 import { serve } from '../net/rpc.js'
 import { decodeJson } from '../net/codec.js'
-import { BID_TOPIC, PROTOCOLS, siteTopic } from '../net/protocols.js'
+import { BID_TOPIC, OFFER_TOPIC, PROTOCOLS, siteOfferTopic, siteTopic } from '../net/protocols.js'
 import { bidAnswerSchema, bidCallSchema, clientRequestSchema, orderSchema, vmRequestSchema, type CreateResult, type ListResult } from '../net/wire.js'
 import { AuthError } from '../net/auth.js'
 import { validateSpec } from '../planner/index.js'
@@ -33,17 +33,29 @@ export async function wireProtocols (node: VmplantLibp2p, actors: Actors, site: 
   const pubsub = node.services.pubsub
   const plantTopic = plantTopicOf(site)
 
+  const siteOffers = site !== undefined ? siteOfferTopic(site) : undefined
   pubsub.addEventListener('message', (event) => {
-    const { topic, data } = event.detail
-    let call
+    const message = event.detail
+    const { topic, data } = message
+    // gossipsub signs every message, so `from` is who really sent it
+    const from = message.type === 'signed' ? message.from.toString() : undefined
     try {
-      call = decodeJson(data, bidCallSchema, MAX_CALL_BYTES, `call on ${topic}`)
+      if (topic === BID_TOPIC || topic === plantTopic) {
+        const call = decodeJson(data, bidCallSchema, MAX_CALL_BYTES, `call on ${topic}`)
+        if (plant !== undefined && topic === plantTopic) plant.send(plantMessages.bidCall(call))
+        if (broker !== undefined && topic === BID_TOPIC) broker.send({ type: 'bid.call', call })
+        return
+      }
+      if (topic === OFFER_TOPIC || topic === siteOffers) {
+        const answer = decodeJson(data, bidAnswerSchema, MAX_ANSWER_BYTES, `answer on ${topic}`)
+        const sender = answer.type === 'bid.offer' ? (answer.via ?? answer.plant.peer) : answer.bidder
+        if (sender !== from) throw new Error(`answer names ${sender} but was signed by ${from ?? 'nobody'}`)
+        if (topic === siteOffers && broker !== undefined) broker.send({ type: 'bid.answer', answer })
+        else if (topic === OFFER_TOPIC && shop !== undefined) shop.send(shopMessages.answer(answer))
+      }
     } catch (err: any) {
-      log('dropped a message on %s: %s', topic, err?.message)
-      return
+      log('dropped a message on %s from %s: %s', topic, from, err?.message)
     }
-    if (plant !== undefined && topic === plantTopic) plant.send(plantMessages.bidCall(call))
-    if (broker !== undefined && topic === BID_TOPIC) broker.send({ type: 'bid.call', call })
   })
 
   if (shop !== undefined || broker !== undefined) {
@@ -96,5 +108,9 @@ function plantTopicOf (site: string | undefined): string {
 export function subscribeTopics (node: VmplantLibp2p, actors: Actors, site: string | undefined): void {
   const pubsub = node.services.pubsub
   if (actors.plant !== undefined) pubsub.subscribe(plantTopicOf(site))
-  if (actors.broker !== undefined) pubsub.subscribe(BID_TOPIC)
+  if (actors.broker !== undefined && site !== undefined) {
+    pubsub.subscribe(BID_TOPIC)
+    pubsub.subscribe(siteOfferTopic(site))
+  }
+  if (actors.shop !== undefined) pubsub.subscribe(OFFER_TOPIC)
 }

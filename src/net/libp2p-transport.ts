@@ -6,7 +6,7 @@ import type { Transport } from '../actors/transport.js'
 import type { VmplantLibp2p } from './node.js'
 import { call } from './rpc.js'
 import { encodeJson } from './codec.js'
-import { BID_TOPIC, PROTOCOLS, siteTopic } from './protocols.js'
+import { BID_TOPIC, OFFER_TOPIC, PROTOCOLS, siteOfferTopic, siteTopic } from './protocols.js'
 import { classadSchema, type BidAnswer, type BidCall, type Order, type PeerRef, type VmRequest } from './wire.js'
 import type { AbortOptions } from '../hypervisor/index.js'
 
@@ -14,7 +14,12 @@ export const ackSchema = z.strictObject({ ack: z.literal(true) })
 
 /** The actors' network, on a libp2p node. */
 export class Libp2pTransport implements Transport {
-  constructor (private readonly node: VmplantLibp2p) {}
+  private readonly offerTopics: string[]
+
+  /** `site`: the site whose broker this node's plant answers */
+  constructor (private readonly node: VmplantLibp2p, site?: string) {
+    this.offerTopics = site !== undefined ? [siteOfferTopic(site), OFFER_TOPIC] : [OFFER_TOPIC]
+  }
 
   self (): PeerRef {
     return { peer: this.node.peerId.toString(), addrs: this.node.getMultiaddrs().map((a) => a.toString()) }
@@ -43,7 +48,19 @@ export class Libp2pTransport implements Transport {
     await this.node.services.pubsub.publish(siteTopic(site), encodeJson(bidCall))
   }
 
+  /**
+   * Answers go out on the offer topic that the caller listens on, over streams gossipsub already
+   * keeps open: a new stream per bid costs several round trips. A caller that cannot be reached
+   * through gossipsub (not a direct peer) gets the answer on a stream of its own.
+   */
   async answer (to: PeerRef, answer: BidAnswer, options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    const pubsub = this.node.services.pubsub
+    const topic = this.offerTopics.find((t) => pubsub.getSubscribers(t).some((p) => p.toString() === to.peer))
+    if (topic !== undefined) {
+      await pubsub.publish(topic, encodeJson(answer))
+      return
+    }
     await call(this.node, this.target(to), PROTOCOLS.bid, answer, ackSchema, options)
   }
 

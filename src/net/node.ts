@@ -41,10 +41,14 @@ export async function createNode (init: NodeInit): Promise<VmplantLibp2p> {
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
     connectionGater: { denyDialMultiaddr: () => false },
+    // a site's plants may all reach a shop from one address; libp2p's default admits 5 a second
+    connectionManager: { inboundConnectionThreshold: 1000, maxIncomingPendingConnections: 256 },
     services: {
       identify: identify(),
       ping: ping(),
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true, emitSelf: false }),
+      // gossipsub penalises more than 10 peers sharing one IP; a site's plants behind one NAT
+      // (or a test on 127.0.0.1) would be graylisted and their subscriptions ignored
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true, emitSelf: false, scoreParams: { IPColocationFactorWeight: 0 } }),
       dht: kadDHT({ protocol: DHT_PROTOCOL, peerInfoMapper: passthroughMapper, clientMode: init.listen.length === 0, logPrefix: `${init.logPrefix ?? 'vmplant'}:dht` })
     }
   }) as Promise<VmplantLibp2p>

@@ -16,7 +16,15 @@ export const DHT_PROTOCOL = '/vmplant/kad/1.0.0'
 /** gossipsub topic of calls for bids across the federation */
 export const BID_TOPIC = '/vmplant/bids/1.0.0'
 
+/** gossipsub topic of offers and declines to shops; a bid travels on the streams gossipsub keeps open */
+export const OFFER_TOPIC = '/vmplant/offers/1.0.0'
+
 /** gossipsub topic of calls for bids inside one site, which its broker republishes there */
 export function siteTopic (site: string): string {
   return `/vmplant/site/${site}/bids/1.0.0`
+}
+
+/** gossipsub topic of a site's plants' offers to their broker */
+export function siteOfferTopic (site: string): string {
+  return `/vmplant/site/${site}/offers/1.0.0`
 }

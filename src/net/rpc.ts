@@ -66,7 +66,7 @@ export async function serve<S extends z.ZodType, R> (
 }
 
 function describeError (err: any, maxBytes: number): { code: string, message: string } {
-  if (err?.name === 'InvalidDataLengthError') return { code: MalformedMessageError.name, message: `request is over the limit of ${maxBytes} bytes` }
+  if (err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError') return { code: MalformedMessageError.name, message: `request is over the limit of ${maxBytes} bytes` }
   if (err instanceof RemoteError) return { code: err.code, message: err.message }
   return { code: typeof err?.name === 'string' ? err.name : 'Error', message: typeof err?.message === 'string' ? err.message : String(err) }
 }

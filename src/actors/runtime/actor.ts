@@ -88,9 +88,10 @@ export class ActorSystem {
   }
 
   async stop (): Promise<void> {
-    const cells = [...this.cells.values()].reverse()
+    const cells = [...this.cells.values()]
     this.cells.clear()
-    for (const cell of cells) await cell.stop()
+    // every actor refuses new messages from this moment, then each finishes its current one
+    await Promise.all(cells.map(async (cell) => cell.stop()))
   }
 }
 
@@ -104,6 +105,8 @@ class Cell<S, M extends Message> {
   private draining?: Promise<void>
   private restarts = 0
   private readonly tasks = new Set<AbortController>()
+  /** replies this actor owes; rejected when it stops, so that no requester waits forever */
+  private readonly owed = new Set<Reply<any>>()
   private readonly ctx: ActorContext<M>
 
   constructor (
@@ -148,8 +151,14 @@ class Cell<S, M extends Message> {
       message.reply?.reject(new MailboxFullError(this.name, limit))
       return
     }
+    if (message.reply !== undefined) this.owe(message.reply)
     this.mailbox.push(message)
     if (!this.running) this.draining = this.drain()
+  }
+
+  private owe (reply: Reply<any>): void {
+    if (this.owed.size >= 1024) for (const r of this.owed) if (r.settled) this.owed.delete(r)
+    this.owed.add(reply)
   }
 
   private async drain (): Promise<void> {
@@ -209,7 +218,9 @@ class Cell<S, M extends Message> {
   private async shutdown (): Promise<void> {
     this.stopped = true
     for (const task of this.tasks) task.abort(new ActorStoppedError(this.name))
-    for (const message of this.mailbox.splice(0)) message.reply?.reject(new ActorStoppedError(this.name))
+    this.mailbox.splice(0)
+    for (const reply of this.owed) reply.reject(new ActorStoppedError(this.name))
+    this.owed.clear()
     if (this.finalized) return
     this.finalized = true
     await this.behavior.stop?.(this.state, this.ctx)

@@ -21,3 +21,12 @@ export class MailboxFullError extends Error {
     this.name = MailboxFullError.name
   }
 }
+
+/** The requester's deadline passed before the actor replied. */
+export class DeadlineExceededError extends Error {
+  static override name = 'DeadlineExceededError'
+  constructor (message = 'no reply before the deadline', options?: ErrorOptions) {
+    super(message, options)
+    this.name = DeadlineExceededError.name
+  }
+}

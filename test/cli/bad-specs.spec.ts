@@ -1,0 +1,78 @@
+import '../../src/polyfill.js'
+import test from 'ava'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { main } from '../../src/cli/main.js'
+import { federationWithClient, SMALL_SPEC, type Fixture } from '../helpers/federation.js'
+import { tempDir } from '../helpers/temp.js'
+import type { Output } from '../../src/cli/output.js'
+
+let fixture: Fixture
+let dir: Awaited<ReturnType<typeof tempDir>>
+test.before(async () => {
+  fixture = await federationWithClient({ plants: 1 })
+  dir = await tempDir()
+})
+test.after.always(async () => {
+  await fixture?.stop()
+  await dir?.remove()
+})
+
+function capture (): Output & { out: string[], err: string[] } {
+  const out: string[] = []
+  const err: string[] = []
+  return { out, err, print: (l) => out.push(l), error: (l) => err.push(l) }
+}
+
+const bad: Array<[string, unknown, RegExp]> = [
+  ['an unknown field', { ...SMALL_SPEC, colour: 'red' }, /unknown field "colour"/],
+  ['an unknown action field', { hardware: SMALL_SPEC.hardware, actions: [{ id: 'a', run: 'true', when: 'now' }] }, /actions\[0\]: unknown field "when"/],
+  ['a cycle', { hardware: SMALL_SPEC.hardware, actions: [{ id: 'a', run: 'true', after: ['b'] }, { id: 'b', run: 'true', after: ['a'] }] }, /actions\[0\]\.after: actions form a cycle: a -> b -> a/],
+  ['a dangling after', { hardware: SMALL_SPEC.hardware, actions: [{ id: 'a', run: 'true', after: ['ghost'] }] }, /actions\[0\]\.after\[0\]: "ghost" is not the id of any action/],
+  ['a duplicate id', { hardware: SMALL_SPEC.hardware, actions: [{ id: 'a', run: 'true' }, { id: 'a', run: 'false' }] }, /actions\[1\]\.id: duplicate action id "a"/],
+  ['too little memory', { hardware: { memoryMB: 1, os: 'linux' }, actions: [] }, /hardware\.memoryMB: must be at least 16/],
+  ['too much memory', { hardware: { memoryMB: 10_000_000, os: 'linux' }, actions: [] }, /hardware\.memoryMB: must be at most 65536/],
+  ['memory that is not a number', { hardware: { memoryMB: 'lots', os: 'linux' }, actions: [] }, /hardware\.memoryMB: expected number/],
+  ['no hardware', { actions: [] }, /hardware: expected object/]
+]
+
+for (const [what, spec, message] of bad) {
+  test(`a spec with ${what} is refused by the client, naming the field, and by the shop itself`, async (t) => {
+    const file = join(dir.path, `${what.replace(/\W+/g, '-')}.json`)
+    await writeFile(file, JSON.stringify(spec))
+    const output = capture()
+    const code = await main(['create', '--shop', fixture.federation.shopAddr, '--spec', file, '--domain', 'grid', '--key', join(dir.path, 'client.key')], output)
+    t.is(code, 2)
+    t.regex(output.err.join('\n'), message)
+    // bypassing the client's own check: the shop refuses with the same message, and lives on
+    const error = await t.throwsAsync(fixture.client.create(spec, 'grid'))
+    t.regex(error.message, message)
+    t.is((error as { code?: string }).code, 'InvalidSpecError')
+  })
+}
+
+test('the federation still creates VMs after all the bad specs', async (t) => {
+  const result = await fixture.client.create(SMALL_SPEC, 'grid')
+  t.is(result.classad.state, 'running')
+  await fixture.client.destroy(result.classad.vmid)
+})
+
+test('a spec file that is not YAML, or missing, gets a clear error', async (t) => {
+  const file = join(dir.path, 'broken.yaml')
+  await writeFile(file, 'hardware: [unclosed')
+  const output = capture()
+  t.is(await main(['create', '--shop', fixture.federation.shopAddr, '--spec', file, '--domain', 'grid'], output), 2)
+  t.regex(output.err.join('\n'), /is not valid YAML or JSON/)
+  const missing = capture()
+  t.is(await main(['create', '--shop', fixture.federation.shopAddr, '--spec', join(dir.path, 'nope.yaml'), '--domain', 'grid'], missing), 2)
+  t.regex(missing.err.join('\n'), /cannot read spec .*nope\.yaml/)
+})
+
+test('a bad domain or VMID is refused before anything is sent', async (t) => {
+  const output = capture()
+  t.is(await main(['create', '--shop', fixture.federation.shopAddr, '--spec', 'x', '--domain', 'Not A Domain'], output), 2)
+  t.regex(output.err.join('\n'), /--domain "Not A Domain" must be lower-case/)
+  const query = capture()
+  t.is(await main(['query', '--shop', fixture.federation.shopAddr, 'vm-123'], query), 2)
+  t.regex(query.err.join('\n'), /VMID "vm-123" is not a vmplant VMID/)
+})

@@ -1,0 +1,66 @@
+import { spawn, type ChildProcess } from 'node:child_process'
+import { createServer } from 'node:net'
+import { once } from 'node:events'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+
+export const VMPLANT_BIN = fileURLToPath(new URL('../../../bin/vmplant.js', import.meta.url))
+
+export interface NodeProcess {
+  child: ChildProcess
+  pid: number
+  ready: { peer: string, addrs: string[], roles: string[] }
+  stderr: () => string
+  /** SIGKILL by pid, and wait for the exit */
+  kill(signal?: NodeJS.Signals): Promise<void>
+}
+
+/** Starts `vmplant node --config FILE` as its own OS process and waits for its ready line. */
+export async function startNodeProcess (config: string, timeoutMs = 30_000): Promise<NodeProcess> {
+  const child = spawn(process.execPath, [VMPLANT_BIN, 'node', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] })
+  let stderr = ''
+  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  const exited = once(child, 'exit')
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
+    if (child.exitCode !== null || child.signalCode !== null) return
+    process.kill(child.pid as number, signal)
+    await exited
+  }
+  const lines = createInterface({ input: child.stdout! })
+  const ready = await new Promise<NodeProcess['ready']>((resolve, reject) => {
+    const timer = setTimeout(() => { reject(new Error(`node ${config} not ready in ${timeoutMs} ms; stderr: ${stderr}`)) }, timeoutMs)
+    lines.on('line', (line) => {
+      try {
+        const event = JSON.parse(line)
+        if (event.event === 'ready') { clearTimeout(timer); resolve(event) }
+      } catch {}
+    })
+    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`node ${config} exited with ${code}: ${stderr}`)) })
+  }).catch(async (err) => { await kill(); throw err })
+  return { child, pid: child.pid as number, ready, stderr: () => stderr, kill }
+}
+
+/** A TCP port that was free a moment ago on 127.0.0.1. */
+export async function freePort (): Promise<number> {
+  const server = createServer()
+  server.listen(0, '127.0.0.1')
+  await once(server, 'listening')
+  const address = server.address()
+  server.close()
+  await once(server, 'close')
+  if (address === null || typeof address === 'string') throw new Error('no port')
+  return address.port
+}
+
+/** Retries `work` until it succeeds or the deadline passes; for waiting on a peer that reconnects. */
+export async function eventually<T> (work: () => Promise<T>, deadlineMs: number, pauseMs = 200): Promise<T> {
+  const until = Date.now() + deadlineMs
+  for (;;) {
+    try {
+      return await work()
+    } catch (err) {
+      if (Date.now() > until) throw err
+      await new Promise((resolve) => setTimeout(resolve, pauseMs))
+    }
+  }
+}
