@@ -17,6 +17,8 @@ export function formatClassad (ad: Classad): string {
     ['BiddingMs', ad.timings.biddingMs], ['CloningMs', ad.timings.cloningMs], ['ConfiguringMs', ad.timings.configuringMs], ['TotalMs', ad.timings.totalMs],
     ['ClonedActions', ad.actions.cloned.join(',')], ['RunActions', ad.actions.run.join(',')]
   ]
+  for (const [key, value] of Object.entries(ad.attributes)) attrs.push([key, value])
+  if (ad.recovered.length > 0) attrs.push(['RecoveredErrors', ad.recovered.map((r) => `${r.action}:${r.exitCode}`).join(',')])
   for (const [id, out] of Object.entries(ad.outputs)) {
     const name = attributeName(id)
     attrs.push([`Action_${name}_ExitCode`, out.exitCode], [`Action_${name}_Stdout`, out.stdout], [`Action_${name}_Stderr`, out.stderr])

@@ -1,4 +1,4 @@
-import type { Hardware } from '../planner/index.js'
+import type { Hardware, HostParams } from '../planner/index.js'
 
 export interface AbortOptions { signal?: AbortSignal }
 
@@ -72,6 +72,8 @@ export interface ProductionLine {
   /** starts (or resumes from the checkpoint) a clone */
   resume(vmid: string, options?: AbortOptions): Promise<VmInfo>
   runAction(vmid: string, action: GuestAction, options?: AbortOptions): Promise<ActionResult>
+  /** does a host action to the VM from outside (attach an ISO image, a NIC); lines without it refuse host actions */
+  hostAction?(vmid: string, params: HostParams, options?: AbortOptions): Promise<void>
   /** throws VmNotFoundError for an unknown VM */
   inspect(vmid: string, options?: AbortOptions): Promise<VmInfo>
   /** stops the VM and removes its files; a VM that is already gone is not an error */

@@ -107,7 +107,11 @@ export const classadSchema = z.strictObject({
   createdAt: z.string(),
   timings: z.strictObject({ biddingMs: z.number(), cloningMs: z.number(), configuringMs: z.number(), totalMs: z.number() }),
   actions: z.strictObject({ cloned: z.array(z.string()), run: z.array(z.string()) }),
-  outputs: z.record(z.string(), actionOutput)
+  outputs: z.record(z.string(), actionOutput),
+  /** the actions' declared exports */
+  attributes: z.record(z.string(), z.string()),
+  /** actions that failed and were handled by their error sub-graph */
+  recovered: z.array(z.strictObject({ action: z.string(), exitCode: z.number().int(), timedOut: z.boolean(), handledBy: z.array(z.string()) }))
 })
 export type Classad = z.output<typeof classadSchema>
 

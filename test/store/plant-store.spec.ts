@@ -10,7 +10,7 @@ import type { Classad } from '../../src/net/wire.js'
 const ad = (vmid: string, domain: string): Classad => ({
   vmid, plant: '12D3KooWExamplePlantPeerId', domain, owner: '12D3KooWExampleOwnerPeerId', state: 'running', memoryMB: 64, os: 'linux', arch: 'x86_64',
   line: 'sim', goldenImage: 'g', network: { name: 'hostonly-0', index: 0 }, cost: 50, createdAt: new Date(0).toISOString(),
-  timings: { biddingMs: 1, cloningMs: 1, configuringMs: 1, totalMs: 3 }, actions: { cloned: [], run: [] }, outputs: {}
+  timings: { biddingMs: 1, cloningMs: 1, configuringMs: 1, totalMs: 3 }, actions: { cloned: [], run: [] }, outputs: {}, attributes: {}, recovered: []
 })
 
 test('a VM and its domain\'s new network are written together, and removed together', async (t) => {

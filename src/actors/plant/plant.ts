@@ -139,7 +139,9 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
             createdAt: new Date(ctx.clock.now()).toISOString(),
             timings: { biddingMs: order.biddingMs, cloningMs: result.cloningMs, configuringMs: result.configuringMs, totalMs },
             actions: { cloned: result.cloned, run: result.run },
-            outputs: Object.fromEntries(Object.entries(result.outputs).map(([id, r]) => [id, { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, durationMs: r.durationMs }]))
+            outputs: Object.fromEntries(Object.entries(result.outputs).map(([id, r]) => [id, { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, durationMs: r.durationMs }])),
+            attributes: result.attributes,
+            recovered: result.recovered
           }
           try {
             await store.commitVm({ classad }, network.committed ? undefined : network.allocation)

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
 import { ProductionError, VmNotFoundError, type AbortOptions, type ActionResult, type GoldenImage, type GoldenRequest, type GuestAction, type ProductionLine, type VmInfo } from '../index.js'
 import { interpretScript } from './script.js'
+import type { HostParams } from '../../planner/index.js'
 import { systemClock, type Clock } from '../../actors/runtime/clock.js'
 
 /** Latencies of the simulated line, in ms. */
@@ -20,7 +21,8 @@ export interface SimLineInit {
 
 export const SIM_DEFAULTS = { cloneMs: 0, resumeMs: 0, actionMs: 0, goldenMs: 0, overheadMB: 0 } as const
 
-interface SimVm { info: VmInfo, golden: GoldenImage }
+/** `attached`: what host actions plugged into the VM */
+interface SimVm { info: VmInfo, golden: GoldenImage, attached: HostParams[] }
 
 /** A production line without a hypervisor: VMs are records in memory, time is spent on a clock. */
 class SimLine implements ProductionLine {
@@ -66,7 +68,7 @@ class SimLine implements ProductionLine {
     if (this.vms.has(vmid)) throw new ProductionError(`VM ${vmid} already exists`)
     await this.clock.sleep(this.latency.cloneMs, options)
     const info: VmInfo = { vmid, state: 'paused', goldenId: golden.id }
-    this.vms.set(vmid, { info, golden })
+    this.vms.set(vmid, { info, golden, attached: [] })
     return { ...info }
   }
 
@@ -84,6 +86,12 @@ class SimLine implements ProductionLine {
     await this.clock.sleep(this.latency.actionMs, options)
     const outcome = interpretScript(action.run)
     return { ...outcome, durationMs: this.clock.now() - started, timedOut: false }
+  }
+
+  async hostAction (vmid: string, params: HostParams, options: AbortOptions = {}): Promise<void> {
+    const vm = this.get(vmid)
+    await this.clock.sleep(this.latency.actionMs, options)
+    vm.attached.push(params)
   }
 
   async inspect (vmid: string, options: AbortOptions = {}): Promise<VmInfo> {
