@@ -1,6 +1,7 @@
 import { Level } from 'level'
 import type { Classad } from '../net/wire.js'
 import { StoreError } from './errors.js'
+import { Warehouse, type WarehouseRecord } from './warehouse.js'
 
 /** A domain's host-only network on this plant. */
 export interface NetworkAllocation {
@@ -27,17 +28,21 @@ export interface PlantStore {
   updateVm(record: VmRecord): Promise<void>
   /** forgets a VM and, in the same batch, frees its domain's network when `releaseNetwork` */
   removeVm(vmid: string, releaseNetwork?: string): Promise<void>
+  /** the golden images of this plant */
+  readonly warehouse: Warehouse
 }
 
 class LevelPlantStore implements PlantStore {
   private readonly db: Level<string, unknown>
   private readonly vms
   private readonly networks
+  readonly warehouse: Warehouse
 
   constructor (location: string) {
     this.db = new Level<string, unknown>(location, { valueEncoding: 'json' })
     this.vms = this.db.sublevel<string, VmRecord>('vms', { valueEncoding: 'json' })
     this.networks = this.db.sublevel<string, NetworkAllocation>('networks', { valueEncoding: 'json' })
+    this.warehouse = new Warehouse(this.db.sublevel<string, WarehouseRecord>('images', { valueEncoding: 'json' }))
   }
 
   async start (): Promise<void> {

@@ -1,0 +1,13 @@
+export {
+  validateSpec, topologicalOrder, isHostAction, SPEC_LIMITS,
+  type VmSpec, type ActionSpec, type ErrorActionSpec, type HostActionSpec, type HostParams, type OnErrorSpec, type Hardware
+} from './spec.js'
+export { InvalidSpecError, InvalidDescriptorError } from './errors.js'
+export { actionIdentity, actionDefinition, canonicalJson, sha256Hex, type Json } from './identity.js'
+export {
+  createDescriptor, validateDescriptor, verifyDescriptor, goldenId, goldenCid, artifactBytes, GOLDEN_LIMITS,
+  type GoldenDescriptor, type GoldenDescriptorInit, type GoldenArtifact, type ImageHardware
+} from './golden.js'
+export { compileRequest, type CompiledRequest, type IdentityGroup } from './request.js'
+export { indexWarehouse, chooseImage, hardwareKey, type WarehouseIndex, type WarehouseImage, type WarehouseImageInit, type Plan } from './match.js'
+export { explainImage, explainPlan, formatExplanation, type Explanation, type Verdict, type MatchTest } from './explain.js'
