@@ -31,3 +31,11 @@ export class ProductionFailedError extends Error {
     this.name = ProductionFailedError.name
   }
 }
+
+export class ImageNotFoundError extends Error {
+  static override name = 'ImageNotFoundError'
+  constructor (id: string) {
+    super(`no golden image ${id} in this warehouse`)
+    this.name = ImageNotFoundError.name
+  }
+}

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander'
 import { registerClientCommands } from './commands/client-commands.js'
 import { registerNodeCommand } from './commands/node-command.js'
 import { registerLocalCommands } from './commands/local-commands.js'
+import { registerImageCommands } from './commands/image-commands.js'
 import { consoleOutput, type Output } from './output.js'
 import { UsageError } from './errors.js'
 import { InvalidSpecError } from '../planner/index.js'
@@ -19,7 +20,9 @@ export async function main (argv: string[], out: Output = consoleOutput): Promis
   registerNodeCommand(program, out)
   registerLocalCommands(program, out)
   registerClientCommands(program, out)
-  for (const command of program.commands) command.exitOverride()
+  registerImageCommands(program, out)
+  const exitOverride = (command: Command): void => { command.exitOverride(); command.commands.forEach(exitOverride) }
+  exitOverride(program)
   try {
     await program.parseAsync(argv, { from: 'user' })
     return 0

@@ -77,7 +77,7 @@ export class VmplantNode {
     if (config.roles.includes('plant')) {
       this.store = plantStore(join(config.dataDir, 'store'))
       await this.store.start()
-      this.line = this.options.line ?? createLine(config.plant.driver)
+      this.line = this.options.line ?? createLine(config.plant.driver, join(config.dataDir, 'line'))
       await this.line.start()
       this.actors.plant = await system.spawn('plant', plantBehavior({
         line: this.line,

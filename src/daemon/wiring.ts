@@ -9,7 +9,7 @@ import { BROKER_ROUND_PREFIX } from '../actors/broker/broker.js'
 import { serve } from '../net/rpc.js'
 import { decodeJson } from '../net/codec.js'
 import { BID_TOPIC, OFFER_TOPIC, PROTOCOLS, siteOfferTopic, siteTopic } from '../net/protocols.js'
-import { bidAnswerSchema, bidCallSchema, clientRequestSchema, orderSchema, vmRequestSchema, type CreateResult, type ListResult } from '../net/wire.js'
+import { bidAnswerSchema, bidCallSchema, clientRequestSchema, orderSchema, vmRequestSchema, warehouseRequestSchema, type CreateResult, type ListResult } from '../net/wire.js'
 import { AuthError } from '../net/auth.js'
 import { validateSpec } from '../planner/index.js'
 import type { Logger } from '@libp2p/logger'
@@ -79,6 +79,7 @@ export async function wireProtocols (node: VmplantLibp2p, actors: Actors, site: 
         }
       }
     })
+    await serve(node, PROTOCOLS.warehouse, warehouseRequestSchema, async (request, { signal }) => plant.ask(plantMessages.warehouse(request), { signal }))
   }
 
   if (shop !== undefined) {

@@ -7,7 +7,9 @@ export const PROTOCOLS = {
   /** shop -> plant: produce a VM */
   order: '/vmplant/order/1.0.0',
   /** shop -> plant: query, destroy and list VMs */
-  vm: '/vmplant/vm/1.0.0'
+  vm: '/vmplant/vm/1.0.0',
+  /** anyone -> plant: read the warehouse (list, inspect an image, plan a spec) */
+  warehouse: '/vmplant/warehouse/1.0.0'
 } as const
 
 /** kad-dht runs under the vmplant prefix so that it forms its own DHT, apart from IPFS's */

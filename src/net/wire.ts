@@ -133,3 +133,11 @@ export type CreateResult = z.output<typeof createResultSchema>
 export const destroyResultSchema = z.strictObject({ vmid: vmidSchema, destroyed: z.literal(true) })
 export const listResultSchema = z.strictObject({ vms: z.array(classadSchema), unreachable: z.array(peerIdString) })
 export type ListResult = z.output<typeof listResultSchema>
+
+export const warehouseRequestSchema = z.discriminatedUnion('type', [
+  z.strictObject({ type: z.literal('warehouse.list') }),
+  z.strictObject({ type: z.literal('warehouse.inspect'), id: z.string().min(1).max(128) }),
+  /** the spec is checked by the planner's own validation */
+  z.strictObject({ type: z.literal('warehouse.plan'), spec: z.unknown() })
+])
+export type WarehouseRequest = z.output<typeof warehouseRequestSchema>

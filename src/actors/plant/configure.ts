@@ -28,6 +28,13 @@ function describeFailure (id: string, result: ActionResult): string {
   return `action "${id}" ${what}${tail !== '' ? `; output ends: ${tail}` : ''}`
 }
 
+/** A topological order of `actions`, where predecessors outside the list (cloned ones) count as done. */
+function orderWithin (actions: ActionSpec[]): ActionSpec[] {
+  const ids = new Set(actions.map((a) => a.id))
+  const byId = new Map(actions.map((a) => [a.id, a]))
+  return topologicalOrder(actions.map((a) => ({ ...a, after: a.after.filter((id) => ids.has(id)) }))).map((a) => byId.get(a.id) as ActionSpec)
+}
+
 /** Declared exports found in an action's stdout as `key=value` lines; the last one wins. */
 export function parseExports (stdout: string, keys: string[]): Record<string, string> {
   const wanted = new Set(keys)
@@ -81,7 +88,7 @@ export async function configure (line: ProductionLine, clock: Clock, vmid: strin
   }
 
   if (!concurrent) {
-    for (const action of topologicalOrder(actions)) await runAction(action)
+    for (const action of orderWithin(actions)) await runAction(action)
     return config
   }
   // each action starts when all of its predecessors among `actions` are done

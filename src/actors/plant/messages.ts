@@ -1,5 +1,5 @@
 import type { Reply, TaskOutcome } from '../runtime/index.js'
-import type { Auth, BidCall, Classad, Order } from '../../net/wire.js'
+import type { Auth, BidCall, Classad, Order, WarehouseRequest } from '../../net/wire.js'
 import type { ProductionResult } from './production.js'
 import type { VmSpec } from '../../planner/index.js'
 
@@ -12,11 +12,13 @@ export type PlantMessage =
   | { type: 'vm.destroy', vmid: string, auth: Auth, reply: Reply<{ vmid: string, destroyed: true }> }
   | { type: 'destroy.done', vmid: string, outcome: TaskOutcome<void>, reply: Reply<{ vmid: string, destroyed: true }> }
   | { type: 'vm.list', auth: Auth, reply: Reply<Classad[]> }
+  | { type: 'warehouse.read', request: WarehouseRequest, reply: Reply<unknown> }
 
 export const plantMessages = {
   bidCall: (call: BidCall): PlantMessage => ({ type: 'bid.call', call }),
   order: (order: Order) => (reply: Reply<Classad>): PlantMessage => ({ type: 'order.produce', order, reply }),
   query: (vmid: string, auth: Auth) => (reply: Reply<Classad>): PlantMessage => ({ type: 'vm.query', vmid, auth, reply }),
   destroy: (vmid: string, auth: Auth) => (reply: Reply<{ vmid: string, destroyed: true }>): PlantMessage => ({ type: 'vm.destroy', vmid, auth, reply }),
-  list: (auth: Auth) => (reply: Reply<Classad[]>): PlantMessage => ({ type: 'vm.list', auth, reply })
+  list: (auth: Auth) => (reply: Reply<Classad[]>): PlantMessage => ({ type: 'vm.list', auth, reply }),
+  warehouse: (request: WarehouseRequest) => (reply: Reply<unknown>): PlantMessage => ({ type: 'warehouse.read', request, reply })
 }

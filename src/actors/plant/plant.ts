@@ -6,9 +6,10 @@ import type { Transport } from '../transport.js'
 import type { Auth, BidAnswer, Classad, Order } from '../../net/wire.js'
 import { AuthError, verifyAuth } from '../../net/auth.js'
 import { InvalidSpecError, validateSpec } from '../../planner/index.js'
-import { OrderRefusedError, VmNotFoundError } from '../errors.js'
+import { ImageNotFoundError, OrderRefusedError, VmNotFoundError } from '../errors.js'
 import type { CostConfig, CostModel, PlantLoad } from './cost.js'
 import { produce } from './production.js'
+import { readWarehouse } from './warehouse-view.js'
 import type { PlantMessage } from './messages.js'
 
 export interface PlantComponents {
@@ -105,7 +106,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
           state.active.set(vmid, { domain: order.domain, memoryMB })
           if (!state.networks.has(order.domain)) state.networks.set(order.domain, { allocation: allocateNetwork(state, order.domain, components.limits.maxNetworks, ctx.clock.now()), committed: false })
           ctx.log('producing %s for %s in domain %s', vmid, order.owner, order.domain)
-          ctx.task((signal) => produce(line, ctx.clock, vmid, spec, signal), (outcome) => ({ type: 'production.done', order, spec, vmid, outcome, reply }))
+          ctx.task((signal) => produce(line, store.warehouse, ctx.clock, vmid, spec, signal), (outcome) => ({ type: 'production.done', order, spec, vmid, outcome, reply }))
           return state
         }
         case 'production.done': {
@@ -133,7 +134,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
             os: spec.hardware.os,
             arch: spec.hardware.arch,
             line: line.kind,
-            goldenImage: result.golden.id,
+            goldenImage: result.image.id,
             network: { name: network.allocation.name, index: network.allocation.index },
             cost: order.cost,
             createdAt: new Date(ctx.clock.now()).toISOString(),
@@ -195,6 +196,10 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
           message.reply.resolve(mine)
           return state
         }
+        case 'warehouse.read': {
+          message.reply.resolve(await readWarehouse(store.warehouse, line.kind, message.request))
+          return state
+        }
         default: {
           const unknown: never = message
           throw new Error(`plant got an unknown message ${(unknown as { type: string }).type}`)
@@ -204,7 +209,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
 }
 
 function isClientError (err: unknown): boolean {
-  return err instanceof VmNotFoundError || err instanceof AuthError || err instanceof InvalidSpecError || err instanceof OrderRefusedError
+  return err instanceof ImageNotFoundError || err instanceof VmNotFoundError || err instanceof AuthError || err instanceof InvalidSpecError || err instanceof OrderRefusedError
 }
 
 function allocateNetwork (state: PlantState, domain: string, maxNetworks: number, now: number): NetworkAllocation {

@@ -1,32 +1,49 @@
-import type { VmSpec } from '../../planner/index.js'
-import type { ProductionLine, GoldenImage } from '../../hypervisor/index.js'
+import { chooseImage, type VmSpec } from '../../planner/index.js'
+import type { ProductionLine } from '../../hypervisor/index.js'
+import type { Warehouse, WarehouseRecord } from '../../store/index.js'
 import type { Clock } from '../runtime/index.js'
 import { ProductionFailedError } from '../errors.js'
 import { configure, type Configuration } from './configure.js'
 
 export interface ProductionResult extends Configuration {
-  golden: GoldenImage
+  image: WarehouseRecord
+  /** ids of the request's actions the golden image already had */
   cloned: string[]
   cloningMs: number
   configuringMs: number
 }
 
 /**
- * The Production Process Planner's run: find a golden image, clone it, resume it, run the
+ * Finds the golden image for a spec: the warehouse image that saves the most actions, or else a
+ * new base image (no actions applied) built by the line and catalogued.
+ */
+export async function findGolden (line: ProductionLine, warehouse: Warehouse, clock: Clock, spec: VmSpec, signal: AbortSignal) {
+  const plan = chooseImage(spec, await warehouse.index(line.kind))
+  if (plan !== undefined) return { plan, record: await warehouse.get(plan.image.id) as WarehouseRecord }
+  const golden = await line.prepareGolden({ hardware: spec.hardware, actions: [] }, { signal })
+  const record = await warehouse.add({ ...golden, applied: [] }, 'built', clock.now(), { signal })
+  const base = chooseImage(spec, await warehouse.index(line.kind))
+  if (base === undefined) throw new ProductionFailedError(`the ${line.kind} line made golden image ${record.id}, but it does not match the request's hardware`)
+  return { plan: base, record: await warehouse.get(base.image.id) as WarehouseRecord }
+}
+
+/**
+ * The Production Process Planner's run: choose a golden image, clone it, resume it, run the
  * remaining actions. A failure destroys the half-made VM before it is reported, so nothing is
  * left behind.
  */
-export async function produce (line: ProductionLine, clock: Clock, vmid: string, spec: VmSpec, signal: AbortSignal): Promise<ProductionResult> {
+export async function produce (line: ProductionLine, warehouse: Warehouse, clock: Clock, vmid: string, spec: VmSpec, signal: AbortSignal): Promise<ProductionResult> {
   const started = clock.now()
   let cloned = false
   try {
-    const golden = await line.prepareGolden({ hardware: spec.hardware, actions: [] }, { signal })
-    await line.clone(golden, vmid, { signal })
+    const { plan, record } = await findGolden(line, warehouse, clock, spec, signal)
+    await line.clone(record.golden, vmid, { signal })
     cloned = true
     await line.resume(vmid, { signal })
+    await warehouse.touch(record.id, clock.now())
     const cloningMs = clock.now() - started
-    const configuration = await configure(line, clock, vmid, spec.actions, spec.concurrent, signal)
-    return { golden, cloned: golden.applied, ...configuration, cloningMs, configuringMs: clock.now() - started - cloningMs }
+    const configuration = await configure(line, clock, vmid, plan.remaining, spec.concurrent, signal)
+    return { image: record, cloned: plan.cloned.map((a) => a.id), ...configuration, cloningMs, configuringMs: clock.now() - started - cloningMs }
   } catch (err) {
     if (cloned) await line.destroy(vmid).catch(() => {})
     if (err instanceof ProductionFailedError) throw err

@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import { ProductionError, VmNotFoundError, type AbortOptions, type ActionResult, type GoldenImage, type GoldenRequest, type GuestAction, type ProductionLine, type VmInfo } from '../index.js'
 import { interpretScript } from './script.js'
@@ -17,9 +19,14 @@ export interface SimLineInit {
   /** fixed memory overhead per VM in MB; @default 0 */
   overheadMB?: number
   clock?: Clock
+  /** where golden images get a small artifact file, so that they can be catalogued and copied; none if absent */
+  dir?: string
 }
 
-export const SIM_DEFAULTS = { cloneMs: 0, resumeMs: 0, actionMs: 0, goldenMs: 0, overheadMB: 0 } as const
+export const SIM_DEFAULTS = { cloneMs: 0, resumeMs: 0, actionMs: 0, goldenMs: 0, overheadMB: 0 }
+
+/** the disk size sim images claim when the request names none */
+const SIM_DISK_MB = 1024
 
 /** `attached`: what host actions plugged into the VM */
 interface SimVm { info: VmInfo, golden: GoldenImage, attached: HostParams[] }
@@ -27,14 +34,16 @@ interface SimVm { info: VmInfo, golden: GoldenImage, attached: HostParams[] }
 /** A production line without a hypervisor: VMs are records in memory, time is spent on a clock. */
 class SimLine implements ProductionLine {
   readonly kind = 'sim'
-  private readonly latency: Required<Omit<SimLineInit, 'clock'>>
+  private readonly latency: typeof SIM_DEFAULTS
   private readonly clock: Clock
   private readonly vms = new Map<string, SimVm>()
   private readonly goldens = new Map<string, GoldenImage>()
+  private readonly dir?: string
 
   constructor (init: SimLineInit) {
     this.latency = { ...SIM_DEFAULTS, ...stripUndefined(init) }
     this.clock = init.clock ?? systemClock
+    this.dir = init.dir
   }
 
   async start (): Promise<void> {}
@@ -49,7 +58,8 @@ class SimLine implements ProductionLine {
 
   async prepareGolden (request: GoldenRequest, options: AbortOptions = {}): Promise<GoldenImage> {
     options.signal?.throwIfAborted()
-    const descriptor = { line: this.kind, hardware: request.hardware, applied: request.actions.map((a) => a.id) }
+    const hardware = { ...request.hardware, diskMB: request.hardware.diskMB ?? SIM_DISK_MB }
+    const descriptor = { line: this.kind, hardware, applied: request.actions.map((a) => a.id) }
     const id = createHash('sha256').update(JSON.stringify(descriptor)).digest('hex').slice(0, 32)
     const known = this.goldens.get(id)
     if (known !== undefined) return known
@@ -58,7 +68,13 @@ class SimLine implements ProductionLine {
       const outcome = interpretScript(action.run)
       if (outcome.exitCode !== 0) throw new ProductionError(`golden action ${action.id} exited with ${outcome.exitCode}`)
     }
-    const golden: GoldenImage = { id, ...descriptor, dir: '', artifacts: {}, createdAt: this.clock.now() }
+    const artifacts: Record<string, string> = {}
+    if (this.dir !== undefined) {
+      await mkdir(this.dir, { recursive: true })
+      await writeFile(join(this.dir, `${id}.img`), JSON.stringify(descriptor) + '\n')
+      artifacts.disk = `${id}.img`
+    }
+    const golden: GoldenImage = { id, ...descriptor, dir: this.dir ?? '', artifacts, createdAt: this.clock.now() }
     this.goldens.set(id, golden)
     return golden
   }
@@ -116,8 +132,8 @@ class SimLine implements ProductionLine {
   }
 }
 
-function stripUndefined<T extends object> (obj: T): Partial<T> {
-  return Object.fromEntries(Object.entries(obj).filter(([k, v]) => v !== undefined && k !== 'clock')) as Partial<T>
+function stripUndefined (init: SimLineInit): Partial<typeof SIM_DEFAULTS> {
+  return Object.fromEntries(Object.entries(init).filter(([k, v]) => v !== undefined && k in SIM_DEFAULTS)) as Partial<typeof SIM_DEFAULTS>
 }
 
 export function simLine (init: SimLineInit = {}): ProductionLine {

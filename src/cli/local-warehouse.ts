@@ -1,0 +1,56 @@
+import { mkdir, stat, rm } from 'node:fs/promises'
+import { join } from 'node:path'
+import { plantStore, type PlantStore } from '../store/index.js'
+import { UsageError } from './errors.js'
+
+/**
+ * Opens a stopped plant's store for the image and plan commands. `dir` is the plant's dataDir
+ * (or its store folder); a running plant holds the store's lock, so it is asked over the
+ * network instead (`--plant`).
+ */
+export async function withLocalStore<T> (dir: string, work: (store: PlantStore) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
+  if (options.create === true) await mkdir(join(dir, 'store'), { recursive: true })
+  const location = await isDir(join(dir, 'store')) ? join(dir, 'store') : dir
+  if (!(await isDir(location))) throw new UsageError(`--warehouse ${dir}: no such folder`)
+  const store = plantStore(location)
+  try {
+    await store.start()
+  } catch (err: any) {
+    const locked = /lock/i.test(String(err?.cause?.cause?.message ?? err?.cause?.message ?? err?.message))
+    throw new UsageError(locked ? `the store at ${location} is in use by a running plant; ask it with --plant ADDR` : err.message)
+  }
+  try {
+    return await work(store)
+  } finally {
+    await store.stop()
+  }
+}
+
+async function isDir (path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory()
+  } catch {
+    return false
+  }
+}
+
+/** The line kind of the images in a warehouse, when there is only one. */
+export async function onlyLineKind (store: PlantStore): Promise<string | undefined> {
+  const kinds = new Set((await store.warehouse.list()).map((r) => r.descriptor.line))
+  return kinds.size === 1 ? [...kinds][0] : undefined
+}
+
+/** Removes an image's record, then those of its files that no other image uses. */
+export async function removeImage (store: PlantStore, id: string): Promise<string[]> {
+  const record = await store.warehouse.remove(id)
+  if (record === undefined) return []
+  const inUse = new Set((await store.warehouse.list()).flatMap((r) => Object.values(r.golden.artifacts).map((f) => join(r.golden.dir, f))))
+  const removed: string[] = []
+  for (const file of Object.values(record.golden.artifacts)) {
+    const path = join(record.golden.dir, file)
+    if (inUse.has(path) || record.golden.dir === '') continue
+    await rm(path, { force: true })
+    removed.push(path)
+  }
+  return removed
+}

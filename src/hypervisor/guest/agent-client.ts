@@ -1,0 +1,146 @@
+import { randomBytes } from 'node:crypto'
+import { connect, type Socket } from 'node:net'
+import type { AbortOptions, ActionResult, GuestAction } from '../index.js'
+import { GuestAgentError, GuestAgentTimeoutError } from './errors.js'
+
+/** How long past an action's own timeout the host waits before it gives up on the agent. */
+const GRACE_MS = 10_000
+const DEFAULT_ACTION_TIMEOUT_MS = 60_000
+
+/**
+ * The host side of the guest agent protocol (docs/guest-agent.md) over one byte stream.
+ * One request at a time; lines that belong to no request (a stale answer, the agent's HELLO) are skipped.
+ */
+export class GuestAgentClient {
+  private buffer: Buffer = Buffer.alloc(0)
+  private closed: Error | undefined
+  private wake: (() => void) | undefined
+  private queue: Promise<unknown> = Promise.resolve()
+
+  constructor (private readonly socket: Socket) {
+    socket.on('data', (chunk: Buffer) => {
+      this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk])
+      this.notify()
+    })
+    socket.on('error', (err) => { this.closed ??= new GuestAgentError(`agent channel failed: ${err.message}`, { cause: err }); this.notify() })
+    socket.on('close', () => { this.closed ??= new GuestAgentError('agent channel closed'); this.notify() })
+  }
+
+  get isClosed (): boolean { return this.closed !== undefined }
+
+  /** Resolves once the agent answers; the guest is up and its agent loop alive. */
+  async ping (options: AbortOptions & { timeoutMs?: number } = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    await this.exclusive(async () => await withDeadline(options.timeoutMs ?? 30_000, options.signal, async (deadline) => {
+      const nonce = randomBytes(6).toString('hex')
+      // the leading newline ends any half line the agent holds from an earlier host
+      this.write(`\nPING ${nonce}\n`)
+      await this.readLineMatching((line) => line === `PONG ${nonce}`, deadline)
+    }))
+  }
+
+  async run (action: GuestAction, options: AbortOptions = {}): Promise<ActionResult> {
+    options.signal?.throwIfAborted()
+    const timeoutMs = action.timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS
+    return await this.exclusive(async () => await withDeadline(timeoutMs + GRACE_MS, options.signal, async (deadline) => {
+      const id = randomBytes(6).toString('hex')
+      const script = Buffer.from(action.run.endsWith('\n') ? action.run : action.run + '\n')
+      const started = Date.now()
+      // one write: an abort can never leave the agent waiting for half a script
+      this.write(Buffer.concat([Buffer.from(`\nRUN ${id} ${Math.max(1, Math.ceil(timeoutMs / 1000))} ${script.length}\n`), script]))
+      const head = await this.readLineMatching((line) => line.startsWith(`RES ${id} `), deadline)
+      const [, , rc, timed, outLen, errLen] = head.split(' ').map((s) => s.trim())
+      const counts = [rc, timed, outLen, errLen].map(Number)
+      if (counts.some((n) => !Number.isInteger(n) || n < 0)) throw new GuestAgentError(`malformed result line "${head}"`)
+      const [exitCode, timedOut, outBytes, errBytes] = counts as [number, number, number, number]
+      const stdout = await this.readBytes(outBytes, deadline)
+      const stderr = await this.readBytes(errBytes, deadline)
+      const end = await this.readLine(deadline)
+      if (end !== `END ${id}`) throw new GuestAgentError(`expected "END ${id}", got "${end}"`)
+      return { exitCode, stdout: stdout.toString('utf8'), stderr: stderr.toString('utf8'), durationMs: Date.now() - started, timedOut: timedOut === 1 }
+    }))
+  }
+
+  close (): void {
+    this.closed ??= new GuestAgentError('agent channel closed by the host')
+    this.socket.destroy()
+    this.notify()
+  }
+
+  private async exclusive<T> (fn: () => Promise<T>): Promise<T> {
+    const next = this.queue.then(fn, fn)
+    this.queue = next.catch(() => {})
+    return await next
+  }
+
+  private write (data: string | Buffer): void {
+    if (this.closed !== undefined) throw this.closed
+    this.socket.write(data)
+  }
+
+  private notify (): void {
+    const wake = this.wake
+    this.wake = undefined
+    wake?.()
+  }
+
+  private async waitForData (signal: AbortSignal): Promise<void> {
+    if (this.closed !== undefined) throw this.closed
+    signal.throwIfAborted()
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => { this.wake = undefined; reject(signal.reason) }
+      signal.addEventListener('abort', onAbort, { once: true })
+      this.wake = () => { signal.removeEventListener('abort', onAbort); resolve() }
+    })
+  }
+
+  private async readLine (signal: AbortSignal): Promise<string> {
+    for (;;) {
+      const nl = this.buffer.indexOf(0x0a)
+      if (nl >= 0) {
+        const line = this.buffer.subarray(0, nl).toString('utf8').replace(/\r$/, '')
+        this.buffer = this.buffer.subarray(nl + 1)
+        return line
+      }
+      await this.waitForData(signal)
+    }
+  }
+
+  private async readLineMatching (match: (line: string) => boolean, signal: AbortSignal): Promise<string> {
+    for (;;) {
+      const line = await this.readLine(signal)
+      if (match(line)) return line
+    }
+  }
+
+  private async readBytes (n: number, signal: AbortSignal): Promise<Buffer> {
+    while (this.buffer.length < n) await this.waitForData(signal)
+    const out = Buffer.from(this.buffer.subarray(0, n))
+    this.buffer = this.buffer.subarray(n)
+    return out
+  }
+}
+
+/** Runs `fn` with a signal that fires at the deadline (as GuestAgentTimeoutError) or when the caller aborts. */
+async function withDeadline<T> (ms: number, outer: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
+  const controller = new AbortController()
+  const timer = setTimeout(() => controller.abort(new GuestAgentTimeoutError(`guest agent did not answer within ${ms} ms`)), ms)
+  try {
+    return await fn(outer === undefined ? controller.signal : AbortSignal.any([controller.signal, outer]))
+  } finally {
+    clearTimeout(timer)
+  }
+}
+
+/** Connects to the agent's unix socket (a QEMU chardev) and returns a client on it. */
+export async function connectGuestAgent (path: string, options: AbortOptions = {}): Promise<GuestAgentClient> {
+  options.signal?.throwIfAborted()
+  const socket = await new Promise<Socket>((resolve, reject) => {
+    const s = connect(path)
+    const onAbort = (): void => { s.destroy(); reject(options.signal?.reason) }
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    s.once('connect', () => { options.signal?.removeEventListener('abort', onAbort); resolve(s) })
+    s.once('error', (err) => { options.signal?.removeEventListener('abort', onAbort); reject(new GuestAgentError(`cannot connect to the agent at ${path}: ${err.message}`, { cause: err })) })
+  })
+  return new GuestAgentClient(socket)
+}

@@ -1,0 +1,162 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { mkdir, readdir, readFile, rename, rm, writeFile, copyFile } from 'node:fs/promises'
+import { homedir } from 'node:os'
+import { join } from 'node:path'
+import { gzipSync } from 'node:zlib'
+import { logger } from '@libp2p/logger'
+import type { AbortOptions } from '../index.js'
+import { writeCpio, type CpioEntry } from './cpio.js'
+import { GuestImageBuildError } from './errors.js'
+import { exec } from './exec.js'
+import { AGENT_SCRIPT, INIT_SCRIPT } from './scripts.js'
+
+const log = logger('vmplant:plant:guest-image')
+
+/** Bump when the layout of a built image changes, so that old caches are not reused. */
+const IMAGE_FORMAT = 1
+
+export interface GuestImageInit {
+  /** where built images are kept; @default $VMPLANT_CACHE, else ~/.cache/vmplant */
+  cacheDir?: string
+  /** Debian package (or meta-package) with the kernel; @default 'linux-image-cloud-amd64' */
+  kernelPackage?: string
+  /** Debian package with a static busybox; @default 'busybox-static' */
+  busyboxPackage?: string
+  /** kernel modules loaded at boot, their dependencies added; @default virtio pci, blk, console, net */
+  modules?: string[]
+}
+
+/** A bootable guest: a kernel and an initramfs with busybox, the modules and the agent. */
+export interface GuestImage {
+  /** hash of the inputs that made it */
+  id: string
+  dir: string
+  kernel: string
+  initrd: string
+  kernelVersion: string
+}
+
+export const GUEST_IMAGE_DEFAULTS = {
+  kernelPackage: 'linux-image-cloud-amd64',
+  busyboxPackage: 'busybox-static',
+  modules: ['virtio_pci', 'virtio_blk', 'virtio_console', 'virtio_net']
+} as const
+
+export function defaultCacheDir (): string {
+  return process.env.VMPLANT_CACHE ?? join(homedir(), '.cache', 'vmplant')
+}
+
+/** Returns the cached image for these inputs, building it first when there is none. */
+export async function ensureGuestImage (init: GuestImageInit = {}, options: AbortOptions = {}): Promise<GuestImage> {
+  options.signal?.throwIfAborted()
+  const cacheDir = init.cacheDir ?? defaultCacheDir()
+  const kernelPackage = init.kernelPackage ?? GUEST_IMAGE_DEFAULTS.kernelPackage
+  const busyboxPackage = init.busyboxPackage ?? GUEST_IMAGE_DEFAULTS.busyboxPackage
+  const modules = init.modules ?? [...GUEST_IMAGE_DEFAULTS.modules]
+  const id = createHash('sha256')
+    .update(JSON.stringify({ IMAGE_FORMAT, kernelPackage, busyboxPackage, modules, INIT_SCRIPT, AGENT_SCRIPT }))
+    .digest('hex').slice(0, 16)
+  const dir = join(cacheDir, 'guest', id)
+  const manifestPath = join(dir, 'manifest.json')
+  if (existsSync(manifestPath)) {
+    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { kernelVersion: string }
+    return { id, dir, kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), kernelVersion: manifest.kernelVersion }
+  }
+  const work = join(cacheDir, 'guest', `.build-${randomBytes(4).toString('hex')}`)
+  try {
+    await mkdir(join(work, 'out'), { recursive: true })
+    log('building guest image %s in %s', id, work)
+    const kernel = await extractKernel(work, kernelPackage, options)
+    const busybox = await extractPackage(work, busyboxPackage, options)
+    const busyboxBin = join(busybox, 'bin', 'busybox')
+    if (!existsSync(busyboxBin)) throw new GuestImageBuildError(`package ${busyboxPackage} has no bin/busybox`)
+    const moduleFiles = await resolveModules(join(kernel.root, 'lib', 'modules', kernel.version), modules, options)
+    const entries: CpioEntry[] = [
+      ...['bin', 'sbin', 'etc', 'lib', 'lib/modules', 'dev', 'proc', 'sys', 'tmp', 'run', 'data', 'root', 'usr', 'usr/bin', 'usr/sbin']
+        .map((path): CpioEntry => ({ type: 'dir', path })),
+      { type: 'chardev', path: 'dev/console', major: 5, minor: 1 },
+      { type: 'file', path: 'bin/busybox', data: await readFile(busyboxBin), mode: 0o755 },
+      { type: 'symlink', path: 'bin/sh', target: 'busybox' },
+      { type: 'file', path: 'init', data: Buffer.from(INIT_SCRIPT), mode: 0o755 },
+      { type: 'file', path: 'sbin/vmplant-agent', data: Buffer.from(AGENT_SCRIPT), mode: 0o755 },
+      { type: 'file', path: 'etc/modules', data: Buffer.from(moduleFiles.map((m) => m.name + '\n').join('')) },
+      ...await Promise.all(moduleFiles.map(async (m): Promise<CpioEntry> => ({ type: 'file', path: `lib/modules/${m.name}.ko`, data: await readFile(m.path) })))
+    ]
+    await writeFile(join(work, 'out', 'initrd.img'), gzipSync(writeCpio(entries)))
+    await copyFile(kernel.vmlinuz, join(work, 'out', 'vmlinuz'))
+    const manifest = { id, kernelPackage: kernel.pkg, kernelVersion: kernel.version, busyboxPackage, modules: moduleFiles.map((m) => m.name), builtAt: new Date().toISOString() }
+    await writeFile(join(work, 'out', 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
+    await rename(join(work, 'out'), dir).catch(async (err: NodeJS.ErrnoException) => {
+      // another builder won the race; its image is as good as ours
+      if (!existsSync(manifestPath)) throw err
+    })
+    log('built guest image %s (kernel %s)', id, kernel.version)
+    return { id, dir, kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), kernelVersion: kernel.version }
+  } catch (err) {
+    if (err instanceof GuestImageBuildError || options.signal?.aborted === true) throw err
+    throw new GuestImageBuildError(`could not build the guest image: ${(err as Error).message}`, { cause: err })
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}
+
+/** `apt-get download` then `dpkg-deb -x`; nothing is installed on the host. Returns the extracted root. */
+async function extractPackage (work: string, pkg: string, options: AbortOptions = {}): Promise<string> {
+  options.signal?.throwIfAborted()
+  const dl = join(work, `dl-${pkg}`)
+  await mkdir(dl, { recursive: true })
+  try {
+    await exec('apt-get', ['download', pkg], { ...options, cwd: dl })
+  } catch (err) {
+    throw new GuestImageBuildError(`apt-get download ${pkg} failed (run apt-get update first?)`, { cause: err })
+  }
+  const deb = (await readdir(dl)).find((f) => f.endsWith('.deb'))
+  if (deb === undefined) throw new GuestImageBuildError(`apt-get download ${pkg} left no .deb`)
+  const root = join(work, `x-${pkg}`)
+  await exec('dpkg-deb', ['-x', join(dl, deb), root], options)
+  await rm(join(dl, deb))
+  return root
+}
+
+interface Kernel { pkg: string, root: string, vmlinuz: string, version: string }
+
+/** Follows a meta-package (linux-image-cloud-amd64) to the versioned package that has the kernel. */
+async function extractKernel (work: string, pkg: string, options: AbortOptions, depth = 0): Promise<Kernel> {
+  const root = await extractPackage(work, pkg, options)
+  const boot = existsSync(join(root, 'boot')) ? await readdir(join(root, 'boot')) : []
+  const image = boot.find((f) => f.startsWith('vmlinuz-'))
+  if (image !== undefined) return { pkg, root, vmlinuz: join(root, 'boot', image), version: image.slice('vmlinuz-'.length) }
+  if (depth > 2) throw new GuestImageBuildError(`package ${pkg} has no kernel`)
+  const { stdout } = await exec('apt-cache', ['depends', '--no-recommends', '--no-suggests', pkg], options)
+  const dep = /Depends: (linux-image-\d\S*)/.exec(stdout)?.[1]
+  if (dep === undefined) throw new GuestImageBuildError(`package ${pkg} has no kernel and depends on no linux-image package`)
+  return await extractKernel(work, dep, options, depth + 1)
+}
+
+interface ModuleFile { name: string, path: string }
+
+/** Finds each module and, before it, the modules it depends on (read from the .ko's modinfo). */
+async function resolveModules (moduleRoot: string, wanted: string[], options: AbortOptions = {}): Promise<ModuleFile[]> {
+  options.signal?.throwIfAborted()
+  const index = new Map<string, string>()
+  for (const entry of await readdir(moduleRoot, { recursive: true })) {
+    const m = /([^/]+)\.ko$/.exec(entry)
+    if (m?.[1] !== undefined) index.set(m[1].replace(/-/g, '_'), join(moduleRoot, entry))
+  }
+  const ordered: ModuleFile[] = []
+  const seen = new Set<string>()
+  const visit = async (name: string): Promise<void> => {
+    const key = name.replace(/-/g, '_')
+    if (seen.has(key)) return
+    seen.add(key)
+    const path = index.get(key)
+    if (path === undefined) throw new GuestImageBuildError(`kernel module ${name} not found under ${moduleRoot}`)
+    const info = (await readFile(path)).toString('latin1')
+    const deps = /\0depends=([^\0]*)/.exec(info)?.[1] ?? ''
+    for (const dep of deps.split(',').filter((d) => d !== '')) await visit(dep)
+    ordered.push({ name: key, path })
+  }
+  for (const name of wanted) await visit(name)
+  return ordered
+}

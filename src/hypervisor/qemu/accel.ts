@@ -1,0 +1,86 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { constants, existsSync, readFileSync, statSync } from 'node:fs'
+import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { logger } from '@libp2p/logger'
+import type { GuestImage } from '../guest/index.js'
+import type { AbortOptions } from '../index.js'
+import { kernelAppend } from './args.js'
+import { coldBoot } from './boot.js'
+import { killAndWait } from './process.js'
+import type { AccelChoice } from './init.js'
+
+const log = logger('vmplant:plant:qemu:accel')
+
+export interface AccelProbeInit {
+  accel: AccelChoice
+  qemuBinary: string
+  cacheDir: string
+  probeTimeoutMs: number
+  tbSizeMB: number
+}
+
+/**
+ * KVM when a guest really boots under it, else TCG. On some hosts /dev/kvm opens but the guest
+ * hangs after the kernel starts, so the device's presence proves nothing: a short boot decides,
+ * and the verdict is cached per QEMU binary, guest kernel and host boot.
+ */
+export async function resolveAccel (init: AccelProbeInit, image: GuestImage, options: AbortOptions = {}): Promise<'kvm' | 'tcg'> {
+  options.signal?.throwIfAborted()
+  if (init.accel !== 'auto') return init.accel
+  try {
+    await access('/dev/kvm', constants.R_OK | constants.W_OK)
+  } catch {
+    return 'tcg'
+  }
+  const key = probeKey(init.qemuBinary, image)
+  const cachePath = join(init.cacheDir, 'accel.json')
+  const cache = existsSync(cachePath) ? JSON.parse(await readFile(cachePath, 'utf8')) as Record<string, 'kvm' | 'tcg'> : {}
+  const known = cache[key]
+  if (known !== undefined) return known
+  const verdict = await probeKvm(init, image, options) ? 'kvm' : 'tcg'
+  log('KVM probe boot: using %s', verdict)
+  await mkdir(init.cacheDir, { recursive: true })
+  await writeFile(cachePath, JSON.stringify({ ...cache, [key]: verdict }, null, 2) + '\n')
+  return verdict
+}
+
+function probeKey (binary: string, image: GuestImage): string {
+  let bootId = ''
+  let binaryStamp = binary
+  try { bootId = readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim() } catch {}
+  try { binaryStamp += String(statSync(binary).mtimeMs) } catch {}
+  return createHash('sha256').update(`${binaryStamp}\n${image.id}\n${bootId}`).digest('hex').slice(0, 16)
+}
+
+async function probeKvm (init: AccelProbeInit, image: GuestImage, options: AbortOptions): Promise<boolean> {
+  await mkdir(init.cacheDir, { recursive: true })
+  const dir = await mkdtemp(join(init.cacheDir, 'kvm-probe-'))
+  const token = randomBytes(6).toString('hex')
+  try {
+    const booted = await coldBoot(init.qemuBinary, {
+      memoryMB: 128,
+      accel: 'kvm',
+      tbSizeMB: init.tbSizeMB,
+      kernel: image.kernel,
+      initrd: image.initrd,
+      append: kernelAppend(false),
+      console: join(dir, 'console.log'),
+      agentSocket: join(dir, 'agent.sock'),
+      qmpSocket: join(dir, 'qmp.sock'),
+      pidFile: join(dir, 'qemu.pid'),
+      token,
+      incoming: false
+    }, join(dir, 'qemu.log'), { signal: options.signal, timeoutMs: init.probeTimeoutMs })
+    booted.agent.close()
+    booted.qmp.close()
+    await killAndWait(booted.pid, token)
+    return true
+  } catch (err) {
+    options.signal?.throwIfAborted()
+    log('KVM probe failed: %e', err)
+    return false
+  } finally {
+    await rm(dir, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,164 @@
+import { createHash, randomBytes } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { logger } from '@libp2p/logger'
+import type { Hardware } from '../../planner/index.js'
+import { exec } from '../guest/exec.js'
+import type { GuestImage } from '../guest/index.js'
+import { ProductionError, UnsupportedHardwareError, type AbortOptions, type GoldenImage, type GoldenRequest } from '../index.js'
+import { kernelAppend, type MachineConfig } from './args.js'
+import { coldBoot } from './boot.js'
+import type { QemuLineInit } from './init.js'
+import { checkpoint } from './migrate.js'
+import { killAndWait, waitExit } from './process.js'
+
+const log = logger('vmplant:plant:qemu:golden')
+
+/** Bump when the machine model changes: goldens made by another model cannot be cloned. */
+const MACHINE_MODEL = 1
+const MIN_MEMORY_MB = 64
+
+export const GOLDEN_FILES = {
+  meta: 'golden.json',
+  disk: 'disk.qcow2',
+  memory: 'ram',
+  state: 'state.bin',
+  kernel: 'vmlinuz',
+  initrd: 'initrd.img',
+  console: 'console.log'
+} as const
+
+/** What a clone needs to rebuild the golden's machine exactly; kept in golden.json. */
+export interface GoldenMeta {
+  version: 1
+  id: string
+  hardware: Hardware
+  applied: string[]
+  memoryMB: number
+  accel: 'kvm' | 'tcg'
+  tbSizeMB: number
+  append: string
+  imageId: string
+  createdAt: number
+}
+
+export interface GoldenContext {
+  init: QemuLineInit
+  image: GuestImage
+  accel: 'kvm' | 'tcg'
+}
+
+export function checkHardware (hardware: Hardware): void {
+  if (hardware.arch !== 'x86_64') throw new UnsupportedHardwareError(`the qemu line runs x86_64 guests, not ${hardware.arch}`)
+  if (hardware.os !== 'linux') throw new UnsupportedHardwareError(`the qemu line's guest image is linux, not ${hardware.os}`)
+  if (hardware.memoryMB < MIN_MEMORY_MB) throw new UnsupportedHardwareError(`the guest needs at least ${MIN_MEMORY_MB} MB, not ${hardware.memoryMB}`)
+}
+
+export function goldenImageOf (meta: GoldenMeta, dir: string): GoldenImage {
+  return { id: meta.id, line: 'qemu', hardware: meta.hardware, applied: meta.applied, dir, artifacts: { ...GOLDEN_FILES }, createdAt: meta.createdAt }
+}
+
+export async function readGoldenMeta (dir: string, options: AbortOptions = {}): Promise<GoldenMeta> {
+  options.signal?.throwIfAborted()
+  try {
+    return JSON.parse(await readFile(join(dir, GOLDEN_FILES.meta), 'utf8')) as GoldenMeta
+  } catch (err) {
+    throw new ProductionError(`no golden image in ${dir}`, { cause: err })
+  }
+}
+
+const inFlight = new Map<string, Promise<GoldenImage>>()
+
+/** Boots the guest image, runs the actions, checkpoints it; returns the existing golden when there is one. */
+export async function prepareGolden (ctx: GoldenContext, request: GoldenRequest, options: AbortOptions = {}): Promise<GoldenImage> {
+  options.signal?.throwIfAborted()
+  checkHardware(request.hardware)
+  const diskMB = request.hardware.diskMB ?? ctx.init.diskMB
+  const id = createHash('sha256').update(JSON.stringify({
+    MACHINE_MODEL, hardware: request.hardware, diskMB, image: ctx.image.id, accel: ctx.accel, tbSizeMB: ctx.init.tbSizeMB,
+    actions: request.actions.map((a) => [a.id, a.run, a.timeoutMs ?? null])
+  })).digest('hex').slice(0, 32)
+  const dir = join(ctx.init.goldenDir, id)
+  if (existsSync(join(dir, GOLDEN_FILES.meta))) return goldenImageOf(await readGoldenMeta(dir, options), dir)
+  const running = inFlight.get(dir)
+  if (running !== undefined) return await running
+  const made = build(ctx, request, id, diskMB, dir, options)
+  inFlight.set(dir, made)
+  try {
+    return await made
+  } finally {
+    inFlight.delete(dir)
+  }
+}
+
+async function build (ctx: GoldenContext, request: GoldenRequest, id: string, diskMB: number, dir: string, options: AbortOptions): Promise<GoldenImage> {
+  const { init, image } = ctx
+  const work = join(init.goldenDir, `.build-${id.slice(0, 8)}-${randomBytes(3).toString('hex')}`)
+  const file = (name: keyof typeof GOLDEN_FILES): string => join(work, GOLDEN_FILES[name])
+  const token = randomBytes(6).toString('hex')
+  await mkdir(work, { recursive: true })
+  let pid: number | undefined
+  try {
+    await copyFile(image.kernel, file('kernel'))
+    await copyFile(image.initrd, file('initrd'))
+    await exec(init.qemuImg, ['create', '-q', '-f', 'qcow2', file('disk'), `${diskMB}M`], options)
+    const machine: MachineConfig = {
+      memoryMB: request.hardware.memoryMB,
+      accel: ctx.accel,
+      tbSizeMB: init.tbSizeMB,
+      kernel: file('kernel'),
+      initrd: file('initrd'),
+      append: kernelAppend(true),
+      ram: { path: file('memory'), share: true },
+      disk: file('disk'),
+      console: file('console'),
+      agentSocket: join(work, 'agent.sock'),
+      qmpSocket: join(work, 'qmp.sock'),
+      pidFile: join(work, 'qemu.pid'),
+      token,
+      incoming: false
+    }
+    const started = Date.now()
+    const booted = await coldBoot(init.qemuBinary, machine, join(work, 'qemu.log'), { signal: options.signal, timeoutMs: init.bootTimeoutMs })
+    pid = booted.pid
+    log('golden %s booted in %d ms', id, Date.now() - started)
+    try {
+      for (const action of request.actions) {
+        const result = await booted.agent.run(action, options)
+        if (result.exitCode !== 0 || result.timedOut) {
+          throw new ProductionError(`golden action ${action.id} ${result.timedOut ? 'timed out' : `exited with ${result.exitCode}`}: ${result.stderr.trim().slice(-500)}`)
+        }
+      }
+      // not needed for consistency (the page cache is in the checkpoint) but keeps the base disk tidy
+      await booted.agent.run({ id: 'sync', run: 'sync', timeoutMs: 30_000 }, options)
+      await checkpoint(booted.qmp, file('state'), { signal: options.signal, timeoutMs: 60_000 })
+      await booted.qmp.execute('quit', undefined, options).catch(() => {})
+    } finally {
+      booted.agent.close()
+      booted.qmp.close()
+    }
+    if (!await waitExit(pid, { timeoutMs: 10_000 })) await killAndWait(pid, token)
+    pid = undefined
+    const meta: GoldenMeta = {
+      version: 1, id, hardware: request.hardware, applied: request.actions.map((a) => a.id), memoryMB: request.hardware.memoryMB,
+      accel: ctx.accel, tbSizeMB: init.tbSizeMB, append: machine.append, imageId: image.id, createdAt: Date.now()
+    }
+    for (const leftover of ['agent.sock', 'qmp.sock', 'qemu.pid']) await rm(join(work, leftover), { force: true })
+    await writeFile(file('meta'), JSON.stringify(meta, null, 2) + '\n')
+    try {
+      await rename(work, dir)
+    } catch (err) {
+      // another process made the same golden first; theirs is as good as ours
+      if (!existsSync(join(dir, GOLDEN_FILES.meta))) throw err
+      return goldenImageOf(await readGoldenMeta(dir, options), dir)
+    }
+    log('golden %s ready in %s', id, dir)
+    return goldenImageOf(meta, dir)
+  } catch (err) {
+    if (pid !== undefined) await killAndWait(pid, token)
+    throw err
+  } finally {
+    await rm(work, { recursive: true, force: true })
+  }
+}

@@ -1,0 +1,100 @@
+import { connectGuestAgent, type GuestAgentClient } from '../guest/index.js'
+import type { AbortOptions, VmInfo, VmState } from '../index.js'
+import { isAlive, readRssKB } from './process.js'
+import { QmpClient } from './qmp.js'
+import { readPidFile, type VmPaths, type VmRecord } from './vm-store.js'
+
+/** QMP run states, as the line reports them. */
+const STATE_OF_STATUS: Record<string, VmState> = {
+  running: 'running',
+  paused: 'paused',
+  suspended: 'paused',
+  inmigrate: 'paused',
+  prelaunch: 'paused',
+  postmigrate: 'paused',
+  'finish-migrate': 'paused',
+  'save-vm': 'paused',
+  'restore-vm': 'paused',
+  debug: 'paused',
+  watchdog: 'paused',
+  colo: 'paused',
+  shutdown: 'stopped',
+  'internal-error': 'crashed',
+  'io-error': 'crashed',
+  'guest-panicked': 'crashed'
+}
+
+/**
+ * A VM the line knows: its record and, opened on first use, its QMP and agent connections.
+ * QEMU serves one client per socket, so a line keeps one connection of each and shares it.
+ */
+export class LiveVm {
+  private qmpClient: QmpClient | undefined
+  private agentClient: GuestAgentClient | undefined
+  private connecting: Promise<QmpClient> | undefined
+
+  constructor (readonly record: VmRecord, readonly paths: VmPaths, qmp?: QmpClient, agent?: GuestAgentClient) {
+    this.qmpClient = qmp
+    this.agentClient = agent
+  }
+
+  get vmid (): string { return this.record.vmid ?? '' }
+
+  get pid (): number | undefined {
+    return this.record.pid ?? readPidFile(this.paths)
+  }
+
+  alive (): boolean {
+    const pid = this.pid
+    return pid !== undefined && isAlive(pid, this.record.token)
+  }
+
+  async qmp (options: AbortOptions & { timeoutMs?: number } = {}): Promise<QmpClient> {
+    if (this.qmpClient !== undefined && !this.qmpClient.closed) return this.qmpClient
+    this.connecting ??= QmpClient.connect(this.paths.qmp, { signal: options.signal, timeoutMs: options.timeoutMs ?? 5_000 })
+      .finally(() => { this.connecting = undefined })
+    this.qmpClient = await this.connecting
+    return this.qmpClient
+  }
+
+  async agent (options: AbortOptions = {}): Promise<GuestAgentClient> {
+    if (this.agentClient !== undefined && !this.agentClient.isClosed) return this.agentClient
+    this.agentClient = await connectGuestAgent(this.paths.agent, options)
+    return this.agentClient
+  }
+
+  /** Live state: the process first (gone means crashed), then QMP's run state. */
+  async state (options: AbortOptions = {}): Promise<VmState> {
+    options.signal?.throwIfAborted()
+    if (!this.alive()) return 'crashed'
+    try {
+      const qmp = await this.qmp({ signal: options.signal, timeoutMs: 2_000 })
+      const status = await qmp.execute<{ status: string }>('query-status', undefined, options)
+      return STATE_OF_STATUS[status.status] ?? 'paused'
+    } catch {
+      options.signal?.throwIfAborted()
+      // the process runs but its monitor does not answer: as good as crashed to the plant
+      return 'crashed'
+    }
+  }
+
+  async info (options: AbortOptions = {}): Promise<VmInfo> {
+    const state = await this.state(options)
+    const pid = this.pid
+    const info: VmInfo = { vmid: this.vmid, state, goldenId: this.record.goldenId }
+    if (pid !== undefined && state !== 'crashed') {
+      info.pid = pid
+      const rss = readRssKB(pid)
+      if (rss !== undefined) info.rssKB = rss
+    }
+    return info
+  }
+
+  /** Closes the connections; the VM keeps running. */
+  detach (): void {
+    this.qmpClient?.close()
+    this.agentClient?.close()
+    this.qmpClient = undefined
+    this.agentClient = undefined
+  }
+}

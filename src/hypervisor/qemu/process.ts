@@ -1,0 +1,100 @@
+import { spawn } from 'node:child_process'
+import { closeSync, openSync, readFileSync } from 'node:fs'
+import { setTimeout as sleep } from 'node:timers/promises'
+import type { AbortOptions } from '../index.js'
+import { QemuStartError } from './errors.js'
+
+/**
+ * Starts QEMU in its own session so that it outlives the plant (a restarted plant re-attaches).
+ * Returns its pid; stderr goes to `logPath`. No signal is passed: aborting a request must not
+ * kill a VM that has already been handed out, so callers clean up on abort themselves.
+ */
+export async function spawnDetached (binary: string, args: string[], logPath: string, options: AbortOptions = {}): Promise<number> {
+  options.signal?.throwIfAborted()
+  const fd = openSync(logPath, 'a')
+  try {
+    const child = spawn(binary, args, { detached: true, stdio: ['ignore', 'ignore', fd] })
+    return await new Promise<number>((resolve, reject) => {
+      child.once('error', (err) => { reject(new QemuStartError(`cannot run ${binary}: ${err.message}`, '', { cause: err })) })
+      child.once('spawn', () => {
+        child.unref()
+        if (child.pid === undefined) reject(new QemuStartError(`${binary} started without a pid`))
+        else resolve(child.pid)
+      })
+    })
+  } finally {
+    closeSync(fd)
+  }
+}
+
+/**
+ * True when `pid` runs (not a zombie) and, when `token` is given, its command line contains it,
+ * so that a recycled pid is not mistaken for our VM.
+ */
+export function isAlive (pid: number, token?: string): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+    if (state === 'Z' || state === 'X') return false
+    if (token === undefined) return true
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(token)
+  } catch {
+    return false
+  }
+}
+
+/** Gone, or a zombie that some other process must reap; our own zombies are reaped by Node soon. */
+function isGone (pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
+    if (fields[0] !== 'Z' && fields[0] !== 'X') return false
+    return Number(fields[1]) !== process.pid
+  } catch {
+    return true
+  }
+}
+
+/** Waits until the process is gone (and reaped, when it is our child); false when it still runs at the deadline. */
+export async function waitExit (pid: number, options: AbortOptions & { timeoutMs?: number } = {}): Promise<boolean> {
+  const deadline = Date.now() + (options.timeoutMs ?? 10_000)
+  for (;;) {
+    options.signal?.throwIfAborted()
+    if (isGone(pid)) return true
+    if (Date.now() >= deadline) return false
+    await sleep(5, undefined, { signal: options.signal })
+  }
+}
+
+/** SIGKILLs our VM's process (checked by token) and waits for it to be gone. */
+export async function killAndWait (pid: number, token: string, options: AbortOptions = {}): Promise<void> {
+  if (!isAlive(pid, token)) return
+  try {
+    process.kill(pid, 'SIGKILL')
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
+  }
+  // a kill is not abortable half-way: a VM reported destroyed must be gone
+  if (!await waitExit(pid, { timeoutMs: 10_000 })) throw new QemuStartError(`process ${pid} survived SIGKILL for 10 s`)
+  options.signal?.throwIfAborted()
+}
+
+/** Resident memory of the process in KiB, or undefined when it is gone. */
+export function readRssKB (pid: number): number | undefined {
+  try {
+    const m = /^VmRSS:\s+(\d+) kB/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))
+    return m?.[1] === undefined ? undefined : Number(m[1])
+  } catch {
+    return undefined
+  }
+}
+
+/** The last bytes of a log file, for error messages. */
+export function tailFile (path: string, bytes = 2000): string {
+  try {
+    const text = readFileSync(path, 'utf8')
+    return text.slice(-bytes)
+  } catch {
+    return ''
+  }
+}
