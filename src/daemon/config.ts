@@ -15,6 +15,26 @@ export const driverConfigSchema = z.discriminatedUnion('kind', [
     resumeMs: z.number().min(0).default(0),
     actionMs: z.number().min(0).default(0),
     goldenMs: z.number().min(0).default(0)
+  }),
+  z.strictObject({
+    kind: z.literal('qemu'),
+    /** QEMU processes per golden image kept started, so a clone skips QEMU's start-up */
+    poolSize: z.number().int().min(0).max(64).default(0),
+    accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
+    tbSizeMB: z.number().int().min(1).max(4096).default(64),
+    diskMB: z.number().int().min(1).default(64),
+    overheadMB: z.number().int().min(0).default(64),
+    /** where golden RAM files live; must be tmpfs; @default /dev/shm/vmplant-<hash of dataDir> */
+    goldenDir: z.string().min(1).optional(),
+    /** per-VM folders; paths of sockets inside must stay under 108 bytes; @default <dataDir>/line */
+    workDir: z.string().min(1).optional()
+  }),
+  z.strictObject({
+    kind: z.literal('uml'),
+    /** per-VM folders; @default <dataDir>/line */
+    workDir: z.string().min(1).optional(),
+    /** golden root file systems; @default <dataDir>/golden */
+    goldenDir: z.string().min(1).optional()
   })
 ])
 export type DriverConfig = z.output<typeof driverConfigSchema>

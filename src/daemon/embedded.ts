@@ -2,6 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { VmplantNode } from './vmplant-node.js'
+import { defaultGoldenShmDir } from '../hypervisor/create.js'
 import { validateNodeConfig, type NodeConfig } from './config.js'
 import type { ProductionLine } from '../hypervisor/index.js'
 import type { Clock, Message } from '../actors/runtime/index.js'
@@ -39,7 +40,13 @@ export async function startEmbeddedFederation (init: EmbeddedInit): Promise<Embe
   const nodes: VmplantNode[] = []
   const stop = async (): Promise<void> => {
     await Promise.all(nodes.map(async (n) => n.stop({ destroyVms: true })))
-    if (ownDir) await rm(base, { recursive: true, force: true })
+    if (!ownDir) return
+    await rm(base, { recursive: true, force: true })
+    // golden RAM files live on tmpfs, outside the base folder
+    for (const node of nodes) {
+      const driver = node.config.plant.driver
+      if (node.config.roles.includes('plant') && driver.kind === 'qemu' && driver.goldenDir === undefined) await rm(defaultGoldenShmDir(join(node.config.dataDir, 'line')), { recursive: true, force: true })
+    }
   }
   try {
     const shop = new VmplantNode(validateNodeConfig({

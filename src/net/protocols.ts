@@ -9,7 +9,9 @@ export const PROTOCOLS = {
   /** shop -> plant: query, destroy and list VMs */
   vm: '/vmplant/vm/1.0.0',
   /** anyone -> plant: read the warehouse (list, inspect an image, plan a spec) */
-  warehouse: '/vmplant/warehouse/1.0.0'
+  warehouse: '/vmplant/warehouse/1.0.0',
+  /** plant -> plant: a golden image's descriptor, the images under a DHT key, an artifact's bytes */
+  image: '/vmplant/image/1.0.0'
 } as const
 
 /** kad-dht runs under the vmplant prefix so that it forms its own DHT, apart from IPFS's */

@@ -81,7 +81,10 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
       switch (message.type) {
         case 'bid.call': {
           const { call } = message
-          const verdict = components.cost(load(state), { domain: call.domain, memoryMB: line.memoryCostMB(call.hardware.memoryMB) })
+          const unsupported = line.unsupported?.(call.hardware)
+          const verdict = unsupported !== undefined
+            ? { bid: false as const, reason: unsupported }
+            : components.cost(load(state), { domain: call.domain, memoryMB: line.memoryCostMB(call.hardware.memoryMB) })
           const self = transport.self()
           const answer: BidAnswer = verdict.bid
             ? { type: 'bid.offer', requestId: call.requestId, plant: self, cost: verdict.cost, reason: verdict.reason }
@@ -96,6 +99,8 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         case 'order.produce': {
           const { order, reply } = message
           const spec = validateSpec(order.spec)
+          const unsupported = line.unsupported?.(spec.hardware)
+          if (unsupported !== undefined) throw new OrderRefusedError(`plant ${transport.self().peer} refuses: ${unsupported}`)
           const memoryMB = line.memoryCostMB(spec.hardware.memoryMB)
           const verdict = components.cost(load(state), { domain: order.domain, memoryMB })
           if (!verdict.bid) {

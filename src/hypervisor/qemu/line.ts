@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { ensureGuestImage, type GuestImage } from '../guest/index.js'
 import { ProductionError, VmNotFoundError, type AbortOptions, type ActionResult, type GoldenImage, type GoldenRequest, type GuestAction, type ProductionLine, type VmInfo } from '../index.js'
+import type { Hardware } from '../../planner/index.js'
 import { resolveAccel } from './accel.js'
 import { macAddress } from './args.js'
 import { GOLDEN_FILES, prepareGolden, readGoldenMeta } from './golden.js'
@@ -17,6 +18,8 @@ import { acquireWorkDirLock, readPidFile, releaseWorkDirLock, scanRecords, vmPat
 import { WarmPool } from './warm-pool.js'
 
 const log = logger('vmplant:plant:qemu')
+/** below this the Debian cloud kernel and its initramfs do not boot */
+export const QEMU_MIN_MEMORY_MB = 128
 const VMID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
 
 /** The QEMU production line: goldens checkpointed on tmpfs, clones resumed from them copy-on-write. */
@@ -56,6 +59,13 @@ export class QemuLine implements ProductionLine {
     this.vms.clear()
     releaseWorkDirLock(this.init.workDir)
     this.started = false
+  }
+
+  unsupported (hardware: Hardware): string | undefined {
+    if (hardware.arch !== 'x86_64') return `the qemu line runs x86_64 guests, not ${hardware.arch}`
+    if (hardware.os !== 'linux') return `the qemu line's guest image is linux, not ${hardware.os}`
+    if (hardware.memoryMB < QEMU_MIN_MEMORY_MB) return `the qemu line's Debian kernel needs at least ${QEMU_MIN_MEMORY_MB} MB`
+    return undefined
   }
 
   memoryCostMB (memoryMB: number): number {

@@ -1,0 +1,98 @@
+import '../../src/polyfill.js'
+import { readdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { VmplantClient } from '../../src/cli/client.js'
+import { startEmbeddedFederation } from '../../src/daemon/embedded.js'
+import { defaultGoldenShmDir } from '../../src/hypervisor/create.js'
+import { qemuTest, pidsMentioning } from '../hypervisor/qemu-helpers.js'
+import { killMentioning } from '../helpers/hypervisors.js'
+import { startNodeProcess, freePort, eventually, type NodeProcess } from '../helpers/processes.js'
+import { tempDir } from '../helpers/temp.js'
+import { rm } from 'node:fs/promises'
+
+const qtest = qemuTest()
+
+const spec = {
+  hardware: { memoryMB: 128, os: 'linux' },
+  actions: [
+    { id: 'network', run: 'echo ip_address=10.20.0.5; cat /proc/cmdline >/dev/null', exports: ['ip_address'] },
+    { id: 'user', run: 'echo "griduser:x:1000:1000::/home/griduser:/bin/sh" >> /etc/passwd && grep -c griduser /etc/passwd', after: ['network'] }
+  ]
+}
+
+qtest('through the federation, a QEMU VM runs two actions in its guest, shows as running, and destroy leaves nothing behind', async (t) => {
+  const dir = await tempDir('vmplant-qf-')
+  const federation = await startEmbeddedFederation({ plants: 1, dataDir: dir.path, plant: { driver: { kind: 'qemu', poolSize: 0, accel: 'auto', tbSizeMB: 64, diskMB: 64, overheadMB: 64 } } })
+  const client = new VmplantClient({ shop: federation.shopAddr, privateKey: await generateKeyPair('Ed25519') })
+  t.teardown(async () => {
+    await client.stop()
+    await federation.stop()
+    await killMentioning(dir.path)
+    await rm(defaultGoldenShmDir(join(dir.path, 'plant-0', 'line')), { recursive: true, force: true })
+    await dir.remove()
+  })
+  await federation.ready()
+  await client.start()
+  const { classad } = await client.create(spec, 'lab')
+  t.is(classad.line, 'qemu')
+  t.is(classad.attributes.ip_address, '10.20.0.5')
+  t.is(classad.outputs.user?.stdout.trim(), '1')
+  const queried = await client.query(classad.vmid)
+  t.is(queried.state, 'running')
+  t.true(pidsMentioning(dir.path).length > 0, 'a QEMU process runs for the VM')
+
+  await client.destroy(classad.vmid)
+  t.deepEqual(pidsMentioning(dir.path), [], 'no QEMU process is left')
+  const lineDir = join(dir.path, 'plant-0', 'line')
+  t.deepEqual(await readdir(join(lineDir, 'vms')), [], 'no VM folder is left in the line\'s work folder')
+})
+
+qtest('a plant killed with SIGKILL while its VMs run re-attaches to them when it starts again, and list matches reality', async (t) => {
+  const dir = await tempDir('vmplant-qk-')
+  const procs: NodeProcess[] = []
+  let client: VmplantClient | undefined
+  t.teardown(async () => {
+    await client?.stop()
+    await Promise.all(procs.map(async (p) => p.kill()))
+    await killMentioning(dir.path)
+    await rm(defaultGoldenShmDir(join(dir.path, 'plant', 'line')), { recursive: true, force: true })
+    await dir.remove()
+  })
+  const port = await freePort()
+  await writeFile(join(dir.path, 'shop.yaml'), `roles: [shop]\nlisten: [/ip4/127.0.0.1/tcp/${port}]\ndataDir: shop\nshop: { bidWindowMs: 3000 }\n`)
+  const shop = await startNodeProcess(join(dir.path, 'shop.yaml'))
+  procs.push(shop)
+  const shopAddr = `/ip4/127.0.0.1/tcp/${port}/p2p/${shop.ready.peer}`
+  const plantConfig = join(dir.path, 'plant.yaml')
+  await writeFile(plantConfig, `roles: [plant]\nbootstrap: [${shopAddr}]\ndataDir: plant\nredialMs: 200\nplant:\n  driver: { kind: qemu }\n`)
+  let plant = await startNodeProcess(plantConfig)
+  procs.push(plant)
+
+  client = new VmplantClient({ shop: shopAddr, privateKey: await generateKeyPair('Ed25519') })
+  await client.start()
+  const c = client
+  const first = await eventually(async () => c.create(spec, 'lab'), 120_000, 500)
+  const second = await c.create(spec, 'lab')
+  const third = await c.create(spec, 'lab')
+  await c.destroy(third.classad.vmid)
+
+  await plant.kill('SIGKILL')
+  t.true(pidsMentioning(join(dir.path, 'plant')).length >= 2, 'the VMs outlive their plant')
+  plant = await startNodeProcess(plantConfig)
+  procs.push(plant)
+
+  const listed = await eventually(async () => {
+    const list = await c.list()
+    if (list.vms.length !== 2) throw new Error(`list shows ${list.vms.length}`)
+    return list
+  }, 30_000)
+  t.deepEqual(listed.vms.map((vm) => vm.vmid).sort(), [first.classad.vmid, second.classad.vmid].sort())
+  t.true(listed.vms.every((vm) => vm.state === 'running'))
+  // the re-attached VMs are really there: a new create still works and destroys clean up
+  for (const vm of listed.vms) t.is((await c.query(vm.vmid)).state, 'running')
+  for (const vm of listed.vms) await c.destroy(vm.vmid)
+  t.deepEqual((await c.list()).vms, [])
+  await plant.kill('SIGTERM')
+  t.deepEqual(pidsMentioning(join(dir.path, 'plant')), [], 'no QEMU process is left')
+})
