@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import { mkdir } from 'node:fs/promises'
 import { randomInt } from 'node:crypto'
 import { totalmem } from 'node:os'
+import { availableMemoryMB } from './host-memory.js'
 import { logger, type Logger } from '@libp2p/logger'
 import { createNode, type VmplantLibp2p } from '../net/node.js'
 import { loadOrCreateKey } from '../net/keys.js'
@@ -17,6 +18,7 @@ import type { ProductionLine } from '../hypervisor/index.js'
 import type { NodeConfig } from './config.js'
 import { subscribeTopics, wireProtocols, type Actors } from './wiring.js'
 import { BootstrapDialer } from './bootstrap.js'
+import { remoteImages, type RemoteImages } from '../net/images/index.js'
 
 export interface VmplantNodeOptions {
   /** log prefix, one per node when several share a process */
@@ -32,6 +34,8 @@ export interface VmplantNodeOptions {
 export class VmplantNode {
   libp2p?: VmplantLibp2p
   actors: Actors = {}
+  /** the plant's golden images on the DHT and their transfer (plants only) */
+  images?: RemoteImages
   private system?: ActorSystem
   private store?: PlantStore
   private line?: ProductionLine
@@ -79,13 +83,15 @@ export class VmplantNode {
       await this.store.start()
       this.line = this.options.line ?? createLine(config.plant.driver, join(config.dataDir, 'line'))
       await this.line.start()
+      this.images = remoteImages({ libp2p, warehouse: this.store.warehouse }, { dir: join(config.dataDir, 'images'), logPrefix: `vmplant:${name}:images` })
       this.actors.plant = await system.spawn('plant', plantBehavior({
         line: this.line,
         store: this.store,
         transport,
         cost: costModel(config.plant.cost),
         limits: config.plant.cost,
-        memoryCapacityMB: config.plant.memoryMB ?? Math.floor(totalmem() / 1024 / 1024 * 0.8)
+        memoryCapacityMB: config.plant.memoryMB ?? Math.floor(totalmem() / 1024 / 1024 * 0.8),
+        images: this.images
       }))
     }
     if (config.roles.includes('broker')) {
@@ -96,6 +102,7 @@ export class VmplantNode {
     }
     await wireProtocols(libp2p, this.actors, config.site, this.log)
     await libp2p.start()
+    await this.images?.start()
     subscribeTopics(libp2p, this.actors, config.site)
     this.dialer = new BootstrapDialer(libp2p, config.bootstrap, config.redialMs, this.log)
     this.dialer.start()
@@ -116,6 +123,7 @@ export class VmplantNode {
   /** Stops everything; VMs keep running unless `destroyVms` (the embedded demo and tests use it). */
   async stop (options: { destroyVms?: boolean } = {}): Promise<void> {
     this.dialer?.stop()
+    await this.images?.stop()
     await this.libp2p?.stop()
     await this.system?.stop()
     if (this.options.line === undefined) await this.line?.stop({ destroyAll: options.destroyVms === true })

@@ -42,7 +42,7 @@ test('create, query, list and destroy through the command line, with the key mad
   const queried = await run('query', '--shop', federation.shopAddr, '--key', key, classad.vmid, '--classad')
   t.is(queried.code, 0, queried.err)
   t.regex(queried.out, new RegExp(`^\\[\\n  VMID = "${classad.vmid}";`))
-  t.regex(queried.out, /Memory = 64;/)
+  t.regex(queried.out, /Memory = 128;/)
   t.regex(queried.out, /Action_network_Stdout = "ip=10\.10\.0\.2\\nnetmask=255\.255\.255\.0\\n";/)
 
   const listed = await run('list', '--shop', federation.shopAddr, '--key', key)
@@ -88,7 +88,7 @@ test('unknown commands and missing options exit with 2 and say what is wrong', a
 })
 
 test('demo creates, shows and destroys a VM and explains the choice', async (t) => {
-  const demo = await run('demo', '--plants', '2')
+  const demo = await run('demo', '--plants', '2', '--driver', 'sim')
   t.is(demo.code, 0, demo.err)
   t.regex(demo.out, /won with cost 50 \(a tie, broken at random\)/)
   t.regex(demo.out, /action user \(exit 0\): user=griduser/)

@@ -10,6 +10,8 @@ export interface PlantLoad {
   memoryUsedMB: number
   /** host memory the plant may give to VMs, in MB */
   memoryCapacityMB: number
+  /** memory the host has free right now, in MB, when the plant measures it */
+  hostFreeMB?: number
 }
 
 export interface CostRequest {
@@ -42,6 +44,7 @@ function capacityProblem (config: CostConfig, load: PlantLoad, request: CostRequ
   if (!load.domains.has(request.domain) && load.networksInUse >= config.maxNetworks) return `all ${config.maxNetworks} host-only networks are taken by other domains`
   const free = load.memoryCapacityMB - load.memoryUsedMB
   if (request.memoryMB > free) return `needs ${request.memoryMB} MB, ${Math.max(0, free)} MB free`
+  if (load.hostFreeMB !== undefined && request.memoryMB > load.hostFreeMB) return `needs ${request.memoryMB} MB, the host has ${load.hostFreeMB} MB free`
   return undefined
 }
 

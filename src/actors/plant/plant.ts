@@ -11,6 +11,7 @@ import type { CostConfig, CostModel, PlantLoad } from './cost.js'
 import { produce } from './production.js'
 import { readWarehouse } from './warehouse-view.js'
 import type { PlantMessage } from './messages.js'
+import type { RemoteImages } from '../../net/images/index.js'
 
 export interface PlantComponents {
   line: ProductionLine
@@ -20,6 +21,10 @@ export interface PlantComponents {
   limits: Pick<CostConfig, 'maxNetworks'>
   /** host memory the plant may give to VMs, in MB */
   memoryCapacityMB: number
+  /** what the host has free now, in MB (the daemon reads /proc/meminfo); absent in the simulator */
+  hostFreeMB?: () => number
+  /** peers' golden images on the DHT: fetched when one saves more actions than the plant's own best */
+  images?: RemoteImages
 }
 
 interface Active { domain: string, memoryMB: number }
@@ -41,7 +46,14 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
   const load = (state: PlantState): PlantLoad => {
     let memoryUsedMB = 0
     for (const vm of state.active.values()) memoryUsedMB += vm.memoryMB
-    return { runningVms: state.active.size, domains: new Set(state.networks.keys()), networksInUse: state.networks.size, memoryUsedMB, memoryCapacityMB: components.memoryCapacityMB }
+    return {
+      runningVms: state.active.size,
+      domains: new Set(state.networks.keys()),
+      networksInUse: state.networks.size,
+      memoryUsedMB,
+      memoryCapacityMB: components.memoryCapacityMB,
+      ...(components.hostFreeMB !== undefined ? { hostFreeMB: components.hostFreeMB() } : {})
+    }
   }
 
   const owned = async (state: PlantState, vmid: string, auth: Auth, op: string, ctx: ActorContext<PlantMessage>): Promise<VmRecord> => {
@@ -111,7 +123,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
           state.active.set(vmid, { domain: order.domain, memoryMB })
           if (!state.networks.has(order.domain)) state.networks.set(order.domain, { allocation: allocateNetwork(state, order.domain, components.limits.maxNetworks, ctx.clock.now()), committed: false })
           ctx.log('producing %s for %s in domain %s', vmid, order.owner, order.domain)
-          ctx.task((signal) => produce(line, store.warehouse, ctx.clock, vmid, spec, signal), (outcome) => ({ type: 'production.done', order, spec, vmid, outcome, reply }))
+          ctx.task((signal) => produce(line, store.warehouse, ctx.clock, vmid, spec, signal, components.images), (outcome) => ({ type: 'production.done', order, spec, vmid, outcome, reply }))
           return state
         }
         case 'production.done': {

@@ -1,6 +1,7 @@
 import { chooseImage, type VmSpec } from '../../planner/index.js'
 import type { ProductionLine } from '../../hypervisor/index.js'
 import type { Warehouse, WarehouseRecord } from '../../store/index.js'
+import type { RemoteImages } from '../../net/images/index.js'
 import type { Clock } from '../runtime/index.js'
 import { ProductionFailedError } from '../errors.js'
 import { configure, type Configuration } from './configure.js'
@@ -14,14 +15,19 @@ export interface ProductionResult extends Configuration {
 }
 
 /**
- * Finds the golden image for a spec: the warehouse image that saves the most actions, or else a
- * new base image (no actions applied) built by the line and catalogued.
+ * Finds the golden image for a spec: the warehouse image that saves the most actions, unless a
+ * peer's image saves more (it is then fetched into the warehouse first; a failed fetch leaves
+ * the local choice), or else a new base image (no actions applied) built by the line and catalogued.
  */
-export async function findGolden (line: ProductionLine, warehouse: Warehouse, clock: Clock, spec: VmSpec, signal: AbortSignal) {
-  const plan = chooseImage(spec, await warehouse.index(line.kind))
+export async function findGolden (line: ProductionLine, warehouse: Warehouse, clock: Clock, spec: VmSpec, signal: AbortSignal, images?: RemoteImages) {
+  let plan = chooseImage(spec, await warehouse.index(line.kind))
+  if (images !== undefined && (plan === undefined || plan.remaining.length > 0)) {
+    if (await images.fetchBetter(spec, line.kind, { localSaves: plan?.cloned.length, signal }) !== undefined) plan = chooseImage(spec, await warehouse.index(line.kind))
+  }
   if (plan !== undefined) return { plan, record: await warehouse.get(plan.image.id) as WarehouseRecord }
   const golden = await line.prepareGolden({ hardware: spec.hardware, actions: [] }, { signal })
   const record = await warehouse.add({ ...golden, applied: [] }, 'built', clock.now(), { signal })
+  images?.announce()
   const base = chooseImage(spec, await warehouse.index(line.kind))
   if (base === undefined) throw new ProductionFailedError(`the ${line.kind} line made golden image ${record.id}, but it does not match the request's hardware`)
   return { plan: base, record: await warehouse.get(base.image.id) as WarehouseRecord }
@@ -32,11 +38,11 @@ export async function findGolden (line: ProductionLine, warehouse: Warehouse, cl
  * remaining actions. A failure destroys the half-made VM before it is reported, so nothing is
  * left behind.
  */
-export async function produce (line: ProductionLine, warehouse: Warehouse, clock: Clock, vmid: string, spec: VmSpec, signal: AbortSignal): Promise<ProductionResult> {
+export async function produce (line: ProductionLine, warehouse: Warehouse, clock: Clock, vmid: string, spec: VmSpec, signal: AbortSignal, images?: RemoteImages): Promise<ProductionResult> {
   const started = clock.now()
   let cloned = false
   try {
-    const { plan, record } = await findGolden(line, warehouse, clock, spec, signal)
+    const { plan, record } = await findGolden(line, warehouse, clock, spec, signal, images)
     await line.clone(record.golden, vmid, { signal })
     cloned = true
     await line.resume(vmid, { signal })

@@ -7,7 +7,7 @@ import { call } from '../../net/rpc.js'
 import { PROTOCOLS } from '../../net/protocols.js'
 import type { WarehouseRequest } from '../../net/wire.js'
 import { readWarehouse, formatPlanView, type ImageSummary, type PlanView } from '../../actors/plant/warehouse-view.js'
-import { actionIdentity, isHostAction, topologicalOrder } from '../../planner/index.js'
+import { actionIdentity, isHostAction, topologicalOrder, validateSpec } from '../../planner/index.js'
 import { loadNodeConfig } from '../../daemon/config.js'
 import { createLine } from '../../hypervisor/create.js'
 import { join } from 'node:path'
@@ -81,27 +81,35 @@ export function registerImageCommands (program: Command, out: Output): void {
       })
     })
 
+  const publish = async (options: { config: string, spec?: string }): Promise<void> => {
+    const config = await loadNodeConfig(options.config)
+    const spec = options.spec !== undefined ? (await readSpecFile(options.spec)).spec : validateSpec({ hardware: { memoryMB: 128, os: 'linux' } })
+    const host = spec.actions.find(isHostAction)
+    if (host !== undefined) throw new UsageError(`action "${host.id}" is a host action; a golden image records guest actions only`)
+    const actions = topologicalOrder(spec.actions)
+    const line = createLine(config.plant.driver, join(config.dataDir, 'line'))
+    await withLocalStore(config.dataDir, async (store) => {
+      await line.start()
+      try {
+        out.error(`building a ${spec.hardware.memoryMB} MB ${spec.hardware.os} golden image on the ${line.kind} line with ${actions.length} action(s)${line.kind === 'sim' ? '' : ' (the first build also makes the guest image from Debian packages)'}...`)
+        const golden = await line.prepareGolden({ hardware: spec.hardware, actions: actions.map((a) => ({ id: a.id, run: a.run, ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}) })) })
+        const record = await store.warehouse.add({ ...golden, applied: actions.map(actionIdentity) }, 'published', Date.now())
+        out.print(`published ${record.id} (${actions.map((a) => a.id).join(', ') || 'no actions'})`)
+      } finally {
+        await line.stop()
+      }
+    }, { create: true })
+  }
+
   image.command('publish')
     .description('build a golden image with a spec\'s actions applied, on the plant\'s production line, and add it to its warehouse (the plant must be stopped)')
     .requiredOption('--config <file>', "the plant's node config (its dataDir and driver)")
     .requiredOption('--spec <file>', 'hardware, and the guest actions to apply before the checkpoint')
-    .action(async (options: { config: string, spec: string }) => {
-      const config = await loadNodeConfig(options.config)
-      const { spec } = await readSpecFile(options.spec)
-      const host = spec.actions.find(isHostAction)
-      if (host !== undefined) throw new UsageError(`action "${host.id}" is a host action; a golden image records guest actions only`)
-      const actions = topologicalOrder(spec.actions)
-      const line = createLine(config.plant.driver, join(config.dataDir, 'line'))
-      await withLocalStore(config.dataDir, async (store) => {
-        await line.start()
-        try {
-          out.error(`building a ${spec.hardware.memoryMB} MB ${spec.hardware.os} golden image on the ${line.kind} line with ${actions.length} action(s)...`)
-          const golden = await line.prepareGolden({ hardware: spec.hardware, actions: actions.map((a) => ({ id: a.id, run: a.run, ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}) })) })
-          const record = await store.warehouse.add({ ...golden, applied: actions.map(actionIdentity) }, 'published', Date.now())
-          out.print(`published ${record.id} (${actions.map((a) => a.id).join(', ') || 'no actions'})`)
-        } finally {
-          await line.stop()
-        }
-      }, { create: true })
-    })
+    .action(publish)
+
+  image.command('build')
+    .description('build the guest image (Debian kernel + busybox + agent) and a base golden image on the plant\'s line; with --spec, apply its actions too (the plant must be stopped)')
+    .requiredOption('--config <file>', "the plant's node config (its dataDir and driver)")
+    .option('--spec <file>', 'hardware and actions (default: 128 MB linux, no actions)')
+    .action(publish)
 }

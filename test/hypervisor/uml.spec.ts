@@ -1,0 +1,198 @@
+import '../../src/polyfill.js'
+import { execFileSync } from 'node:child_process'
+import { createHash } from 'node:crypto'
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import test, { type TestFn } from 'ava'
+import { ProductionError, VmNotFoundError, type GoldenImage } from '../../src/hypervisor/index.js'
+import { createUmlLineInit, InvalidUmlLineInitError, UmlBootError, umlLine, type UmlProductionLine } from '../../src/hypervisor/uml/index.js'
+import { writeCowFile } from '../../src/hypervisor/uml/cow.js'
+
+function runs (command: string, args: string[]): boolean {
+  try {
+    execFileSync(command, args, { stdio: 'ignore' })
+    return true
+  } catch (err: any) {
+    // present, but unhappy with the arguments
+    return err?.code !== 'ENOENT'
+  }
+}
+
+function haveUml (): boolean {
+  return runs('linux.uml', ['--version']) && runs('mke2fs', ['-V']) && existsSync('/bin/busybox')
+}
+
+function hashFile (path: string): string {
+  return createHash('sha256').update(readFileSync(path)).digest('hex')
+}
+
+/** `test.serial` when UML is here or CI is set (so that a CI without UML fails), else a skip that says why. */
+function umlTest (): TestFn['serial'] {
+  if (haveUml() || process.env.CI !== undefined) return test.serial
+  console.warn('linux.uml, uml-utilities or busybox-static missing: skipping the UML line tests (they fail instead when CI is set)')
+  return test.serial.skip as unknown as TestFn['serial']
+}
+
+/** Pids whose command line contains `needle`, by pgrep -f as an operator would look. */
+function pgrep (needle: string): number[] {
+  try {
+    return execFileSync('pgrep', ['-f', needle], { encoding: 'utf8' }).trim().split('\n').filter((s) => s !== '').map(Number)
+  } catch (err: any) {
+    if (err?.status === 1) return []
+    throw err
+  }
+}
+
+function killAll (pids: number[]): void {
+  for (const pid of pids) {
+    try { process.kill(pid, 'SIGKILL') } catch {}
+  }
+}
+
+const utest = umlTest()
+// short paths: the management sockets live inside the work folder
+const work = mkdtempSync(join(tmpdir(), 'vmplant-uml-'))
+const goldenDir = mkdtempSync(join(tmpdir(), 'vmplant-umlg-'))
+const lines: UmlProductionLine[] = []
+let line: UmlProductionLine
+let golden: GoldenImage
+
+function newLine (extra: Parameters<typeof umlLine>[0] = {}): UmlProductionLine {
+  const made = umlLine({ workDir: work, goldenDir, ...extra })
+  lines.push(made)
+  return made
+}
+
+test.after.always(async () => {
+  for (const made of lines) await made.stop({ destroyAll: true }).catch(() => {})
+  killAll(pgrep(work))
+  rmSync(work, { recursive: true, force: true })
+  rmSync(goldenDir, { recursive: true, force: true })
+})
+
+test('init validation names the offending field', (t) => {
+  t.is(t.throws(() => createUmlLineInit({ workDir: 'relative' }), { instanceOf: InvalidUmlLineInitError })?.path, 'workDir')
+  t.is(t.throws(() => createUmlLineInit({ workDir: '/' + 'x'.repeat(100) }), { instanceOf: InvalidUmlLineInitError })?.path, 'workDir')
+  t.is(t.throws(() => createUmlLineInit({ goldenDir: '' }), { instanceOf: InvalidUmlLineInitError })?.path, 'goldenDir')
+  t.is(t.throws(() => createUmlLineInit({ umlBinary: '' }), { instanceOf: InvalidUmlLineInitError })?.path, 'umlBinary')
+  t.is(t.throws(() => createUmlLineInit({ overheadMB: -1 }), { instanceOf: InvalidUmlLineInitError })?.path, 'overheadMB')
+  t.is(t.throws(() => createUmlLineInit({ bootTimeoutMs: 1.5 }), { instanceOf: InvalidUmlLineInitError })?.path, 'bootTimeoutMs')
+  t.is(createUmlLineInit({ workDir: '/tmp/w' }).umlBinary, 'linux.uml')
+})
+
+test('COW files are the ones uml_mkcow makes, byte for byte', async (t) => {
+  if (!runs('uml_mkcow', [])) {
+    t.log('uml_mkcow (uml-utilities) is not installed: nothing to compare with')
+    t.pass()
+    return
+  }
+  for (const size of [32 * 1024 * 1024, 33 * 1024 * 1024 + 512, 7]) {
+    const base = join(work, `cow-base-${size}`)
+    writeFileSync(base, '')
+    truncateSync(base, size)
+    await writeCowFile(join(work, `ours-${size}.cow`), base)
+    execFileSync('uml_mkcow', [join(work, `theirs-${size}.cow`), base])
+    t.true(readFileSync(join(work, `ours-${size}.cow`)).equals(readFileSync(join(work, `theirs-${size}.cow`))), `size ${size}`)
+    for (const file of [base, join(work, `ours-${size}.cow`), join(work, `theirs-${size}.cow`)]) rmSync(file)
+  }
+})
+
+utest('a golden image is prepared from Debian packages, with its actions applied, and found again by content', async (t) => {
+  line = newLine()
+  await line.start()
+  golden = await line.prepareGolden({
+    hardware: { memoryMB: 64, os: 'linux', arch: 'x86_64' },
+    actions: [{ id: 'motd', run: 'echo made-in-golden > /etc/motd' }]
+  })
+  t.is(golden.line, 'uml')
+  t.deepEqual(golden.applied, ['motd'])
+  const disk = join(golden.dir, golden.artifacts.disk ?? '')
+  t.true(statSync(disk).size >= 64 * 1024 * 1024)
+  const again = await line.prepareGolden({ hardware: golden.hardware, actions: [{ id: 'motd', run: 'echo made-in-golden > /etc/motd' }] })
+  t.is(again.id, golden.id)
+  t.deepEqual(pgrep(work), [], 'the golden boot leaves no process')
+})
+
+utest('a clone boots and runs two actions whose output comes back', async (t) => {
+  const cloned = await line.clone(golden, 'vm-one')
+  t.is(cloned.state, 'stopped')
+  const running = await line.resume('vm-one')
+  t.is(running.state, 'running')
+  t.true(pgrep(line.umid('vm-one')).length > 0)
+  const first = await line.runAction('vm-one', { id: 'read-golden', run: 'cat /etc/motd' })
+  t.is(first.exitCode, 0)
+  t.is(first.stdout, 'made-in-golden\n')
+  const second = await line.runAction('vm-one', { id: 'both-streams', run: 'echo out; echo err >&2; exit 3' })
+  t.deepEqual([second.exitCode, second.stdout, second.stderr, second.timedOut], [3, 'out\n', 'err\n', false])
+  const info = await line.inspect('vm-one')
+  t.is(info.state, 'running')
+  t.true((info.rssKB ?? 0) > 0)
+})
+
+utest('two clones of one golden diverge on disk, and the golden stays unchanged', async (t) => {
+  const disk = join(golden.dir, golden.artifacts.disk ?? '')
+  const before = { hash: hashFile(disk), mtime: statSync(disk).mtimeMs }
+  await line.clone(golden, 'vm-two')
+  await line.resume('vm-two')
+  const wrote = await line.runAction('vm-one', { id: 'write', run: 'echo only-here > /root/mark && sync && cat /root/mark' })
+  t.is(wrote.stdout, 'only-here\n')
+  const other = await line.runAction('vm-two', { id: 'look', run: '[ -e /root/mark ] && echo present || echo absent' })
+  t.is(other.stdout, 'absent\n')
+  const base = await line.runAction('vm-two', { id: 'golden-still', run: 'cat /etc/motd' })
+  t.is(base.stdout, 'made-in-golden\n')
+  t.deepEqual({ hash: hashFile(disk), mtime: statSync(disk).mtimeMs }, before)
+})
+
+utest('a fresh line over the same folder lists the running clone and runs an action in it', async (t) => {
+  // the old line lets go of its agent lines as a plant that died would: one reader per pts
+  await line.stop()
+  const restarted = newLine()
+  await restarted.start()
+  const listed = await restarted.list()
+  t.deepEqual(listed.map((vm) => [vm.vmid, vm.state]).sort(), [['vm-one', 'running'], ['vm-two', 'running']])
+  const result = await restarted.runAction('vm-one', { id: 'after-restart', run: 'cat /root/mark' })
+  t.is(result.stdout, 'only-here\n')
+  await restarted.stop()
+})
+
+utest('destroy leaves no process and no file, and a second destroy is no error', async (t) => {
+  const umid = line.umid('vm-two')
+  await line.destroy('vm-two')
+  t.deepEqual(pgrep(umid), [])
+  t.false(readdirSync(join(work, 'vms')).some((token) => umid.endsWith(token)))
+  t.false(existsSync(join(work, 'run', umid)))
+  await line.destroy('vm-two')
+  await t.throwsAsync(line.inspect('vm-two'), { instanceOf: VmNotFoundError })
+})
+
+utest('a VM whose processes die is reported crashed, and destroy cleans it up', async (t) => {
+  const umid = line.umid('vm-one')
+  killAll(pgrep(umid))
+  t.is((await line.inspect('vm-one')).state, 'crashed')
+  await t.throwsAsync(line.runAction('vm-one', { id: 'x', run: 'true' }), { instanceOf: ProductionError })
+  await line.destroy('vm-one')
+  t.deepEqual(pgrep(umid), [])
+  t.deepEqual(await line.list(), [])
+})
+
+utest('a clone or boot that fails half-way leaves no process and no file', async (t) => {
+  const missing: GoldenImage = { ...golden, id: 'gone', dir: join(goldenDir, 'no-such-golden') }
+  await t.throwsAsync(line.clone(missing, 'vm-bad'))
+  t.deepEqual(await line.list(), [])
+  const broken = newLine({ umlBinary: '/bin/false', bootTimeoutMs: 5_000 })
+  await broken.clone(golden, 'vm-noboot')
+  await t.throwsAsync(broken.resume('vm-noboot'), { instanceOf: UmlBootError })
+  t.deepEqual(pgrep(broken.umid('vm-noboot')), [])
+  t.is((await broken.inspect('vm-noboot')).state, 'stopped')
+  await broken.destroy('vm-noboot')
+  t.deepEqual(readdirSync(join(work, 'vms')), [])
+})
+
+utest('stop with destroyAll kills every VM of the line', async (t) => {
+  await line.clone(golden, 'vm-three')
+  await line.resume('vm-three')
+  await line.stop({ destroyAll: true })
+  t.deepEqual(pgrep(work), [])
+  t.deepEqual(readdirSync(join(work, 'vms')), [])
+})
