@@ -4,7 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-debian_packages=(qemu-system-x86 qemu-utils user-mode-linux busybox-static cpio e2fsprogs)
+# the guest image is built from Debian's kernel and busybox packages with `apt-get download`,
+# so the package lists must be there too
+debian_packages=(qemu-system-x86 qemu-utils user-mode-linux uml-utilities busybox-static e2fsprogs)
 
 missing=()
 if command -v dpkg-query >/dev/null 2>&1; then
@@ -12,13 +14,17 @@ if command -v dpkg-query >/dev/null 2>&1; then
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
   done
 fi
-if [ "${#missing[@]}" -gt 0 ]; then
-  echo "setup: installing Debian packages: ${missing[*]}" >&2
+have_lists=0
+ls /var/lib/apt/lists/*_Packages* >/dev/null 2>&1 && have_lists=1
+if [ "${#missing[@]}" -gt 0 ] || [ "$have_lists" -eq 0 ]; then
+  echo "setup: installing Debian packages: ${missing[*]:-none} (and refreshing the package lists)" >&2
   if [ "$(id -u)" -eq 0 ]; then sudo=""; elif command -v sudo >/dev/null 2>&1; then sudo="sudo"; else
     echo "setup: not root and no sudo; install them yourself, or use --driver sim" >&2; sudo="skip"; fi
   if [ "$sudo" != "skip" ]; then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq
-    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    if [ "${#missing[@]}" -gt 0 ]; then
+      $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    fi
   fi
 fi
 
