@@ -68,6 +68,8 @@ export function registerLocalCommands (program: Command, out: Output): void {
       const { raw, spec } = await readSpecFile(options.spec)
       out.print(`vmplant demo: a shop and ${plants} plant(s) on 127.0.0.1, production line "${driver.kind}"`)
       const federation = await startEmbeddedFederation({ plants, plant: { driver } })
+      // Ctrl-C stops the plants, which kill what they started (a golden image being booted, VMs)
+      stopOnSignals(async () => { await client.stop(); await federation.stop() }, (line) => { out.error(line) })
       const client = new VmplantClient({ shop: federation.shopAddr, privateKey: await generateKeyPair('Ed25519') })
       try {
         await federation.ready()

@@ -17,7 +17,8 @@ const log = logger('vmplant:plant:qemu:golden')
 
 /** Bump when the machine model changes: goldens made by another model cannot be cloned. */
 const MACHINE_MODEL = 1
-const MIN_MEMORY_MB = 64
+/** below this the Debian cloud kernel and its initramfs do not boot (seen here: 64 MB hangs) */
+export const MIN_MEMORY_MB = 128
 
 export const GOLDEN_FILES = {
   meta: 'golden.json',

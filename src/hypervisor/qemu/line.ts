@@ -7,7 +7,7 @@ import { ProductionError, VmNotFoundError, type AbortOptions, type ActionResult,
 import type { Hardware } from '../../planner/index.js'
 import { resolveAccel } from './accel.js'
 import { macAddress } from './args.js'
-import { GOLDEN_FILES, prepareGolden, readGoldenMeta } from './golden.js'
+import { GOLDEN_FILES, MIN_MEMORY_MB, prepareGolden, readGoldenMeta } from './golden.js'
 import { checkGoldenDirOnTmpfs, type QemuLineInit } from './init.js'
 import { LiveVm } from './live-vm.js'
 import { runIncoming } from './migrate.js'
@@ -18,8 +18,7 @@ import { acquireWorkDirLock, readPidFile, releaseWorkDirLock, scanRecords, vmPat
 import { WarmPool } from './warm-pool.js'
 
 const log = logger('vmplant:plant:qemu')
-/** below this the Debian cloud kernel and its initramfs do not boot */
-export const QEMU_MIN_MEMORY_MB = 128
+
 const VMID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
 
 /** The QEMU production line: goldens checkpointed on tmpfs, clones resumed from them copy-on-write. */
@@ -31,6 +30,8 @@ export class QemuLine implements ProductionLine {
   private readonly claimed = new Set<string>()
   private readonly pool: WarmPool
   private started = false
+  private building = new AbortController()
+  private readonly builds = new Set<Promise<GoldenImage>>()
   private image: Promise<GuestImage> | undefined
   private accel: Promise<'kvm' | 'tcg'> | undefined
 
@@ -50,6 +51,9 @@ export class QemuLine implements ProductionLine {
 
   async stop (options: AbortOptions & { destroyAll?: boolean } = {}): Promise<void> {
     if (!this.started) return
+    this.building.abort(new ProductionError('the qemu line is stopping'))
+    await Promise.allSettled([...this.builds])
+    this.building = new AbortController()
     await this.pool.stop(options)
     if (options.destroyAll === true) {
       await this.reconcile()
@@ -64,7 +68,7 @@ export class QemuLine implements ProductionLine {
   unsupported (hardware: Hardware): string | undefined {
     if (hardware.arch !== 'x86_64') return `the qemu line runs x86_64 guests, not ${hardware.arch}`
     if (hardware.os !== 'linux') return `the qemu line's guest image is linux, not ${hardware.os}`
-    if (hardware.memoryMB < QEMU_MIN_MEMORY_MB) return `the qemu line's Debian kernel needs at least ${QEMU_MIN_MEMORY_MB} MB`
+    if (hardware.memoryMB < MIN_MEMORY_MB) return `the qemu line's Debian kernel needs at least ${MIN_MEMORY_MB} MB`
     return undefined
   }
 
@@ -75,11 +79,21 @@ export class QemuLine implements ProductionLine {
 
   async prepareGolden (request: GoldenRequest, options: AbortOptions = {}): Promise<GoldenImage> {
     this.assertStarted()
-    const image = await this.guestImage(options)
-    const accel = await this.acceleration(image, options)
-    const golden = await prepareGolden({ init: this.init, image, accel }, request, options)
-    this.pool.fill(golden)
-    return golden
+    // a build boots a QEMU of its own: stop() aborts it, and waits until its process is gone
+    const signal = options.signal !== undefined ? AbortSignal.any([options.signal, this.building.signal]) : this.building.signal
+    const work = (async () => {
+      const image = await this.guestImage({ signal })
+      const accel = await this.acceleration(image, { signal })
+      return await prepareGolden({ init: this.init, image, accel }, request, { signal })
+    })()
+    this.builds.add(work)
+    try {
+      const golden = await work
+      this.pool.fill(golden)
+      return golden
+    } finally {
+      this.builds.delete(work)
+    }
   }
 
   /** Fills the warm pool for the golden (up to `poolSize`) and waits until it is full. */
