@@ -66,7 +66,13 @@ export const nodeConfigSchema = z.strictObject({
     windowShare: z.number().gt(0).lt(1).default(0.6)
   }).default({ windowShare: 0.6 }),
   /** how often to redial bootstrap peers that are not connected, in ms */
-  redialMs: z.number().int().min(100).default(2000)
+  redialMs: z.number().int().min(100).default(2000),
+  /**
+   * DHT role: 'server' nodes (shops and brokers by default) hold the routing table and provider
+   * records; 'client' nodes (plants by default) ask them. Plants as servers would connect to every
+   * other plant they learn of, and gossipsub would then relay every call for bids among them.
+   */
+  dht: z.enum(['server', 'client']).optional()
 }).superRefine((config, ctx) => {
   if (config.roles.includes('broker') && config.site === undefined) ctx.addIssue({ code: 'custom', path: ['site'], message: 'a broker needs the site it serves' })
 })

@@ -73,7 +73,8 @@ export class VmplantNode {
     const name = this.options.name ?? 'node'
     await mkdir(config.dataDir, { recursive: true })
     const privateKey = await loadOrCreateKey(config.keyFile ?? join(config.dataDir, 'node.key'))
-    const libp2p = this.libp2p = await createNode({ privateKey, listen: config.listen, logPrefix: `vmplant:${name}` })
+    const dhtMode = config.dht ?? (config.roles.some((r) => r === 'shop' || r === 'broker') ? 'server' : 'client')
+    const libp2p = this.libp2p = await createNode({ privateKey, listen: config.listen, logPrefix: `vmplant:${name}`, dhtMode })
     const clock = this.options.clock ?? systemClock
     const system = this.system = new ActorSystem({ clock, random: seededRandom(randomInt(2 ** 31)), logPrefix: `vmplant:${name}`, ...(this.options.trace !== undefined ? { trace: this.options.trace } : {}) })
     const transport = new Libp2pTransport(libp2p, config.site)

@@ -25,6 +25,11 @@ export interface NodeInit {
   listen: string[]
   /** log prefix for this node's libp2p components */
   logPrefix?: string
+  /**
+   * 'server' answers DHT queries and keeps a full routing table, dialling the peers it learns of;
+   * 'client' only asks. @default 'server' when listening, else 'client'
+   */
+  dhtMode?: 'server' | 'client'
 }
 
 /**
@@ -49,7 +54,7 @@ export async function createNode (init: NodeInit): Promise<VmplantLibp2p> {
       // gossipsub penalises more than 10 peers sharing one IP; a site's plants behind one NAT
       // (or a test on 127.0.0.1) would be graylisted and their subscriptions ignored
       pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true, emitSelf: false, scoreParams: { IPColocationFactorWeight: 0 } }),
-      dht: kadDHT({ protocol: DHT_PROTOCOL, peerInfoMapper: passthroughMapper, clientMode: init.listen.length === 0, logPrefix: `${init.logPrefix ?? 'vmplant'}:dht` })
+      dht: kadDHT({ protocol: DHT_PROTOCOL, peerInfoMapper: passthroughMapper, clientMode: (init.dhtMode ?? (init.listen.length === 0 ? 'client' : 'server')) === 'client', logPrefix: `${init.logPrefix ?? 'vmplant'}:dht` })
     }
   }) as Promise<VmplantLibp2p>
 }

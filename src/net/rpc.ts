@@ -8,6 +8,9 @@ import { MalformedMessageError, RemoteError } from './errors.js'
 
 const log = logger('vmplant:net:rpc')
 
+/** a peer that cannot be found or reached in this time is reported as such, rather than waited for */
+export const DEFAULT_DIAL_TIMEOUT_MS = 10_000
+
 /** @default 1 MiB: a spec with 256 actions of 64 KiB scripts would not fit, which is the point */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 
@@ -73,6 +76,8 @@ function describeError (err: any, maxBytes: number): { code: string, message: st
 
 export interface CallOptions {
   signal?: AbortSignal
+  /** how long finding and connecting to the peer may take, apart from the request itself; @default 10000 */
+  dialTimeoutMs?: number
   /** @default DEFAULT_MAX_MESSAGE_BYTES */
   maxBytes?: number
 }
@@ -88,7 +93,8 @@ export async function call<S extends z.ZodType> (
 ): Promise<z.output<S>> {
   options.signal?.throwIfAborted()
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES
-  const stream = await node.dialProtocol(peer, protocol, { signal: options.signal })
+  const dialSignal = AbortSignal.timeout(options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS)
+  const stream = await node.dialProtocol(peer, protocol, { signal: options.signal !== undefined ? AbortSignal.any([options.signal, dialSignal]) : dialSignal })
   try {
     const lp = lpStream(stream, { maxDataLength: maxBytes })
     await lp.write(encodeJson(request), { signal: options.signal })

@@ -47,7 +47,7 @@ test('create, query, list and destroy through the command line, with the key mad
 
   const listed = await run('list', '--shop', federation.shopAddr, '--key', key)
   t.is(listed.code, 0)
-  t.regex(listed.out, new RegExp(`${classad.vmid}\\s+running\\s+64 MB\\s+lab`))
+  t.regex(listed.out, new RegExp(`${classad.vmid}\\s+running\\s+128 MB\\s+lab`))
 
   const stranger = await run('destroy', '--shop', federation.shopAddr, '--key', join(dir.path, 'other.key'), classad.vmid)
   t.is(stranger.code, 1)

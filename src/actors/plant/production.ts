@@ -15,14 +15,16 @@ export interface ProductionResult extends Configuration {
 }
 
 /**
- * Finds the golden image for a spec: the warehouse image that saves the most actions, unless a
- * peer's image saves more (it is then fetched into the warehouse first; a failed fetch leaves
- * the local choice), or else a new base image (no actions applied) built by the line and catalogued.
+ * Finds the golden image for a spec: the warehouse image that saves the most actions; with none,
+ * a peer's image found through the DHT (fetched into the warehouse first; a failed fetch is
+ * logged and skipped), or else a new base image (no actions applied) built by the line.
+ * A plant that has an admissible image does not search the DHT at create time: a search costs up
+ * to the lookup deadline, while a local clone costs milliseconds.
  */
 export async function findGolden (line: ProductionLine, warehouse: Warehouse, clock: Clock, spec: VmSpec, signal: AbortSignal, images?: RemoteImages) {
   let plan = chooseImage(spec, await warehouse.index(line.kind))
-  if (images !== undefined && (plan === undefined || plan.remaining.length > 0)) {
-    if (await images.fetchBetter(spec, line.kind, { localSaves: plan?.cloned.length, signal }) !== undefined) plan = chooseImage(spec, await warehouse.index(line.kind))
+  if (images !== undefined && plan === undefined) {
+    if (await images.fetchBetter(spec, line.kind, { signal }) !== undefined) plan = chooseImage(spec, await warehouse.index(line.kind))
   }
   if (plan !== undefined) return { plan, record: await warehouse.get(plan.image.id) as WarehouseRecord }
   const golden = await line.prepareGolden({ hardware: spec.hardware, actions: [] }, { signal })

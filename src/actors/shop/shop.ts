@@ -18,6 +18,9 @@ export interface ShopComponents {
 
 export const SHOP_DEFAULTS = { bidWindowMs: 2000, orderTimeoutMs: 120_000 } as const
 
+/** query and destroy take a plant well under a second; this bounds a plant that does not answer */
+const FORWARD_TIMEOUT_MS = 30_000
+
 interface Round {
   call: BidCall
   spec: VmSpec
@@ -82,7 +85,7 @@ export function shopBehavior (components: ShopComponents): Behavior<Map<string, 
   }
 
   const forward = (ctx: ActorContext<ShopMessage>, reply: Reply<any>, plant: string, request: VmRequest, parse: (v: unknown) => unknown): void => {
-    ctx.task(async (signal) => parse(await transport.vmRequest(plant, request, { signal: AbortSignal.any([signal, AbortSignal.timeout(components.orderTimeoutMs)]) })),
+    ctx.task(async (signal) => parse(await transport.vmRequest(plant, request, { signal: AbortSignal.any([signal, AbortSignal.timeout(FORWARD_TIMEOUT_MS)]) })),
       (outcome) => ({ type: 'forward.done', outcome, reply }))
   }
 

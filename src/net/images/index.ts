@@ -1,0 +1,107 @@
+import type { AbortOptions } from '../../hypervisor/index.js'
+import type { VmSpec } from '../../planner/index.js'
+import type { Warehouse, WarehouseRecord } from '../../store/index.js'
+import type { ImagesLibp2p, RemoteCandidate } from './lookup.js'
+import type { DownloadProgress } from './download.js'
+import { RemoteImagesService, validateRemoteImagesInit } from './remote-images.js'
+
+export { REMOTE_IMAGES_DEFAULTS } from './remote-images.js'
+
+export { DigestMismatchError, ImageNotHeldError, TransferError, ProvideError, InvalidImagesInitError } from './errors.js'
+export { prefixKey, imageKeys } from './keys.js'
+export { IMAGE_WIRE_LIMITS } from './wire.js'
+export type { RemoteCandidate, ImagesLibp2p } from './lookup.js'
+export type { DownloadProgress } from './download.js'
+
+/** What happened to an image this plant fetched or tried to. */
+export type RemoteImagesEvent =
+  | { type: 'image.fetched', id: string, peer: string, record: WarehouseRecord }
+  | { type: 'image.failed', id: string, peer: string, error: Error }
+
+export interface CandidateOptions extends AbortOptions {
+  /** only images that save at least this many of the request's actions; @default 0 */
+  minSaves?: number
+}
+
+export interface FetchOptions extends AbortOptions {
+  onProgress?: (event: DownloadProgress) => void
+}
+
+export interface FetchBetterOptions extends AbortOptions {
+  /** actions the best local image saves; undefined when there is none */
+  localSaves?: number
+}
+
+/**
+ * The golden-image index on the DHT and the transfer of images between plants: a plant
+ * provides a key for every image it holds and every prefix of its applied actions (see
+ * `keys.ts` and `lookup.ts`), serves descriptors and artifacts on `/vmplant/image/1.0.0`, and
+ * fetches a peer's image when that saves more actions than its own best.
+ */
+export interface RemoteImages {
+  /** serves the protocol and announces the warehouse in the background; idempotent */
+  start(): Promise<void>
+  /** stops serving and announcing; transfers under way are aborted; idempotent */
+  stop(): Promise<void>
+  /**
+   * Announces every key of every image in the warehouse not yet announced, and waits until
+   * each reached at least one DHT peer (a DHT with no peers yet is waited for). Throws
+   * ProvideError naming the keys that reached no one.
+   */
+  provide(options?: AbortOptions): Promise<void>
+  /** `provide` in the background, after a change of the warehouse; failures are logged */
+  announce(): void
+  /** images of peers that would serve the request, best first */
+  candidates(spec: VmSpec, lineKind: string, options?: CandidateOptions): Promise<RemoteCandidate[]>
+  /** peers that provide the image `id` */
+  holders(id: string, options?: AbortOptions): Promise<string[]>
+  /**
+   * Copies the image from the peer into `<dir>/<id>/`: the descriptor is verified against the
+   * id, each artifact against its digest, a broken transfer resumes from its `.part` file next
+   * time. Returns the warehouse record to `put`; throws DigestMismatchError (and deletes the
+   * image's folder) for a corrupted artifact. Concurrent fetches of one image share one transfer.
+   */
+  fetch(candidate: Pick<RemoteCandidate, 'peer' | 'id'>, options?: FetchOptions): Promise<WarehouseRecord>
+  /**
+   * The plant's use of the above: finds a peer's image that saves more actions than the local
+   * best, fetches it, puts it in the warehouse and announces it. Undefined when there is none
+   * or every attempt failed (each failure is logged and reported as an event): the plant then
+   * goes on with what it has.
+   */
+  fetchBetter(spec: VmSpec, lineKind: string, options?: FetchBetterOptions): Promise<WarehouseRecord | undefined>
+  /** listens to fetches; returns the function that stops listening */
+  onEvent(listener: (event: RemoteImagesEvent) => void): () => void
+}
+
+export interface RemoteImagesComponents {
+  libp2p: ImagesLibp2p
+  /** the plant's warehouse: what is served and provided, and where fetched images are put */
+  warehouse: Warehouse
+}
+
+export interface RemoteImagesInit {
+  /** folder for fetched images, one sub-folder per image id, beside the plant's store */
+  dir: string
+  /** @default 'vmplant:images' */
+  logPrefix?: string
+  /** time limit of one search for candidates (its DHT lookups and listings), in ms; @default 3000 */
+  lookupTimeoutMs?: number
+  /** providers asked per lookup; @default 4 */
+  maxPeers?: number
+  /** longest prefixes of the request looked up besides the empty one (see `lookup.ts`); @default 4 */
+  prefixProbes?: number
+  /** how long a DHT lookup's result is reused, in ms (0: never); @default 30000 */
+  cacheMs?: number
+  /** candidates tried in turn before giving up; @default 3 */
+  maxFetchAttempts?: number
+  /** DHT provides run at once; @default 4 */
+  provideConcurrency?: number
+  /** streams of the image protocol served at once; @default 16 */
+  maxInboundStreams?: number
+  /** time stamps of fetched records; @default Date.now */
+  now?: () => number
+}
+
+export function remoteImages (components: RemoteImagesComponents, init: RemoteImagesInit): RemoteImages {
+  return new RemoteImagesService(components, validateRemoteImagesInit(init))
+}

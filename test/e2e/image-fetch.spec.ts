@@ -1,0 +1,118 @@
+import '../../src/polyfill.js'
+import test from 'ava'
+import { existsSync } from 'node:fs'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { generateKeyPair } from '@libp2p/crypto/keys'
+import { VmplantNode } from '../../src/daemon/vmplant-node.js'
+import { validateNodeConfig } from '../../src/daemon/config.js'
+import { waitForBidders } from '../../src/daemon/embedded.js'
+import { VmplantClient } from '../../src/cli/client.js'
+import { plantStore } from '../../src/store/index.js'
+import { simLine } from '../../src/hypervisor/sim/index.js'
+import { actionIdentity, validateSpec, type VmSpec } from '../../src/planner/index.js'
+import { DigestMismatchError, type RemoteImagesEvent } from '../../src/net/images/index.js'
+import { tempDir } from '../helpers/temp.js'
+
+/** the paper's Figure 3 workspace, shortened: the holder has the first three steps checkpointed */
+const WORKSPACE = {
+  hardware: { memoryMB: 64, os: 'linux' },
+  actions: [
+    { id: 'os', run: 'echo os' },
+    { id: 'vnc', run: 'echo vnc', after: ['os'] },
+    { id: 'files', run: 'echo files', after: ['vnc'] },
+    { id: 'ip', run: 'echo ip=10.0.0.7', after: ['files'], exports: ['ip'] }
+  ]
+}
+const DATABASE = {
+  hardware: { memoryMB: 64, os: 'linux' },
+  actions: [
+    { id: 'db', run: 'echo db' },
+    { id: 'schema', run: 'echo schema', after: ['db'] }
+  ]
+}
+
+/** Builds a golden image of the spec's first `steps` actions on the sim line and catalogues it, as `vmplant image publish` would. */
+async function publish (dataDir: string, input: unknown, steps: number): Promise<{ id: string, artifact: string }> {
+  const spec: VmSpec = validateSpec(input)
+  const store = plantStore(join(dataDir, 'store'))
+  await store.start()
+  try {
+    const actions = spec.actions.slice(0, steps)
+    const golden = await simLine({ dir: join(dataDir, 'line') }).prepareGolden({ hardware: spec.hardware, actions: actions.map((a) => ({ id: a.id, run: a.run })) })
+    const record = await store.warehouse.add({ ...golden, applied: actions.map(actionIdentity) }, 'published', Date.now())
+    return { id: record.id, artifact: join(golden.dir, golden.artifacts.disk as string) }
+  } finally {
+    await store.stop()
+  }
+}
+
+/** Resolves once the node's DHT routing table has a peer: before that a lookup has no one to ask. */
+async function dhtReady (node: VmplantNode, signal: AbortSignal): Promise<void> {
+  const table = (node.libp2p!.services.dht as unknown as { routingTable: EventTarget & { size: number } }).routingTable
+  while (table.size === 0) {
+    signal.throwIfAborted()
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => { signal.removeEventListener('abort', done); table.removeEventListener('peer:add', done); signal.aborted ? reject(signal.reason) : resolve() }
+      table.addEventListener('peer:add', done, { once: true })
+      signal.addEventListener('abort', done, { once: true })
+    })
+  }
+}
+
+test('a plant without the golden image finds its holder through the DHT, fetches and verifies it, and serves a create from it; a corrupted artifact is refused', async (t) => {
+  const dir = await tempDir()
+  const nodes: VmplantNode[] = []
+  let client: VmplantClient | undefined
+  t.teardown(async () => {
+    await client?.stop()
+    await Promise.all(nodes.map(async (n) => n.stop({ destroyVms: true })))
+    await dir.remove()
+  })
+  const start = async (name: string, config: Record<string, unknown>): Promise<VmplantNode> => {
+    const node = new VmplantNode(validateNodeConfig({ dataDir: join(dir.path, name), listen: ['/ip4/127.0.0.1/tcp/0'], ...config }), { name })
+    nodes.push(node)
+    await node.start()
+    return node
+  }
+
+  // the holder has both images but only 32 MB for VMs, so every create of 64 MB goes to the other plant
+  const workspace = await publish(join(dir.path, 'holder'), WORKSPACE, 3)
+  const database = await publish(join(dir.path, 'holder'), DATABASE, 1)
+  const shop = await start('shop', { roles: ['shop'] })
+  const holder = await start('holder', { roles: ['plant'], bootstrap: [shop.multiaddrs[0]], plant: { memoryMB: 32 } })
+  const fetcher = await start('fetcher', { roles: ['plant'], bootstrap: [shop.multiaddrs[0]], plant: { memoryMB: 1024 } })
+  const events: RemoteImagesEvent[] = []
+  fetcher.images!.onEvent((event) => events.push(event))
+
+  const deadline = AbortSignal.timeout(30_000)
+  await waitForBidders(shop, [holder.peerId, fetcher.peerId], deadline)
+  await holder.images!.provide({ signal: deadline })
+  await dhtReady(fetcher, deadline)
+  t.deepEqual(await fetcher.images!.holders(workspace.id, { signal: deadline }), [holder.peerId], 'the image\'s id is provided by its holder')
+
+  client = new VmplantClient({ shop: shop.multiaddrs[0] as string, privateKey: await generateKeyPair('Ed25519') })
+  await client.start()
+
+  const first = await client.create(WORKSPACE, 'grid')
+  t.is(first.classad.plant, fetcher.peerId)
+  t.like(first.bidding.offers, [{ plant: fetcher.peerId }], 'the holder declined for lack of memory')
+  t.is(first.classad.goldenImage, workspace.id, 'the fetched image was cloned')
+  t.deepEqual(first.classad.actions, { cloned: ['os', 'vnc', 'files'], run: ['ip'] })
+  t.is(first.classad.attributes.ip, '10.0.0.7')
+  t.like(events, [{ type: 'image.fetched', id: workspace.id, peer: holder.peerId }])
+  t.true(existsSync(join(dir.path, 'fetcher', 'images', workspace.id)), 'the artifacts sit beside the fetcher\'s store')
+
+  // the holder's copy of the other image rots; the fetcher must refuse it and make do
+  const bytes = await readFile(database.artifact)
+  bytes[0] = (bytes[0] as number) ^ 0xff
+  await writeFile(database.artifact, bytes)
+  const second = await client.create(DATABASE, 'grid')
+  t.is(second.classad.plant, fetcher.peerId)
+  t.not(second.classad.goldenImage, database.id)
+  t.deepEqual(second.classad.actions, { cloned: [], run: ['db', 'schema'] }, 'it fell back to a base image of its own')
+  const refused = events.find((e) => e.type === 'image.failed')
+  t.is(refused?.id, database.id)
+  t.true(refused?.type === 'image.failed' && refused.error instanceof DigestMismatchError, 'refused with DigestMismatchError')
+  t.false(existsSync(join(dir.path, 'fetcher', 'images', database.id)), 'nothing of the corrupted image stays')
+})
