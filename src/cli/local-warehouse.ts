@@ -1,4 +1,4 @@
-import { mkdir, stat, rm } from 'node:fs/promises'
+import { mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { plantStore, type PlantStore } from '../store/index.js'
 import { UsageError } from './errors.js'
@@ -38,19 +38,4 @@ async function isDir (path: string): Promise<boolean> {
 export async function onlyLineKind (store: PlantStore): Promise<string | undefined> {
   const kinds = new Set((await store.warehouse.list()).map((r) => r.descriptor.line))
   return kinds.size === 1 ? [...kinds][0] : undefined
-}
-
-/** Removes an image's record, then those of its files that no other image uses. */
-export async function removeImage (store: PlantStore, id: string): Promise<string[]> {
-  const record = await store.warehouse.remove(id)
-  if (record === undefined) return []
-  const inUse = new Set((await store.warehouse.list()).flatMap((r) => Object.values(r.golden.artifacts).map((f) => join(r.golden.dir, f))))
-  const removed: string[] = []
-  for (const file of Object.values(record.golden.artifacts)) {
-    const path = join(record.golden.dir, file)
-    if (inUse.has(path) || record.golden.dir === '') continue
-    await rm(path, { force: true })
-    removed.push(path)
-  }
-  return removed
 }

@@ -60,8 +60,15 @@ export const nodeConfigSchema = z.strictObject({
     cost: costConfigSchema.default(costConfigSchema.parse({})),
     /** host memory the plant may give to VMs; @default 80% of the host's total memory */
     memoryMB: z.number().int().positive().optional(),
-    driver: driverConfigSchema.default({ kind: 'sim', cloneMs: 0, resumeMs: 0, actionMs: 0, goldenMs: 0 })
-  }).default({ cost: costConfigSchema.parse({}), driver: { kind: 'sim', cloneMs: 0, resumeMs: 0, actionMs: 0, goldenMs: 0 } }),
+    driver: driverConfigSchema.default({ kind: 'sim', cloneMs: 0, resumeMs: 0, actionMs: 0, goldenMs: 0 }),
+    /** golden images learned from repeated action prefixes */
+    learning: z.strictObject({
+      /** requests of one prefix after which it becomes a golden image; 0: never */
+      after: z.number().int().min(0).default(0),
+      /** total size of the warehouse's images, MB; least recently used ones beyond it are evicted */
+      diskBudgetMB: z.number().min(0).optional()
+    }).default({ after: 0 })
+  }).default({ cost: costConfigSchema.parse({}), driver: { kind: 'sim', cloneMs: 0, resumeMs: 0, actionMs: 0, goldenMs: 0 }, learning: { after: 0 } }),
   broker: z.strictObject({
     windowShare: z.number().gt(0).lt(1).default(0.6)
   }).default({ windowShare: 0.6 }),

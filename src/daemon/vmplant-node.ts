@@ -92,7 +92,9 @@ export class VmplantNode {
         cost: costModel(config.plant.cost),
         limits: config.plant.cost,
         memoryCapacityMB: config.plant.memoryMB ?? Math.floor(totalmem() / 1024 / 1024 * 0.8),
-        images: this.images
+        hostFreeMB: availableMemoryMB,
+        images: this.images,
+        ...(config.plant.learning.after > 0 || config.plant.learning.diskBudgetMB !== undefined ? { learning: config.plant.learning } : {})
       }))
     }
     if (config.roles.includes('broker')) {

@@ -42,7 +42,7 @@ class LevelPlantStore implements PlantStore {
     this.db = new Level<string, unknown>(location, { valueEncoding: 'json' })
     this.vms = this.db.sublevel<string, VmRecord>('vms', { valueEncoding: 'json' })
     this.networks = this.db.sublevel<string, NetworkAllocation>('networks', { valueEncoding: 'json' })
-    this.warehouse = new Warehouse(this.db.sublevel<string, WarehouseRecord>('images', { valueEncoding: 'json' }))
+    this.warehouse = new Warehouse(this.db.sublevel<string, WarehouseRecord>('images', { valueEncoding: 'json' }), this.db.sublevel<string, number>('prefixes', { valueEncoding: 'json' }))
   }
 
   async start (): Promise<void> {

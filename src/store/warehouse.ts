@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs'
-import { stat } from 'node:fs/promises'
+import { rm, stat } from 'node:fs/promises'
 import { createHash } from 'node:crypto'
 import { join } from 'node:path'
 import type { AbstractSublevel } from 'abstract-level'
@@ -22,6 +22,7 @@ export interface WarehouseRecord {
 }
 
 type ImagesLevel = AbstractSublevel<any, any, string, WarehouseRecord>
+type PrefixLevel = AbstractSublevel<any, any, string, number>
 
 /** The disk size an image is recorded with when its line does not say. */
 export const DEFAULT_IMAGE_DISK_MB = 1024
@@ -45,7 +46,15 @@ export async function digestFile (path: string, options: { signal?: AbortSignal 
 export class Warehouse {
   private cached?: { line: string, index: WarehouseIndex }
 
-  constructor (private readonly images: ImagesLevel) {}
+  constructor (private readonly images: ImagesLevel, private readonly prefixes?: PrefixLevel) {}
+
+  /** Counts one more request for an action prefix (by its key) and returns the new count. */
+  async notePrefix (key: string): Promise<number> {
+    if (this.prefixes === undefined) return 0
+    const count = ((await this.prefixes.get(key)) ?? 0) + 1
+    await this.prefixes.put(key, count)
+    return count
+  }
 
   async list (): Promise<WarehouseRecord[]> {
     return await this.images.values().all()
@@ -95,6 +104,21 @@ export class Warehouse {
     await this.images.del(id)
     this.cached = undefined
     return record
+  }
+
+  /** Removes an image's record, then those of its files that no other image uses; returns the files removed. */
+  async discard (id: string): Promise<string[]> {
+    const record = await this.remove(id)
+    if (record === undefined || record.golden.dir === '') return []
+    const inUse = new Set((await this.list()).flatMap((r) => Object.values(r.golden.artifacts).map((f) => join(r.golden.dir, f))))
+    const removed: string[] = []
+    for (const file of Object.values(record.golden.artifacts)) {
+      const path = join(record.golden.dir, file)
+      if (inUse.has(path)) continue
+      await rm(path, { force: true })
+      removed.push(path)
+    }
+    return removed
   }
 
   async touch (id: string, now: number): Promise<void> {

@@ -12,6 +12,7 @@ export type PlantMessage =
   | { type: 'vm.destroy', vmid: string, auth: Auth, reply: Reply<{ vmid: string, destroyed: true }> }
   | { type: 'destroy.done', vmid: string, outcome: TaskOutcome<void>, reply: Reply<{ vmid: string, destroyed: true }> }
   | { type: 'vm.list', auth: Auth, reply: Reply<Classad[]> }
+  | { type: 'learning.done', outcome: TaskOutcome<{ learned?: string, evicted: string[] }> }
   | { type: 'warehouse.read', request: WarehouseRequest, reply: Reply<unknown> }
 
 export const plantMessages = {

@@ -12,7 +12,7 @@ import { loadNodeConfig } from '../../daemon/config.js'
 import { createLine } from '../../hypervisor/create.js'
 import { join } from 'node:path'
 import { readSpecFile } from '../spec-file.js'
-import { withLocalStore, onlyLineKind, removeImage } from '../local-warehouse.js'
+import { withLocalStore, onlyLineKind } from '../local-warehouse.js'
 import { UsageError } from '../errors.js'
 import type { Output } from '../output.js'
 
@@ -76,7 +76,7 @@ export function registerImageCommands (program: Command, out: Output): void {
     .action(async (id: string, options: { warehouse: string }) => {
       await withLocalStore(options.warehouse, async (store) => {
         if (await store.warehouse.get(id) === undefined) throw new UsageError(`no golden image ${id} in ${options.warehouse}`)
-        const files = await removeImage(store, id)
+        const files = await store.warehouse.discard(id)
         out.print(`removed ${id}${files.length > 0 ? ` and ${files.join(', ')}` : ''}`)
       })
     })
