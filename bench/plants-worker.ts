@@ -7,11 +7,32 @@ import '../src/polyfill.js'
 import { join } from 'node:path'
 import { VmplantNode } from '../src/daemon/vmplant-node.js'
 import { validateNodeConfig } from '../src/daemon/config.js'
+import { plantStore } from '../src/store/index.js'
+import { simLine } from '../src/hypervisor/sim/index.js'
+import { mkdir } from 'node:fs/promises'
 
 const [shop, count, dataDir] = process.argv.slice(2)
 if (shop === undefined || count === undefined || dataDir === undefined) throw new Error('usage: plants-worker SHOP N DATA_DIR')
+/**
+ * Each plant starts with the base golden image of the bench's hardware in its warehouse, as the
+ * paper's plants had their goldens: otherwise every plant's first order would also search the DHT
+ * for one, and with 50 plants most orders are a first order.
+ */
+async function stockWarehouse (dataDir: string): Promise<void> {
+  const store = plantStore(join(dataDir, 'store'))
+  await store.start()
+  try {
+    const line = simLine({ dir: join(dataDir, 'line') })
+    await store.warehouse.add(await line.prepareGolden({ hardware: { memoryMB: 64, os: 'linux', arch: 'x86_64' }, actions: [] }), 'built', Date.now())
+  } finally {
+    await store.stop()
+  }
+}
+
 const plants: VmplantNode[] = []
 for (let i = 0; i < Number(count); i++) {
+  await mkdir(join(dataDir, `plant-${i}`, 'store'), { recursive: true })
+  await stockWarehouse(join(dataDir, `plant-${i}`))
   plants.push(new VmplantNode(validateNodeConfig({
     roles: ['plant'],
     bootstrap: [shop],

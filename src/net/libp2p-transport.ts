@@ -15,14 +15,18 @@ export const ackSchema = z.strictObject({ ack: z.literal(true) })
 /** The actors' network, on a libp2p node. */
 export class Libp2pTransport implements Transport {
   private readonly offerTopics: string[]
+  private selfRef?: PeerRef
 
   /** `site`: the site whose broker this node's plant answers */
   constructor (private readonly node: VmplantLibp2p, site?: string) {
     this.offerTopics = site !== undefined ? [siteOfferTopic(site), OFFER_TOPIC] : [OFFER_TOPIC]
+    node.addEventListener('self:peer:update', () => { this.selfRef = undefined })
   }
 
+  /** turning multiaddrs into strings for every answer costs more than the answer; they change rarely */
   self (): PeerRef {
-    return { peer: this.node.peerId.toString(), addrs: this.node.getMultiaddrs().map((a) => a.toString()) }
+    this.selfRef ??= { peer: this.node.peerId.toString(), addrs: this.node.getMultiaddrs().map((a) => a.toString()) }
+    return this.selfRef
   }
 
   bidders (): string[] {

@@ -53,7 +53,8 @@ export async function createNode (init: NodeInit): Promise<VmplantLibp2p> {
       ping: ping(),
       // gossipsub penalises more than 10 peers sharing one IP; a site's plants behind one NAT
       // (or a test on 127.0.0.1) would be graylisted and their subscriptions ignored
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true, emitSelf: false, scoreParams: { IPColocationFactorWeight: 0 } }),
+      // batchPublish encodes a call once for all of its recipients
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true, batchPublish: true, emitSelf: false, scoreParams: { IPColocationFactorWeight: 0 } }),
       dht: kadDHT({ protocol: DHT_PROTOCOL, peerInfoMapper: passthroughMapper, clientMode: (init.dhtMode ?? (init.listen.length === 0 ? 'client' : 'server')) === 'client', logPrefix: `${init.logPrefix ?? 'vmplant'}:dht` })
     }
   }) as Promise<VmplantLibp2p>
