@@ -15,7 +15,7 @@ import { validateSpec } from '../planner/index.js'
 import type { Logger } from '@libp2p/logger'
 
 /** A call for bids is small; anything larger on the topic is noise or an attack. */
-const MAX_CALL_BYTES = 16 * 1024
+const MAX_CALL_BYTES = 64 * 1024
 const MAX_ANSWER_BYTES = 16 * 1024
 
 export interface Actors {

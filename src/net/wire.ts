@@ -27,6 +27,12 @@ export const bidCallSchema = z.strictObject({
   hardware: hardwareWire,
   domain: domainSchema,
   actionCount: z.number().int().min(0).max(10_000),
+  /** the DAG's shape with each action's identity, so that a plant can price its warehouse's best image */
+  dag: z.array(z.strictObject({
+    id: z.string().min(1).max(64),
+    identity: z.string().regex(/^[0-9a-f]{64}$/),
+    after: z.array(z.string().max(64)).max(256)
+  })).max(256).optional(),
   /** how long the caller waits for answers, in ms */
   windowMs: z.number().int().positive().max(600_000)
 })

@@ -37,8 +37,11 @@ export interface CompiledRequest {
   order: number[]
 }
 
-/** Compiles a validated spec for matching. */
-export function compileRequest (spec: VmSpec): CompiledRequest {
+/**
+ * Compiles a validated spec for matching. `identities` may be given when only the DAG's shape and
+ * its actions' identities are known (a call for bids carries no scripts).
+ */
+export function compileRequest (spec: VmSpec, identities?: string[]): CompiledRequest {
   const actions = spec.actions
   const n = actions.length
   const words = Math.max(1, Math.ceil(n / 32))
@@ -56,7 +59,8 @@ export function compileRequest (spec: VmSpec): CompiledRequest {
       for (let w = 0; w < words; w++) ancestors[i * words + w] = (ancestors[i * words + w] as number) | (ancestors[d * words + w] as number)
     }
   }
-  const identities = actions.map(actionIdentity)
+  if (identities !== undefined && identities.length !== n) throw new Error(`${identities.length} identities for ${n} actions`)
+  identities ??= actions.map(actionIdentity)
   const groupOf = new Map<string, number>()
   const groups: IdentityGroup[] = []
   identities.forEach((identity, i) => {

@@ -18,6 +18,8 @@ export interface CostRequest {
   domain: string
   /** what the VM will cost the host, in MB */
   memoryMB: number
+  /** how the plant's best golden image serves the request: actions it saves, actions left; absent when unknown */
+  image?: { saves: number, remaining: number, local: boolean }
 }
 
 export type CostVerdict = { bid: true, cost: number, reason: string } | { bid: false, reason: string }
@@ -33,7 +35,11 @@ export const costConfigSchema = z.strictObject({
   /** one-time cost of a host-only network for a domain new to this plant (paper model) */
   networkCost: z.number().min(0).default(50),
   maxNetworks: z.number().int().min(1).max(4096).default(4),
-  maxVms: z.number().int().min(1).max(100_000).default(32)
+  maxVms: z.number().int().min(1).max(100_000).default(32),
+  /** added when the plant has no admissible golden image and must fetch or build one first (both models) */
+  noImageCost: z.number().min(0).default(0),
+  /** added per action the plant's best image leaves to run (both models) */
+  actionCost: z.number().min(0).default(0)
 })
 export type CostConfig = z.output<typeof costConfigSchema>
 export const COST_DEFAULTS: CostConfig = costConfigSchema.parse({})
@@ -48,6 +54,15 @@ function capacityProblem (config: CostConfig, load: PlantLoad, request: CostRequ
   return undefined
 }
 
+/** The image part of a bid: 0 with the default constants, so the paper's models are unchanged. */
+function imageCost (config: CostConfig, request: CostRequest): { cost: number, reason: string } {
+  if (request.image === undefined) return { cost: 0, reason: '' }
+  const { saves, remaining, local } = request.image
+  const cost = (local ? 0 : config.noImageCost) + config.actionCost * remaining
+  const what = local ? `golden image saves ${saves}, ${remaining} to run` : `no golden image here, ${remaining} to run`
+  return { cost, reason: cost > 0 ? `, ${what}: ${cost}` : `, ${what}` }
+}
+
 /** Section 3.4: cost = computeCost x VMs running here, plus networkCost when the domain has no network here yet. */
 export function paperCost (config: CostConfig): CostModel {
   return (load, request) => {
@@ -55,10 +70,11 @@ export function paperCost (config: CostConfig): CostModel {
     if (problem !== undefined) return { bid: false, reason: problem }
     const compute = config.computeCost * load.runningVms
     const network = load.domains.has(request.domain) ? 0 : config.networkCost
+    const image = imageCost(config, request)
     return {
       bid: true,
-      cost: compute + network,
-      reason: `compute ${config.computeCost} x ${load.runningVms} VMs = ${compute}` + (network > 0 ? `, new host-only network ${network}` : `, reuses ${request.domain}'s network`)
+      cost: compute + network + image.cost,
+      reason: `compute ${config.computeCost} x ${load.runningVms} VMs = ${compute}` + (network > 0 ? `, new host-only network ${network}` : `, reuses ${request.domain}'s network`) + image.reason
     }
   }
 }
@@ -69,8 +85,9 @@ export function memoryCost (config: CostConfig): CostModel {
     const problem = capacityProblem(config, load, request)
     if (problem !== undefined) return { bid: false, reason: problem }
     const after = load.memoryUsedMB + request.memoryMB
-    const cost = Math.round(1000 * after / load.memoryCapacityMB)
-    return { bid: true, cost, reason: `${after} of ${load.memoryCapacityMB} MB in use after this VM` }
+    const image = imageCost(config, request)
+    const cost = Math.round(1000 * after / load.memoryCapacityMB) + image.cost
+    return { bid: true, cost, reason: `${after} of ${load.memoryCapacityMB} MB in use after this VM${image.reason}` }
   }
 }
 

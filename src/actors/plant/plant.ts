@@ -11,6 +11,7 @@ import { ImageNotFoundError, OrderRefusedError, VmNotFoundError } from '../error
 import type { CostConfig, CostModel, PlantLoad } from './cost.js'
 import { produce } from './production.js'
 import { readWarehouse } from './warehouse-view.js'
+import { imageFit } from './image-fit.js'
 import type { PlantMessage } from './messages.js'
 import type { RemoteImages } from '../../net/images/index.js'
 
@@ -122,7 +123,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         const unsupported = line.unsupported?.(call.hardware)
         const verdict = unsupported !== undefined
           ? { bid: false as const, reason: unsupported }
-          : components.cost(load(state), { domain: call.domain, memoryMB: line.memoryCostMB(call.hardware.memoryMB) })
+          : components.cost(load(state), { domain: call.domain, memoryMB: line.memoryCostMB(call.hardware.memoryMB), ...(await imageFit(store.warehouse, line.kind, call)) })
         const self = transport.self()
         const answer: BidAnswer = verdict.bid
           ? { type: 'bid.offer', requestId: call.requestId, plant: self, cost: verdict.cost, reason: verdict.reason }

@@ -2,7 +2,7 @@ import type { ActorContext, Behavior } from '../runtime/index.js'
 import type { Transport } from '../transport.js'
 import type { BidCall, BidOffer, CreateResult, ListResult, Order, VmRequest } from '../../net/wire.js'
 import { vmidSchema, classadSchema, destroyResultSchema } from '../../net/wire.js'
-import type { VmSpec } from '../../planner/index.js'
+import { actionIdentity, type VmSpec } from '../../planner/index.js'
 import { NoBidsError } from '../errors.js'
 import { rankOffers } from './select.js'
 import type { OrderOutcome, ShopMessage } from './messages.js'
@@ -103,6 +103,7 @@ export function shopBehavior (components: ShopComponents): Behavior<Map<string, 
             hardware: message.spec.hardware,
             domain: message.domain,
             actionCount: message.spec.actions.length,
+            dag: message.spec.actions.map((a) => ({ id: a.id, identity: actionIdentity(a), after: a.after })),
             windowMs: components.bidWindowMs
           }
           const expected = new Set(transport.bidders())
