@@ -1,10 +1,9 @@
 import '../../src/polyfill.js'
 import test from 'ava'
 import { join } from 'node:path'
-import { main } from '../../src/cli/main.js'
+import { runCli } from '../helpers/cli.js'
 import { startEmbeddedFederation, type EmbeddedFederation } from '../../src/daemon/embedded.js'
 import { tempDir } from '../helpers/temp.js'
-import type { Output } from '../../src/cli/output.js'
 import { packageRoot } from '../../src/paths.js'
 
 let federation: EmbeddedFederation
@@ -19,13 +18,7 @@ test.after.always(async () => {
   await dir?.remove()
 })
 
-async function run (...argv: string[]): Promise<{ code: number, out: string, err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const output: Output = { print: (l) => out.push(l), error: (l) => err.push(l) }
-  const code = await main(argv, output)
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
+const run = runCli
 
 const spec = join(packageRoot, 'config', 'demo-spec.yaml')
 

@@ -2,21 +2,14 @@ import '../../src/polyfill.js'
 import test from 'ava'
 import { writeFile, readdir } from 'node:fs/promises'
 import { join } from 'node:path'
-import { main } from '../../src/cli/main.js'
+import { runCli } from '../helpers/cli.js'
 import { loadNodeConfig } from '../../src/daemon/config.js'
 import { VmplantNode } from '../../src/daemon/vmplant-node.js'
 import { tempDir } from '../helpers/temp.js'
 import { federationWithClient } from '../helpers/federation.js'
 import { waitForBidders } from '../../src/daemon/embedded.js'
-import type { Output } from '../../src/cli/output.js'
 
-async function run (...argv: string[]): Promise<{ code: number, out: string, err: string }> {
-  const out: string[] = []
-  const err: string[] = []
-  const output: Output = { print: (l) => out.push(l), error: (l) => err.push(l) }
-  const code = await main(argv, output)
-  return { code, out: out.join('\n'), err: err.join('\n') }
-}
+const run = runCli
 
 // the paper's Figure 3: a workspace DAG whose first three actions are in a golden image
 const workspace = (ids: string[]) => ({
