@@ -65,6 +65,8 @@ export interface ProductionLine {
   stop(options?: AbortOptions & { destroyAll?: boolean }): Promise<void>
   /** how much memory a new VM of `memoryMB` costs the host, in MB */
   memoryCostMB(memoryMB: number): number
+  /** host memory the line holds beyond its VMs (a warm pool's waiting processes), in MB */
+  reservedMB?(): number
   /** why this line cannot make a VM of this hardware, or undefined when it can; a plant does not bid then */
   unsupported?(hardware: Hardware): string | undefined
   /** boots a VM for the hardware, runs the actions, checkpoints it */

@@ -189,6 +189,7 @@ qtest('a warm pool hands out ready processes that run actions like any clone', a
   const pooled = newLine({ workDir: join(dirs.work, 'pool'), poolSize: 1 })
   await pooled.start()
   await pooled.warm(golden)
+  t.is(pooled.reservedMB?.(), pooled.init.overheadMB, 'the waiting process counts against the plant\'s memory')
   const pid = await cloneRunning('from-pool', pooled)
   const result = await pooled.runAction('from-pool', { id: 'p', run: 'cat /data/motd' })
   t.is(result.stdout, 'made-in-golden\n')

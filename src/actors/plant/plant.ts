@@ -51,7 +51,8 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
 
 
   const load = (state: PlantState): PlantLoad => {
-    let memoryUsedMB = 0
+    // a warm pool is memory the plant has spent, and counts against what it can offer
+    let memoryUsedMB = line.reservedMB?.() ?? 0
     for (const vm of state.active.values()) memoryUsedMB += vm.memoryMB
     return {
       runningVms: state.active.size,

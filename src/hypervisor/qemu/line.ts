@@ -72,6 +72,11 @@ export class QemuLine implements ProductionLine {
     return undefined
   }
 
+  /** a waiting pool process has its RAM mapped but untouched: QEMU itself and its translation cache */
+  reservedMB (): number {
+    return this.pool.total() * this.init.overheadMB
+  }
+
   memoryCostMB (memoryMB: number): number {
     // a clone shares the golden's pages until it writes them; the worst case is all of them
     return memoryMB + this.init.overheadMB

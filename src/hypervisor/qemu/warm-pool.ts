@@ -46,6 +46,13 @@ export class WarmPool {
 
   size (goldenId: string): number { return this.ready.get(goldenId)?.length ?? 0 }
 
+  /** QEMU processes waiting in the pool, over all golden images */
+  total (): number {
+    let n = 0
+    for (const list of this.ready.values()) n += list.length
+    return n
+  }
+
   /** A ready process for the golden, or undefined; the caller owns it from now on. */
   take (goldenId: string): PooledVm | undefined {
     const entry = this.ready.get(goldenId)?.shift()
