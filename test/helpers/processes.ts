@@ -16,8 +16,18 @@ export interface NodeProcess {
 }
 
 /** Starts `vmplant node --config FILE` as its own OS process and waits for its ready line. */
+/** pids of node processes started here that are still running: killed if this process exits first (a timed-out test) */
+const started = new Set<number>()
+process.on('exit', () => {
+  for (const pid of started) {
+    try { process.kill(pid, 'SIGKILL') } catch {}
+  }
+})
+
 export async function startNodeProcess (config: string, timeoutMs = 30_000): Promise<NodeProcess> {
   const child = spawn(process.execPath, [VMPLANT_BIN, 'node', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] })
+  started.add(child.pid as number)
+  child.on('exit', () => { started.delete(child.pid as number) })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
   const exited = once(child, 'exit')
