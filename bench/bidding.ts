@@ -15,7 +15,7 @@ import { fileURLToPath } from 'node:url'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { VmplantNode } from '../src/daemon/vmplant-node.js'
 import { validateNodeConfig } from '../src/daemon/config.js'
-import { BID_TOPIC } from '../src/net/protocols.js'
+import { waitForBidders } from '../src/daemon/embedded.js'
 import { VmplantClient } from '../src/cli/client.js'
 import { summarize, formatRow } from './stats.js'
 
@@ -33,7 +33,7 @@ for (const plants of values.plants.split(',').map(Number)) {
   const client = new VmplantClient({ shop: shop.multiaddrs[0] as string, privateKey: await generateKeyPair('Ed25519') })
   try {
     await once(child.stdout!, 'data')
-    await waitUntilSubscribed(shop, plants)
+    await waitForBidders(shop, plants, AbortSignal.timeout(60_000))
     await client.start()
     await new Promise((resolve) => setTimeout(resolve, Number(values.settle)))
     const samples: number[] = []
@@ -51,14 +51,5 @@ for (const plants of values.plants.split(',').map(Number)) {
     await once(child, 'exit')
     await shop.stop()
     await rm(dir, { recursive: true, force: true })
-  }
-}
-
-async function waitUntilSubscribed (shop: VmplantNode, count: number): Promise<void> {
-  const pubsub = shop.libp2p!.services.pubsub
-  const deadline = Date.now() + 60_000
-  while (pubsub.getSubscribers(BID_TOPIC).length < count) {
-    if (Date.now() > deadline) throw new Error(`only ${pubsub.getSubscribers(BID_TOPIC).length} of ${count} plants subscribed`)
-    await new Promise((resolve) => setTimeout(resolve, 100))
   }
 }

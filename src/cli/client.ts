@@ -1,5 +1,6 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import type { PrivateKey } from '@libp2p/interface'
+import type { z, ZodType } from 'zod'
 import { createNode, type VmplantLibp2p } from '../net/node.js'
 import { call } from '../net/rpc.js'
 import { signAuth } from '../net/auth.js'
@@ -55,9 +56,10 @@ export class VmplantClient {
     return await this.request({ type: 'list', auth: await signAuth(this.init.privateKey, 'list', '', Date.now()) }, listResultSchema, options)
   }
 
-  private async request<T> (body: unknown, schema: { parse: (v: unknown) => T } & import('zod').ZodType, options: AbortOptions): Promise<T> {
-    const signal = AbortSignal.any([options.signal ?? new AbortController().signal, AbortSignal.timeout(this.init.timeoutMs ?? 300_000)])
-    return await call(this.started(), multiaddr(this.init.shop), PROTOCOLS.client, body, schema, { signal }) as T
+  private async request<S extends ZodType> (body: unknown, schema: S, options: AbortOptions): Promise<z.output<S>> {
+    const timeout = AbortSignal.timeout(this.init.timeoutMs ?? 300_000)
+    const signal = options.signal !== undefined ? AbortSignal.any([options.signal, timeout]) : timeout
+    return await call(this.started(), multiaddr(this.init.shop), PROTOCOLS.client, body, schema, { signal })
   }
 
   private started (): VmplantLibp2p {

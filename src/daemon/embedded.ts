@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { VmplantNode } from './vmplant-node.js'
 import { defaultGoldenShmDir } from '../hypervisor/create.js'
+import { BID_TOPIC } from '../net/protocols.js'
 import { validateNodeConfig, type NodeConfig } from './config.js'
 import type { ProductionLine } from '../hypervisor/index.js'
 import type { Clock, Message } from '../actors/runtime/index.js'
@@ -84,14 +85,16 @@ export async function startEmbeddedFederation (init: EmbeddedInit): Promise<Embe
   }
 }
 
-/** Resolves once the shop sees each of `peers` subscribed to the federation's call for bids. */
-export async function waitForBidders (shop: VmplantNode, peers: string[], signal: AbortSignal): Promise<void> {
-  const { BID_TOPIC } = await import('../net/protocols.js')
+/**
+ * Resolves once the shop sees each of `peers` (or, given a number, that many peers) subscribed to
+ * the federation's call for bids.
+ */
+export async function waitForBidders (shop: VmplantNode, peers: string[] | number, signal: AbortSignal): Promise<void> {
   const pubsub = shop.libp2p?.services.pubsub
   if (pubsub === undefined) throw new Error('shop is not started')
   const has = (): boolean => {
     const subs = new Set(pubsub.getSubscribers(BID_TOPIC).map((p) => p.toString()))
-    return peers.every((p) => subs.has(p))
+    return typeof peers === 'number' ? subs.size >= peers : peers.every((p) => subs.has(p))
   }
   while (!has()) {
     signal.throwIfAborted()

@@ -2,29 +2,16 @@ import '../../src/polyfill.js'
 import test from 'ava'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { VmplantNode } from '../../src/daemon/vmplant-node.js'
-import { validateNodeConfig } from '../../src/daemon/config.js'
 import { waitForBidders } from '../../src/daemon/embedded.js'
 import { siteTopic } from '../../src/net/protocols.js'
 import { VmplantClient } from '../../src/cli/client.js'
-import { tempDir } from '../helpers/temp.js'
+import { nodeSet } from '../helpers/nodes.js'
 import { SMALL_SPEC } from '../helpers/federation.js'
 
 test('a site broker gathers its plants\' bids and forwards only the best, and the shop orders that plant directly', async (t) => {
-  const dir = await tempDir()
-  const nodes: VmplantNode[] = []
+  const { dir, start } = await nodeSet(t)
   let client: VmplantClient | undefined
-  t.teardown(async () => {
-    await client?.stop()
-    await Promise.all(nodes.map(async (n) => n.stop({ destroyVms: true })))
-    await dir.remove()
-  })
-  const start = async (name: string, config: Record<string, unknown>): Promise<VmplantNode> => {
-    const node = new VmplantNode(validateNodeConfig({ dataDir: join(dir.path, name), ...config }), { name })
-    nodes.push(node)
-    await node.start()
-    return node
-  }
+  t.teardown(async () => { await client?.stop() })
   const shop = await start('shop', { roles: ['shop'], shop: { bidWindowMs: 5000 } })
   const broker = await start('broker', { roles: ['broker'], site: 'east', bootstrap: [shop.multiaddrs[0]] })
   // the site's plants know only their broker

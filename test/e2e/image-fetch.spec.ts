@@ -4,15 +4,14 @@ import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { VmplantNode } from '../../src/daemon/vmplant-node.js'
-import { validateNodeConfig } from '../../src/daemon/config.js'
 import { waitForBidders } from '../../src/daemon/embedded.js'
 import { VmplantClient } from '../../src/cli/client.js'
+import { nodeSet } from '../helpers/nodes.js'
+import type { VmplantNode } from '../../src/daemon/vmplant-node.js'
 import { plantStore } from '../../src/store/index.js'
 import { simLine } from '../../src/hypervisor/sim/index.js'
 import { actionIdentity, validateSpec, type VmSpec } from '../../src/planner/index.js'
 import { DigestMismatchError, type RemoteImagesEvent } from '../../src/net/images/index.js'
-import { tempDir } from '../helpers/temp.js'
 
 /** the paper's Figure 3 workspace, shortened: the holder has the first three steps checkpointed */
 const WORKSPACE = {
@@ -61,24 +60,13 @@ async function dhtReady (node: VmplantNode, signal: AbortSignal): Promise<void> 
 }
 
 test('a plant without the golden image finds its holder through the DHT, fetches and verifies it, and serves a create from it; a corrupted artifact is refused', async (t) => {
-  const dir = await tempDir()
-  const nodes: VmplantNode[] = []
+  const { dir, start } = await nodeSet(t)
   let client: VmplantClient | undefined
-  t.teardown(async () => {
-    await client?.stop()
-    await Promise.all(nodes.map(async (n) => n.stop({ destroyVms: true })))
-    await dir.remove()
-  })
-  const start = async (name: string, config: Record<string, unknown>): Promise<VmplantNode> => {
-    const node = new VmplantNode(validateNodeConfig({ dataDir: join(dir.path, name), listen: ['/ip4/127.0.0.1/tcp/0'], ...config }), { name })
-    nodes.push(node)
-    await node.start()
-    return node
-  }
+  t.teardown(async () => { await client?.stop() })
 
   // the holder has both images but only 32 MB for VMs, so every create of 64 MB goes to the other plant
-  const workspace = await publish(join(dir.path, 'holder'), WORKSPACE, 3)
-  const database = await publish(join(dir.path, 'holder'), DATABASE, 1)
+  const workspace = await publish(join(dir, 'holder'), WORKSPACE, 3)
+  const database = await publish(join(dir, 'holder'), DATABASE, 1)
   const shop = await start('shop', { roles: ['shop'] })
   const holder = await start('holder', { roles: ['plant'], bootstrap: [shop.multiaddrs[0]], plant: { memoryMB: 32 } })
   const fetcher = await start('fetcher', { roles: ['plant'], bootstrap: [shop.multiaddrs[0]], plant: { memoryMB: 1024 } })
@@ -101,7 +89,7 @@ test('a plant without the golden image finds its holder through the DHT, fetches
   t.deepEqual(first.classad.actions, { cloned: ['os', 'vnc', 'files'], run: ['ip'] })
   t.is(first.classad.attributes.ip, '10.0.0.7')
   t.like(events, [{ type: 'image.fetched', id: workspace.id, peer: holder.peerId }])
-  t.true(existsSync(join(dir.path, 'fetcher', 'images', workspace.id)), 'the artifacts sit beside the fetcher\'s store')
+  t.true(existsSync(join(dir, 'fetcher', 'images', workspace.id)), 'the artifacts sit beside the fetcher\'s store')
 
   // the holder's copy of the other image rots; the fetcher must refuse it and make do
   const bytes = await readFile(database.artifact)
@@ -114,5 +102,5 @@ test('a plant without the golden image finds its holder through the DHT, fetches
   const refused = events.find((e) => e.type === 'image.failed')
   t.is(refused?.id, database.id)
   t.true(refused?.type === 'image.failed' && refused.error instanceof DigestMismatchError, 'refused with DigestMismatchError')
-  t.false(existsSync(join(dir.path, 'fetcher', 'images', database.id)), 'nothing of the corrupted image stays')
+  t.false(existsSync(join(dir, 'fetcher', 'images', database.id)), 'nothing of the corrupted image stays')
 })

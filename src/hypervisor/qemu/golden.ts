@@ -50,10 +50,17 @@ export interface GoldenContext {
   accel: 'kvm' | 'tcg'
 }
 
+/** Why the qemu line cannot make this hardware, or undefined when it can (a plant does not bid then). */
+export function hardwareProblem (hardware: Hardware): string | undefined {
+  if (hardware.arch !== 'x86_64') return `the qemu line runs x86_64 guests, not ${hardware.arch}`
+  if (hardware.os !== 'linux') return `the qemu line's guest image is linux, not ${hardware.os}`
+  if (hardware.memoryMB < MIN_MEMORY_MB) return `the guest needs at least ${MIN_MEMORY_MB} MB, not ${hardware.memoryMB}`
+  return undefined
+}
+
 export function checkHardware (hardware: Hardware): void {
-  if (hardware.arch !== 'x86_64') throw new UnsupportedHardwareError(`the qemu line runs x86_64 guests, not ${hardware.arch}`)
-  if (hardware.os !== 'linux') throw new UnsupportedHardwareError(`the qemu line's guest image is linux, not ${hardware.os}`)
-  if (hardware.memoryMB < MIN_MEMORY_MB) throw new UnsupportedHardwareError(`the guest needs at least ${MIN_MEMORY_MB} MB, not ${hardware.memoryMB}`)
+  const problem = hardwareProblem(hardware)
+  if (problem !== undefined) throw new UnsupportedHardwareError(problem)
 }
 
 export function goldenImageOf (meta: GoldenMeta, dir: string): GoldenImage {

@@ -7,7 +7,7 @@ import { ProductionError, VmNotFoundError, type AbortOptions, type ActionResult,
 import type { Hardware } from '../../planner/index.js'
 import { resolveAccel } from './accel.js'
 import { macAddress } from './args.js'
-import { GOLDEN_FILES, MIN_MEMORY_MB, prepareGolden, readGoldenMeta } from './golden.js'
+import { GOLDEN_FILES, hardwareProblem, prepareGolden, readGoldenMeta } from './golden.js'
 import { checkGoldenDirOnTmpfs, type QemuLineInit } from './init.js'
 import { LiveVm } from './live-vm.js'
 import { runIncoming } from './migrate.js'
@@ -66,10 +66,7 @@ export class QemuLine implements ProductionLine {
   }
 
   unsupported (hardware: Hardware): string | undefined {
-    if (hardware.arch !== 'x86_64') return `the qemu line runs x86_64 guests, not ${hardware.arch}`
-    if (hardware.os !== 'linux') return `the qemu line's guest image is linux, not ${hardware.os}`
-    if (hardware.memoryMB < MIN_MEMORY_MB) return `the qemu line's Debian kernel needs at least ${MIN_MEMORY_MB} MB`
-    return undefined
+    return hardwareProblem(hardware)
   }
 
   /** a waiting pool process has its RAM mapped but untouched: QEMU itself and its translation cache */

@@ -1,0 +1,32 @@
+import '../../src/polyfill.js'
+import { join } from 'node:path'
+import type { ExecutionContext } from 'ava'
+import { VmplantNode } from '../../src/daemon/vmplant-node.js'
+import { validateNodeConfig } from '../../src/daemon/config.js'
+import { tempDir } from './temp.js'
+
+export interface NodeSet {
+  /** the test's folder; each node's dataDir is a sub-folder named after it */
+  dir: string
+  /** starts a node from a partial config, on 127.0.0.1 */
+  start(name: string, config: Record<string, unknown>): Promise<VmplantNode>
+}
+
+/** Nodes of one test in one process, stopped (with their VMs) and their folder removed when the test ends. */
+export async function nodeSet (t: ExecutionContext): Promise<NodeSet> {
+  const dir = await tempDir()
+  const nodes: VmplantNode[] = []
+  t.teardown(async () => {
+    await Promise.all(nodes.map(async (n) => n.stop({ destroyVms: true })))
+    await dir.remove()
+  })
+  return {
+    dir: dir.path,
+    start: async (name, config) => {
+      const node = new VmplantNode(validateNodeConfig({ dataDir: join(dir.path, name), listen: ['/ip4/127.0.0.1/tcp/0'], ...config }), { name })
+      nodes.push(node)
+      await node.start()
+      return node
+    }
+  }
+}
