@@ -123,7 +123,7 @@ async function main (): Promise<void> {
       accel = (await readGoldenMeta(golden.dir)).accel
       console.error(`golden ${size} MB ready (${accel}): ${golden.dir}`)
       rows.push({ size, method: 'clone', samples: await timeClones(line, golden, COUNT) })
-      rows.push({ size, method: `clone, warm pool of ${POOL_SIZE}`, samples: await timeClones(pooled, golden, COUNT, async () => { await pooled.warm(golden) }) })
+      rows.push({ size, method: `clone, warm pool of ${POOL_SIZE}`, samples: await timeClones(pooled, golden, COUNT, async () => { await pooled.warm([golden]) }) })
       rows.push({ size, method: 'clone without NIC', samples: await timeClones(bare, golden, COUNT) })
       rows.push({ size, method: 'full copy (cp --sparse=never) + resume', samples: await timeFullCopy(line, golden, ramDir, BASELINE_COUNT) })
       rows.push({ size, method: 'cold boot', samples: await timeColdBoots(line, golden, work, BASELINE_COUNT) })

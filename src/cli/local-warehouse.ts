@@ -1,6 +1,6 @@
 import { mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
-import { plantStore, type PlantStore } from '../store/index.js'
+import { plantStore, type LevelStore } from '../store/index.js'
 import { UsageError } from './errors.js'
 
 /**
@@ -8,7 +8,7 @@ import { UsageError } from './errors.js'
  * (or its store folder); a running plant holds the store's lock, so it is asked over the
  * network instead (`--plant`).
  */
-export async function withLocalStore<T> (dir: string, work: (store: PlantStore) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
+export async function withLocalStore<T> (dir: string, work: (store: LevelStore) => Promise<T>, options: { create?: boolean } = {}): Promise<T> {
   if (options.create === true) await mkdir(join(dir, 'store'), { recursive: true })
   const location = await isDir(join(dir, 'store')) ? join(dir, 'store') : dir
   if (!(await isDir(location))) throw new UsageError(`--warehouse ${dir}: no such folder`)
@@ -35,7 +35,7 @@ async function isDir (path: string): Promise<boolean> {
 }
 
 /** The line kind of the images in a warehouse, when there is only one. */
-export async function onlyLineKind (store: PlantStore): Promise<string | undefined> {
+export async function onlyLineKind (store: LevelStore): Promise<string | undefined> {
   const kinds = new Set((await store.warehouse.list()).map((r) => r.descriptor.line))
   return kinds.size === 1 ? [...kinds][0] : undefined
 }

@@ -19,7 +19,8 @@ export async function readSpecFile (file: string): Promise<{ raw: unknown, spec:
   try {
     return { raw, spec: validateSpec(raw) }
   } catch (err) {
-    if (err instanceof InvalidSpecError) throw new InvalidSpecError(err.path, `${file}: ${err.message}`)
+    // the error already names the field; add only the file: `FILE: PATH: PROBLEM`
+    if (err instanceof InvalidSpecError) throw err.inFile(file)
     throw err
   }
 }

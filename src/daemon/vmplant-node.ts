@@ -8,17 +8,20 @@ import { createNode, type VmplantLibp2p } from '../net/node.js'
 import { loadOrCreateKey } from '../net/keys.js'
 import { Libp2pTransport } from '../net/libp2p-transport.js'
 import { ActorSystem, seededRandom, systemClock, type Clock, type Message } from '../actors/runtime/index.js'
+import { plantMessages, type PlantStatus } from '../actors/plant/messages.js'
+import type { BidsService } from '../net/protocols/bids/index.js'
 import { shopBehavior } from '../actors/shop/shop.js'
 import { plantBehavior } from '../actors/plant/plant.js'
 import { brokerBehavior } from '../actors/broker/broker.js'
 import { costModel } from '../actors/plant/cost.js'
-import { plantStore, type PlantStore } from '../store/index.js'
-import { createLine } from '../hypervisor/create.js'
-import type { ProductionLine } from '../hypervisor/index.js'
+import { plantStore, type LevelStore } from '../store/index.js'
+import { createLine } from './create-line.js'
+import type { ProductionLine } from '../interface/index.js'
 import type { NodeConfig } from './config.js'
-import { subscribeTopics, wireProtocols, type Actors } from './wiring.js'
+import { createBids, serveProtocols, type Actors, type DroppedMessage } from './wiring.js'
 import { BootstrapDialer } from './bootstrap.js'
-import { remoteImages, type RemoteImages } from '../net/images/index.js'
+import { remoteImages, type RemoteImages } from '../net/protocols/image/index.js'
+import { faultsFromEnv } from './faults.js'
 
 export interface VmplantNodeOptions {
   /** log prefix, one per node when several share a process */
@@ -28,6 +31,12 @@ export interface VmplantNodeOptions {
   line?: ProductionLine
   /** sees every message sent to this node's actors */
   trace?: (actor: string, message: Message) => void
+  /**
+   * An actor failed more often than its restart budget allows and was stopped: the node cannot
+   * serve its role any more. `vmplant node` stops and exits non-zero, so that systemd restarts it.
+   * @default logs the error and stops the node
+   */
+  onFatal?: (error: Error) => void
 }
 
 /** One vmplant peer: a libp2p node and the actors of its roles, started and stopped together. */
@@ -36,8 +45,11 @@ export class VmplantNode {
   actors: Actors = {}
   /** the plant's golden images on the DHT and their transfer (plants only) */
   images?: RemoteImages
+  /** the last messages the protocols' edges dropped (malformed, or not from their named sender) */
+  readonly dropped: DroppedMessage[] = []
   private system?: ActorSystem
-  private store?: PlantStore
+  private store?: LevelStore
+  private bids?: BidsService
   private line?: ProductionLine
   private dialer?: BootstrapDialer
   private readonly log: Logger
@@ -76,19 +88,32 @@ export class VmplantNode {
     const dhtMode = config.dht ?? (config.roles.some((r) => r === 'shop' || r === 'broker') ? 'server' : 'client')
     const libp2p = this.libp2p = await createNode({ privateKey, listen: config.listen, logPrefix: `vmplant:${name}`, dhtMode })
     const clock = this.options.clock ?? systemClock
-    const system = this.system = new ActorSystem({ clock, random: seededRandom(randomInt(2 ** 31)), logPrefix: `vmplant:${name}`, ...(this.options.trace !== undefined ? { trace: this.options.trace } : {}) })
-    const transport = new Libp2pTransport(libp2p, config.site)
+    const onExhausted = (error: Error): void => {
+      this.log.error('%s', error.message)
+      if (this.options.onFatal !== undefined) this.options.onFatal(error)
+      else this.stop().catch((err) => { this.log.error('stop after a fatal actor failure failed: %e', err) })
+    }
+    const system = this.system = new ActorSystem({ clock, random: seededRandom(randomInt(2 ** 31)), logPrefix: `vmplant:${name}`, onExhausted, ...(this.options.trace !== undefined ? { trace: this.options.trace } : {}) })
+    const roles = { plant: config.roles.includes('plant'), broker: config.roles.includes('broker'), shop: config.roles.includes('shop') }
+    const bids = this.bids = createBids(libp2p, roles, config.site, this.actors, this.log, this.dropped)
+    const transport = new Libp2pTransport(libp2p, bids)
 
     if (config.roles.includes('plant')) {
       this.store = plantStore(join(config.dataDir, 'store'))
       await this.store.start()
       this.line = this.options.line ?? createLine(config.plant.driver, join(config.dataDir, 'line'))
       await this.line.start()
+      const fingerprint = await this.line.fingerprint()
+      if (!fingerprint.healthy) throw new Error(`the ${this.line.kind} production line cannot run here: ${fingerprint.detail}`)
+      this.log('%s line: %s (%s)', this.line.kind, fingerprint.version, fingerprint.acceleration)
+      const faults = faultsFromEnv(this.log)
       this.images = remoteImages({ libp2p, warehouse: this.store.warehouse }, { dir: join(config.dataDir, 'images'), logPrefix: `vmplant:${name}:images` })
       this.actors.plant = await system.spawn('plant', plantBehavior({
         line: this.line,
         store: this.store,
+        warehouse: this.store.warehouse,
         transport,
+        ...(faults !== undefined ? { faults } : {}),
         cost: costModel(config.plant.cost),
         limits: config.plant.cost,
         memoryCapacityMB: config.plant.memoryMB ?? Math.floor(totalmem() / 1024 / 1024 * 0.8),
@@ -103,10 +128,11 @@ export class VmplantNode {
     if (config.roles.includes('shop')) {
       this.actors.shop = await system.spawn('shop', shopBehavior({ transport, ...config.shop }))
     }
-    await wireProtocols(libp2p, this.actors, config.site, this.log)
+    await bids.start()
+    await serveProtocols(libp2p, clock, this.actors)
     await libp2p.start()
     await this.images?.start()
-    subscribeTopics(libp2p, this.actors, config.site)
+    bids.subscribe()
     this.dialer = new BootstrapDialer(libp2p, config.bootstrap, config.redialMs, this.log)
     this.dialer.start()
     this.log('started %s as %s on %s', libp2p.peerId, config.roles.join('+'), this.multiaddrs.join(' '))
@@ -124,8 +150,15 @@ export class VmplantNode {
   }
 
   /** Stops everything; VMs keep running unless `destroyVms` (the embedded demo and tests use it). */
+  /** the plant's own account of itself (plants only) */
+  async plantStatus (options: { signal?: AbortSignal } = {}): Promise<PlantStatus> {
+    if (this.actors.plant === undefined) throw new Error('this node is not a plant')
+    return await this.actors.plant.ask(plantMessages.status(), options)
+  }
+
   async stop (options: { destroyVms?: boolean } = {}): Promise<void> {
     this.dialer?.stop()
+    await this.bids?.stop()
     await this.images?.stop()
     await this.libp2p?.stop()
     await this.system?.stop()

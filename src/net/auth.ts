@@ -1,31 +1,45 @@
+import { createHash } from 'node:crypto'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { base64 } from 'multiformats/bases/base64'
-import type { Auth } from './wire.js'
+import { AuthError, type Auth } from '../interface/index.js'
+
+export { AuthError }
 
 /** A signed request older or newer than this is refused, which bounds replays. */
 export const AUTH_MAX_SKEW_MS = 5 * 60_000
 
-export class AuthError extends Error {
-  static override name = 'AuthError'
-  constructor (message: string) {
-    super(message)
-    this.name = AuthError.name
+function payload (op: string, subject: string, ts: number): Uint8Array {
+  return new TextEncoder().encode(`vmplant-auth-v1\n${op}\n${subject}\n${ts}`)
+}
+
+/** JSON with sorted keys, so that a value hashes the same whoever re-encoded it. */
+function canonical (value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`
   }
+  return JSON.stringify(value) ?? 'null'
 }
 
-function payload (op: string, vmid: string, ts: number): Uint8Array {
-  return new TextEncoder().encode(`vmplant-auth-v1\n${op}\n${vmid}\n${ts}`)
+/** What a create signature covers: the spec exactly as the client sent it, and the domain. */
+export function createSubject (spec: unknown, domain: string): string {
+  return createHash('sha256').update(canonical({ spec, domain })).digest('hex')
 }
 
-/** Signs an operation on a VM (or on all of the owner's VMs, with vmid '') with the client's key. */
-export async function signAuth (key: PrivateKey, op: string, vmid: string, now: number): Promise<Auth> {
-  const sig = await key.sign(payload(op, vmid, now))
+/** Signs an operation on a VM (or on all of the owner's VMs, with subject '') with the client's key. */
+export async function signAuth (key: PrivateKey, op: string, subject: string, now: number): Promise<Auth> {
+  const sig = await key.sign(payload(op, subject, now))
   return { owner: peerIdFromPrivateKey(key).toString(), ts: now, sig: base64.encode(sig) }
 }
 
+export async function signCreate (key: PrivateKey, spec: unknown, domain: string, now: number): Promise<Auth> {
+  return await signAuth(key, 'create', createSubject(spec, domain), now)
+}
+
 /** Checks that `auth` was signed by its owner for this operation, recently. Throws AuthError. */
-export async function verifyAuth (auth: Auth, op: string, vmid: string, now: number): Promise<void> {
+export async function verifyAuth (auth: Auth, op: string, subject: string, now: number): Promise<void> {
   if (Math.abs(now - auth.ts) > AUTH_MAX_SKEW_MS) throw new AuthError(`signature time ${new Date(auth.ts).toISOString()} is too far from now`)
   let publicKey
   try {
@@ -40,5 +54,14 @@ export async function verifyAuth (auth: Auth, op: string, vmid: string, now: num
   } catch {
     throw new AuthError('signature is not base64')
   }
-  if (!(await publicKey.verify(payload(op, vmid, auth.ts), sig))) throw new AuthError(`signature does not match owner ${auth.owner}`)
+  if (!(await publicKey.verify(payload(op, subject, auth.ts), sig))) throw new AuthError(`signature does not match owner ${auth.owner} for ${op}`)
+}
+
+export async function verifyCreate (auth: Auth, spec: unknown, domain: string, now: number): Promise<void> {
+  await verifyAuth(auth, 'create', createSubject(spec, domain), now)
+}
+
+/** The edge's check that a request signed by a client comes from that client's own connection. */
+export function assertSender (claimed: string, sender: string, what: string): void {
+  if (claimed !== sender) throw new AuthError(`${what} names ${claimed} but comes from ${sender}`)
 }

@@ -1,38 +1,16 @@
 import { Level } from 'level'
-import type { Classad } from '../net/wire.js'
+import type { AbortOptions, NetworkAllocation, PlantStore, VmRecord } from '../interface/index.js'
 import { StoreError } from './errors.js'
 import { Warehouse, type WarehouseRecord } from './warehouse.js'
 
-/** A domain's host-only network on this plant. */
-export interface NetworkAllocation {
-  domain: string
-  /** 0 .. maxNetworks-1 */
-  index: number
-  name: string
-  allocatedAt: string
-}
+export type { NetworkAllocation, VmRecord, PlantStore } from '../interface/index.js'
 
-/** The plant's view of one VM: its classad, the information system's record. */
-export interface VmRecord {
-  classad: Classad
-}
-
-export interface PlantStore {
-  start(): Promise<void>
-  stop(): Promise<void>
-  getVm(vmid: string): Promise<VmRecord | undefined>
-  listVms(): Promise<VmRecord[]>
-  listNetworks(): Promise<NetworkAllocation[]>
-  /** records a new VM and, in the same batch, its domain's network if that is new */
-  commitVm(record: VmRecord, newNetwork?: NetworkAllocation): Promise<void>
-  updateVm(record: VmRecord): Promise<void>
-  /** forgets a VM and, in the same batch, frees its domain's network when `releaseNetwork` */
-  removeVm(vmid: string, releaseNetwork?: string): Promise<void>
-  /** the golden images of this plant */
+/** The plant store with the plant's warehouse, which shares its database. */
+export interface LevelStore extends PlantStore {
   readonly warehouse: Warehouse
 }
 
-class LevelPlantStore implements PlantStore {
+class LevelPlantStore implements LevelStore {
   private readonly db: Level<string, unknown>
   private readonly vms
   private readonly networks
@@ -57,30 +35,36 @@ class LevelPlantStore implements PlantStore {
     if (this.db.status === 'open' || this.db.status === 'opening') await this.db.close()
   }
 
-  async getVm (vmid: string): Promise<VmRecord | undefined> {
+  async getVm (vmid: string, options: AbortOptions = {}): Promise<VmRecord | undefined> {
+    options.signal?.throwIfAborted()
     return await this.vms.get(vmid)
   }
 
-  async listVms (): Promise<VmRecord[]> {
+  async listVms (options: AbortOptions = {}): Promise<VmRecord[]> {
+    options.signal?.throwIfAborted()
     return await this.vms.values().all()
   }
 
-  async listNetworks (): Promise<NetworkAllocation[]> {
+  async listNetworks (options: AbortOptions = {}): Promise<NetworkAllocation[]> {
+    options.signal?.throwIfAborted()
     return await this.networks.values().all()
   }
 
-  async commitVm (record: VmRecord, newNetwork?: NetworkAllocation): Promise<void> {
+  async commitVm (record: VmRecord, newNetwork?: NetworkAllocation, options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
     const batch = this.db.batch()
     batch.put(record.classad.vmid, record, { sublevel: this.vms })
     if (newNetwork !== undefined) batch.put(newNetwork.domain, newNetwork, { sublevel: this.networks })
     await batch.write()
   }
 
-  async updateVm (record: VmRecord): Promise<void> {
+  async updateVm (record: VmRecord, options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
     await this.vms.put(record.classad.vmid, record)
   }
 
-  async removeVm (vmid: string, releaseNetwork?: string): Promise<void> {
+  async removeVm (vmid: string, releaseNetwork?: string, options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
     const batch = this.db.batch()
     batch.del(vmid, { sublevel: this.vms })
     if (releaseNetwork !== undefined) batch.del(releaseNetwork, { sublevel: this.networks })
@@ -88,6 +72,6 @@ class LevelPlantStore implements PlantStore {
   }
 }
 
-export function plantStore (location: string): PlantStore {
+export function plantStore (location: string): LevelStore {
   return new LevelPlantStore(location)
 }

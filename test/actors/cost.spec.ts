@@ -2,7 +2,7 @@ import test from 'ava'
 import { COST_DEFAULTS, costModel, type PlantLoad } from '../../src/actors/plant/cost.js'
 import { rankOffers } from '../../src/actors/shop/select.js'
 import { seededRandom } from '../../src/actors/runtime/index.js'
-import type { BidOffer } from '../../src/net/wire.js'
+import type { BidOffer } from '../../src/interface/messages.js'
 
 const empty = (): PlantLoad => ({ runningVms: 0, domains: new Set(), networksInUse: 0, memoryUsedMB: 0, memoryCapacityMB: 8192 })
 

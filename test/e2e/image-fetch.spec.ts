@@ -11,7 +11,7 @@ import type { VmplantNode } from '../../src/daemon/vmplant-node.js'
 import { plantStore } from '../../src/store/index.js'
 import { simLine } from '../../src/hypervisor/sim/index.js'
 import { actionIdentity, validateSpec, type VmSpec } from '../../src/planner/index.js'
-import { DigestMismatchError, type RemoteImagesEvent } from '../../src/net/images/index.js'
+import { DigestMismatchError, type RemoteImagesEvent } from '../../src/net/protocols/image/index.js'
 
 /** the paper's Figure 3 workspace, shortened: the holder has the first three steps checkpointed */
 const WORKSPACE = {

@@ -13,6 +13,8 @@ export interface NodeProcess {
   stderr: () => string
   /** SIGKILL by pid, and wait for the exit */
   kill(signal?: NodeJS.Signals): Promise<void>
+  /** resolves when the process has exited, however */
+  exited: Promise<void>
 }
 
 /** Starts `vmplant node --config FILE` as its own OS process and waits for its ready line. */
@@ -24,13 +26,14 @@ process.on('exit', () => {
   }
 })
 
-export async function startNodeProcess (config: string, timeoutMs = 30_000): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [VMPLANT_BIN, 'node', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'] })
+export async function startNodeProcess (config: string, timeoutMs = 30_000, env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
+  const child = spawn(process.execPath, [VMPLANT_BIN, 'node', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
   started.add(child.pid as number)
   child.on('exit', () => { started.delete(child.pid as number) })
   let stderr = ''
   child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
   const exited = once(child, 'exit')
+  exited.catch(() => {})
   const kill = async (signal: NodeJS.Signals = 'SIGKILL'): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return
     process.kill(child.pid as number, signal)
@@ -47,7 +50,7 @@ export async function startNodeProcess (config: string, timeoutMs = 30_000): Pro
     })
     child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`node ${config} exited with ${code}: ${stderr}`)) })
   }).catch(async (err) => { await kill(); throw err })
-  return { child, pid: child.pid as number, ready, stderr: () => stderr, kill }
+  return { child, pid: child.pid as number, ready, stderr: () => stderr, kill, exited: exited.then(() => undefined) }
 }
 
 /** A TCP port that was free a moment ago on 127.0.0.1. */

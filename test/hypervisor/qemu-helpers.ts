@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs'
+import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import test, { type TestFn } from 'ava'
@@ -41,33 +41,4 @@ export function tempDirs (prefix: string): TempDirs {
   }
 }
 
-/** Pids of live processes whose command line mentions `needle` (QEMU names are cut to 15 characters, so -f). */
-export function pidsMentioning (needle: string): number[] {
-  const out: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) out.push(Number(entry))
-    } catch {}
-  }
-  return out
-}
-
-export function processGone (pid: number): boolean {
-  if (!existsSync(`/proc/${pid}`)) return true
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z'
-  } catch {
-    return true
-  }
-}
-
-/** SIGKILLs each pid that is still alive. */
-export function killAll (pids: Iterable<number>): void {
-  for (const pid of pids) {
-    try { process.kill(pid, 'SIGKILL') } catch {}
-  }
-}
+export { pidsMentioning, processGone, killAll } from '../helpers/hypervisors.js'

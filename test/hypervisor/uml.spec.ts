@@ -1,3 +1,8 @@
+/**
+ * The UML line's own cases: the COW format, the golden root file system, umids, a crash while the
+ * plant was away, a boot that fails, the fingerprint. What every line must do is in the
+ * conformance suite (uml-conformance.spec.ts).
+ */
 import '../../src/polyfill.js'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
@@ -111,61 +116,33 @@ utest('a golden image is prepared from Debian packages, with its actions applied
   t.deepEqual(pgrep(work), [], 'the golden boot leaves no process')
 })
 
-utest('a clone boots and runs two actions whose output comes back', async (t) => {
-  const cloned = await line.clone(golden, 'vm-one')
-  t.is(cloned.state, 'stopped')
-  const running = await line.resume('vm-one')
-  t.is(running.state, 'running')
-  t.true(pgrep(line.umid('vm-one')).length > 0)
-  const first = await line.runAction('vm-one', { id: 'read-golden', run: 'cat /etc/motd' })
-  t.is(first.exitCode, 0)
-  t.is(first.stdout, 'made-in-golden\n')
-  const second = await line.runAction('vm-one', { id: 'both-streams', run: 'echo out; echo err >&2; exit 3' })
-  t.deepEqual([second.exitCode, second.stdout, second.stderr, second.timedOut], [3, 'out\n', 'err\n', false])
-  const info = await line.inspect('vm-one')
-  t.is(info.state, 'running')
-  t.true((info.rssKB ?? 0) > 0)
-})
-
-utest('two clones of one golden diverge on disk, and the golden stays unchanged', async (t) => {
+utest('every host process of a booted clone carries its umid, and the golden stays unchanged under two clones', async (t) => {
   const disk = join(golden.dir, golden.artifacts.disk ?? '')
   const before = { hash: hashFile(disk), mtime: statSync(disk).mtimeMs }
+  await line.clone(golden, 'vm-one')
+  await line.resume('vm-one')
   await line.clone(golden, 'vm-two')
   await line.resume('vm-two')
+  t.true(pgrep(line.umid('vm-one')).length > 0)
   const wrote = await line.runAction('vm-one', { id: 'write', run: 'echo only-here > /root/mark && sync && cat /root/mark' })
   t.is(wrote.stdout, 'only-here\n')
-  const other = await line.runAction('vm-two', { id: 'look', run: '[ -e /root/mark ] && echo present || echo absent' })
-  t.is(other.stdout, 'absent\n')
-  const base = await line.runAction('vm-two', { id: 'golden-still', run: 'cat /etc/motd' })
-  t.is(base.stdout, 'made-in-golden\n')
+  t.is((await line.runAction('vm-two', { id: 'motd', run: 'cat /etc/motd' })).stdout, 'made-in-golden\n')
+  const info = await line.inspect('vm-one')
+  t.true((info.rssKB ?? 0) > 0)
+  t.deepEqual(info.handle, { line: 'uml', token: info.handle.token, pid: info.pid ?? null })
   t.deepEqual({ hash: hashFile(disk), mtime: statSync(disk).mtimeMs }, before)
+  await line.destroy('vm-two')
 })
 
-utest('a fresh line over the same folder lists the running clone and runs an action in it', async (t) => {
-  // the old line lets go of its agent lines as a plant that died would: one reader per pts
+utest('a VM whose processes died while the line was away is not recovered, reads crashed, and destroy cleans it up', async (t) => {
+  const umid = line.umid('vm-one')
+  const { handle } = await line.inspect('vm-one')
   await line.stop()
+  killAll(pgrep(umid))
   const restarted = newLine()
   await restarted.start()
-  const listed = await restarted.list()
-  t.deepEqual(listed.map((vm) => [vm.vmid, vm.state]).sort(), [['vm-one', 'running'], ['vm-two', 'running']])
-  const result = await restarted.runAction('vm-one', { id: 'after-restart', run: 'cat /root/mark' })
-  t.is(result.stdout, 'only-here\n')
-  await restarted.stop()
-})
-
-utest('destroy leaves no process and no file, and a second destroy is no error', async (t) => {
-  const umid = line.umid('vm-two')
-  await line.destroy('vm-two')
-  t.deepEqual(pgrep(umid), [])
-  t.false(readdirSync(join(work, 'vms')).some((token) => umid.endsWith(token)))
-  t.false(existsSync(join(work, 'run', umid)))
-  await line.destroy('vm-two')
-  await t.throwsAsync(line.inspect('vm-two'), { instanceOf: VmNotFoundError })
-})
-
-utest('a VM whose processes die is reported crashed, and destroy cleans it up', async (t) => {
-  const umid = line.umid('vm-one')
-  killAll(pgrep(umid))
+  line = restarted
+  await t.throwsAsync(line.recover('vm-one', handle), { instanceOf: VmNotFoundError })
   t.is((await line.inspect('vm-one')).state, 'crashed')
   await t.throwsAsync(line.runAction('vm-one', { id: 'x', run: 'true' }), { instanceOf: ProductionError })
   await line.destroy('vm-one')
@@ -186,10 +163,12 @@ utest('a clone or boot that fails half-way leaves no process and no file', async
   t.deepEqual(readdirSync(join(work, 'vms')), [])
 })
 
-utest('stop with destroyAll kills every VM of the line', async (t) => {
-  await line.clone(golden, 'vm-three')
-  await line.resume('vm-three')
+utest('the fingerprint names linux.uml\'s version, and says what is missing', async (t) => {
+  const print = await line.fingerprint()
+  t.true(print.healthy, print.detail)
+  t.regex(print.version, /^linux\.uml \d+\.\d+/)
+  const missing = await umlLine({ workDir: work, goldenDir, umlBinary: 'no-such-uml', busyboxPath: '/no/busybox' }).fingerprint()
+  t.false(missing.healthy)
+  t.regex(missing.detail, /no-such-uml is not installed \(Debian package user-mode-linux;.*busybox-static/)
   await line.stop({ destroyAll: true })
-  t.deepEqual(pgrep(work), [])
-  t.deepEqual(readdirSync(join(work, 'vms')), [])
 })

@@ -8,12 +8,12 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
 import { createNode, type VmplantLibp2p } from '../../src/net/node.js'
 import { PROTOCOLS } from '../../src/net/protocols.js'
-import { plantStore, digestFile, type PlantStore, type WarehouseRecord } from '../../src/store/index.js'
+import { plantStore, digestFile, type LevelStore, type WarehouseRecord } from '../../src/store/index.js'
 import { actionIdentity, validateSpec } from '../../src/planner/index.js'
-import { remoteImages, DigestMismatchError, type RemoteImages, type RemoteImagesEvent, type DownloadProgress } from '../../src/net/images/index.js'
+import { remoteImages, DigestMismatchError, type RemoteImages, type RemoteImagesEvent, type DownloadProgress } from '../../src/net/protocols/image/index.js'
 import { tempDir } from '../helpers/temp.js'
 
-interface Plant { node: VmplantLibp2p, store: PlantStore, images: RemoteImages, dir: string }
+interface Plant { node: VmplantLibp2p, store: LevelStore, images: RemoteImages, dir: string }
 
 const SPEC = validateSpec({
   hardware: { memoryMB: 64, os: 'linux' },

@@ -1,11 +1,12 @@
 import '../../src/polyfill.js'
 import test from 'ava'
 import { join } from 'node:path'
+import { createLine } from '../../src/daemon/create-line.js'
 import { plantStore } from '../../src/store/index.js'
 import { tempDir } from '../helpers/temp.js'
 import { federationWithClient, SMALL_SPEC } from '../helpers/federation.js'
 import { VmplantNode } from '../../src/daemon/vmplant-node.js'
-import type { Classad } from '../../src/net/wire.js'
+import type { Classad } from '../../src/interface/messages.js'
 
 const ad = (vmid: string, domain: string): Classad => ({
   vmid, plant: '12D3KooWExamplePlantPeerId', domain, owner: '12D3KooWExampleOwnerPeerId', state: 'running', memoryMB: 64, os: 'linux', arch: 'x86_64',
@@ -18,8 +19,8 @@ test('a VM and its domain\'s new network are written together, and removed toget
   t.teardown(dir.remove)
   const store = plantStore(join(dir.path, 'db'))
   await store.start()
-  await store.commitVm({ classad: ad('vm-1', 'grid') }, { domain: 'grid', index: 0, name: 'hostonly-0', allocatedAt: 'now' })
-  await store.commitVm({ classad: ad('vm-2', 'grid') })
+  await store.commitVm({ classad: ad('vm-1', 'grid'), handle: { token: 'a' }, requestId: 'r-1', orderedBy: 'shop' }, { domain: 'grid', index: 0, name: 'hostonly-0', allocatedAt: 'now' })
+  await store.commitVm({ classad: ad('vm-2', 'grid'), handle: { token: 'b' }, requestId: 'r-2', orderedBy: 'shop' })
   t.is((await store.listVms()).length, 2)
   t.deepEqual((await store.listNetworks()).map((n) => n.domain), ['grid'])
   await store.removeVm('vm-1')
@@ -30,7 +31,7 @@ test('a VM and its domain\'s new network are written together, and removed toget
   await store.stop()
 })
 
-test('a plant restarted on its store knows its networks, and marks VMs whose process is gone as crashed', async (t) => {
+test('a plant restarted on its store re-attaches its VMs, knows its networks, and marks VMs whose line lost them as crashed', async (t) => {
   const fixture = await federationWithClient({ plants: 1 })
   t.teardown(fixture.stop)
   const first = await fixture.client.create(SMALL_SPEC, 'grid')
@@ -38,13 +39,18 @@ test('a plant restarted on its store knows its networks, and marks VMs whose pro
   t.is(second.classad.cost, 4)
   const old = fixture.federation.plants[0]!
   await old.stop()
-  // the sim line keeps its VMs in memory, so after a restart they are gone: the plant must notice
+  // the sim line keeps its VMs in files beside the plant, as QEMU and UML keep theirs running;
+  // one of them is lost while the plant is down
+  const line = createLine(old.config.plant.driver, join(old.config.dataDir, 'line'))
+  await line.start()
+  await line.destroy(first.classad.vmid)
+  await line.stop()
   const again = new VmplantNode(old.config, { name: 'plant-again' })
   t.teardown(async () => { await again.stop() })
   await again.start()
   const store = (again as unknown as { store: ReturnType<typeof plantStore> }).store
-  const records = await store.listVms()
-  t.deepEqual(records.map((r) => r.classad.state).sort(), ['crashed', 'crashed'])
+  const states = Object.fromEntries((await store.listVms()).map((r) => [r.classad.vmid, r.classad.state]))
+  t.deepEqual(states, { [first.classad.vmid]: 'crashed', [second.classad.vmid]: 'running' })
+  t.deepEqual((await again.plantStatus()).reconciled, { recovered: 1, orphansDestroyed: 0, markedCrashed: 1 })
   t.deepEqual((await store.listNetworks()).map((n) => n.domain), ['grid'])
-  t.truthy(first)
 })

@@ -1,6 +1,5 @@
 import type { Behavior, TaskOutcome } from '../runtime/index.js'
-import type { Transport } from '../transport.js'
-import type { BidAnswer, BidCall, BidOffer, PeerRef } from '../../net/wire.js'
+import type { BidAnswer, BidCall, BidOffer, PeerRef, Transport } from '../../interface/index.js'
 import { rankOffers } from '../shop/select.js'
 
 export type BrokerMessage =
@@ -24,8 +23,6 @@ interface SiteRound {
   declines: string[]
 }
 
-/** Broker round ids carry this prefix, so that a node that is also a shop can tell the answers apart. */
-export const BROKER_ROUND_PREFIX = 'b-'
 
 /**
  * A site's broker: republishes a federation call on its site's topic, gathers its plants'
@@ -50,9 +47,10 @@ export function brokerBehavior (components: BrokerComponents): Behavior<Map<stri
       }
       switch (message.type) {
         case 'bid.call': {
-          const id = `${BROKER_ROUND_PREFIX}${ctx.random.hex(12)}`
+          const id = `b-${ctx.random.hex(12)}`
           const windowMs = Math.max(1, Math.floor(message.call.windowMs * components.windowShare))
-          const local: BidCall = { ...message.call, requestId: id, replyTo: transport.self(), windowMs }
+          // the origin lets a plant accept the shop's order, which names the shop's request, not the broker's
+          const local: BidCall = { ...message.call, requestId: id, replyTo: transport.self(), windowMs, origin: { requestId: message.call.requestId, caller: message.call.replyTo.peer } }
           rounds.set(id, { upstream: message.call, expected: new Set(transport.siteBidders(site)), answered: new Set(), offers: [], declines: [] })
           ctx.task((signal) => transport.publishSiteCall(site, local, { signal }), (outcome) => ({ type: 'sent', what: `site call ${id}`, outcome }))
           ctx.task((signal) => ctx.clock.sleep(windowMs, { signal }), () => ({ type: 'round.deadline', requestId: id }))
@@ -61,6 +59,7 @@ export function brokerBehavior (components: BrokerComponents): Behavior<Map<stri
         case 'bid.answer': {
           const { answer } = message
           const round = rounds.get(answer.requestId)
+          // answers to calls this broker did not make (a shop on the same node runs its own rounds) are not its business
           if (round === undefined) return rounds
           const bidder = answer.type === 'bid.offer' ? answer.plant.peer : answer.bidder
           if (round.answered.has(bidder)) return rounds

@@ -1,7 +1,6 @@
 import { isHostAction, topologicalOrder, type ActionSpec, type ErrorActionSpec } from '../../planner/index.js'
-import type { ActionResult, ProductionLine } from '../../hypervisor/index.js'
-import { ProductionFailedError } from '../errors.js'
-import type { Clock } from '../runtime/index.js'
+import { ProductionFailedError, type ActionResult, type Clock, type ProductionLine } from '../../interface/index.js'
+import type { Faults } from './ports.js'
 
 const OUTPUT_TAIL_BYTES = 2000
 
@@ -50,7 +49,7 @@ export function parseExports (stdout: string, keys: string[]): Record<string, st
 
 async function runOne (line: ProductionLine, clock: Clock, vmid: string, action: ErrorActionSpec, signal: AbortSignal): Promise<ActionResult> {
   if (isHostAction(action)) {
-    if (line.hostAction === undefined) throw new ProductionFailedError(`action "${action.id}": the ${line.kind} production line cannot do host actions`)
+    if (!line.capabilities().hostActions.includes(action.host.attach)) throw new ProductionFailedError(`action "${action.id}": the ${line.kind} production line cannot attach ${action.host.attach}`)
     const started = clock.now()
     await line.hostAction(vmid, action.host, { signal })
     return { exitCode: 0, stdout: '', stderr: '', durationMs: clock.now() - started, timedOut: false }
@@ -64,11 +63,17 @@ async function runOne (line: ProductionLine, clock: Clock, vmid: string, action:
  * it says; without one, it fails the production (the paper's implicit error node), naming the
  * action, its exit code and the end of its output.
  */
-export async function configure (line: ProductionLine, clock: Clock, vmid: string, actions: ActionSpec[], concurrent: boolean, signal: AbortSignal): Promise<Configuration> {
+export async function configure (line: ProductionLine, clock: Clock, vmid: string, actions: ActionSpec[], concurrent: boolean, signal: AbortSignal, faults?: Faults): Promise<Configuration> {
   const config: Configuration = { outputs: {}, run: [], attributes: {}, recovered: [] }
+  let first = true
 
   const runAction = async (action: ActionSpec): Promise<void> => {
-    const result = await runOne(line, clock, vmid, action, signal)
+    const running = runOne(line, clock, vmid, action, signal)
+    if (first) {
+      first = false
+      faults?.hit('mid-action')
+    }
+    const result = await running
     config.outputs[action.id] = result
     config.run.push(action.id)
     if (!failed(result)) {

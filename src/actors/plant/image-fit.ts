@@ -1,6 +1,6 @@
 import { chooseImage, compileRequest, type VmSpec } from '../../planner/index.js'
 import type { Warehouse } from '../../store/index.js'
-import type { BidCall } from '../../net/wire.js'
+import type { BidCall } from '../../interface/index.js'
 import type { CostRequest } from './cost.js'
 
 /**

@@ -1,5 +1,5 @@
 import { actionIdentity, artifactBytes, hardwareKey, isHostAction, sha256Hex, topologicalOrder, type ActionSpec, type VmSpec } from '../../planner/index.js'
-import type { ProductionLine } from '../../hypervisor/index.js'
+import type { ProductionLine } from '../../interface/index.js'
 import type { Warehouse, WarehouseRecord } from '../../store/index.js'
 
 /** When a plant learns golden images, and how much room they may take. */

@@ -1,25 +1,48 @@
 import type { Reply, TaskOutcome } from '../runtime/index.js'
-import type { Auth, BidCall, Classad, Order, WarehouseRequest } from '../../net/wire.js'
+import type { BidCall, Classad, Order, WarehouseRequest } from '../../interface/index.js'
 import type { ProductionResult } from './production.js'
-import type { VmSpec } from '../../planner/index.js'
+import type { CostRequest } from './cost.js'
+import type { Reconciliation } from './reconcile.js'
 
 export type PlantMessage =
-  | { type: 'bid.call', call: BidCall }
+  /** `from`: the peer that published the call (the edge checked it is the call's replyTo) */
+  | { type: 'bid.call', call: BidCall, from: string }
+  | { type: 'bid.priced', call: BidCall, outcome: TaskOutcome<Pick<CostRequest, 'image'>> }
   | { type: 'bid.sent', requestId: string, outcome: TaskOutcome<void> }
-  | { type: 'order.produce', order: Order, reply: Reply<Classad> }
-  | { type: 'production.done', order: Order, spec: VmSpec, vmid: string, outcome: TaskOutcome<ProductionResult>, reply: Reply<Classad> }
-  | { type: 'vm.query', vmid: string, auth: Auth, reply: Reply<Classad> }
-  | { type: 'vm.destroy', vmid: string, auth: Auth, reply: Reply<{ vmid: string, destroyed: true }> }
-  | { type: 'destroy.done', vmid: string, outcome: TaskOutcome<void>, reply: Reply<{ vmid: string, destroyed: true }> }
-  | { type: 'vm.list', auth: Auth, reply: Reply<Classad[]> }
-  | { type: 'learning.done', outcome: TaskOutcome<{ learned?: string, evicted: string[] }> }
+  /** `from`: the noise-authenticated sender; the edge verified the client's signature */
+  | { type: 'order.produce', order: Order, from: string, reply: Reply<Classad> }
+  | { type: 'order.cancel', requestId: string, from: string }
+  | { type: 'order.expired', vmid: string }
+  | { type: 'production.done', vmid: string, outcome: TaskOutcome<ProductionResult> }
+  | { type: 'commit.done', vmid: string, classad: Classad, outcome: TaskOutcome<void> }
+  /** `owner`: the client whose signature the edge verified */
+  | { type: 'vm.query', vmid: string, owner: string, reply: Reply<Classad> }
+  | { type: 'query.done', vmid: string, outcome: TaskOutcome<Classad>, reply: Reply<Classad> }
+  | { type: 'vm.destroy', vmid: string, owner: string, reply: Reply<{ vmid: string, destroyed: true }> }
+  | { type: 'destroy.done', vmid: string, outcome: TaskOutcome<void>, reply?: Reply<{ vmid: string, destroyed: true }> }
+  | { type: 'record.removed', vmid: string, outcome: TaskOutcome<void>, reply?: Reply<{ vmid: string, destroyed: true }> }
+  | { type: 'vm.list', owner: string, reply: Reply<Classad[]> }
   | { type: 'warehouse.read', request: WarehouseRequest, reply: Reply<unknown> }
+  | { type: 'plant.status', reply: Reply<PlantStatus> }
+  | { type: 'learning.done', outcome: TaskOutcome<{ learned?: string, evicted: string[] }> }
+  | { type: 'background.done', what: string, outcome: TaskOutcome<unknown> }
+  | { type: 'task.reply', outcome: TaskOutcome<any>, reply: Reply<any> }
+
+/** What a plant reports of itself, for operators and tests. */
+export interface PlantStatus {
+  vms: number
+  producing: number
+  networks: number
+  reconciled: Reconciliation
+}
 
 export const plantMessages = {
-  bidCall: (call: BidCall): PlantMessage => ({ type: 'bid.call', call }),
-  order: (order: Order) => (reply: Reply<Classad>): PlantMessage => ({ type: 'order.produce', order, reply }),
-  query: (vmid: string, auth: Auth) => (reply: Reply<Classad>): PlantMessage => ({ type: 'vm.query', vmid, auth, reply }),
-  destroy: (vmid: string, auth: Auth) => (reply: Reply<{ vmid: string, destroyed: true }>): PlantMessage => ({ type: 'vm.destroy', vmid, auth, reply }),
-  list: (auth: Auth) => (reply: Reply<Classad[]>): PlantMessage => ({ type: 'vm.list', auth, reply }),
-  warehouse: (request: WarehouseRequest) => (reply: Reply<unknown>): PlantMessage => ({ type: 'warehouse.read', request, reply })
+  bidCall: (call: BidCall, from: string): PlantMessage => ({ type: 'bid.call', call, from }),
+  order: (order: Order, from: string) => (reply: Reply<Classad>): PlantMessage => ({ type: 'order.produce', order, from, reply }),
+  cancel: (requestId: string, from: string): PlantMessage => ({ type: 'order.cancel', requestId, from }),
+  query: (vmid: string, owner: string) => (reply: Reply<Classad>): PlantMessage => ({ type: 'vm.query', vmid, owner, reply }),
+  destroy: (vmid: string, owner: string) => (reply: Reply<{ vmid: string, destroyed: true }>): PlantMessage => ({ type: 'vm.destroy', vmid, owner, reply }),
+  list: (owner: string) => (reply: Reply<Classad[]>): PlantMessage => ({ type: 'vm.list', owner, reply }),
+  warehouse: (request: WarehouseRequest) => (reply: Reply<unknown>): PlantMessage => ({ type: 'warehouse.read', request, reply }),
+  status: () => (reply: Reply<PlantStatus>): PlantMessage => ({ type: 'plant.status', reply })
 }

@@ -1,23 +1,24 @@
-import type { ActorContext, Behavior } from '../runtime/index.js'
-import type { ProductionLine } from '../../hypervisor/index.js'
-import { VmNotFoundError as LineVmNotFoundError } from '../../hypervisor/index.js'
-import type { PlantStore, NetworkAllocation, VmRecord } from '../../store/index.js'
-import type { Transport } from '../transport.js'
-import type { Auth, BidAnswer, Classad, Order } from '../../net/wire.js'
-import { AuthError, verifyAuth } from '../../net/auth.js'
-import { actionIdentity, InvalidSpecError, validateSpec, type VmSpec } from '../../planner/index.js'
+import type { ActorContext, Behavior, Reply, TaskOutcome } from '../runtime/index.js'
+import {
+  hardwareProblem, OrderExpiredError, OrderRefusedError, VmNotFoundError, AuthError, ImageNotFoundError,
+  type BidAnswer, type Classad, type PlantStore, type ProductionLine, type Transport
+} from '../../interface/index.js'
+import type { Warehouse } from '../../store/index.js'
+import { actionIdentity, InvalidSpecError, isHostAction, validateSpec, type VmSpec } from '../../planner/index.js'
 import { duePrefix, evictBeyondBudget, learnPrefix, type LearningConfig } from './learning.js'
-import { ImageNotFoundError, OrderRefusedError, VmNotFoundError } from '../errors.js'
-import type { CostConfig, CostModel, PlantLoad } from './cost.js'
-import { produce } from './production.js'
+import type { CostConfig, CostModel } from './cost.js'
+import { produce, type ProductionResult } from './production.js'
 import { readWarehouse } from './warehouse-view.js'
 import { imageFit } from './image-fit.js'
+import { reconcile } from './reconcile.js'
 import type { PlantMessage } from './messages.js'
-import type { RemoteImages } from '../../net/images/index.js'
+import type { Faults, PeerImages } from './ports.js'
+import { allocateNetwork, domainInUse, forgetOldCalls, plantLoad, type PlantState, type Production } from './plant-state.js'
 
 export interface PlantComponents {
   line: ProductionLine
   store: PlantStore
+  warehouse: Warehouse
   transport: Transport
   cost: CostModel
   limits: Pick<CostConfig, 'maxNetworks'>
@@ -27,178 +28,309 @@ export interface PlantComponents {
   hostFreeMB?: () => number
   /** learning golden images from repeated action prefixes; off when absent */
   learning?: LearningConfig
-  /** peers' golden images on the DHT: fetched when one saves more actions than the plant's own best */
-  images?: RemoteImages
+  /** peers' golden images on the DHT: fetched when none of the plant's own fits */
+  images?: PeerImages
+  /** fault injection for tests; absent in production */
+  faults?: Faults
+  /** how long an answered call is remembered, so that an order naming it is accepted; @default 600000 */
+  callMemoryMs?: number
 }
 
-interface Active { domain: string, memoryMB: number }
-
-export interface PlantState {
-  /** VMs running or being produced, by vmid */
-  active: Map<string, Active>
-  /** host-only networks by domain; `committed` is false while only a production under way holds it */
-  networks: Map<string, { allocation: NetworkAllocation, committed: boolean }>
-}
+const DEFAULT_CALL_MEMORY_MS = 10 * 60_000
 
 /**
- * The plant: prices calls for bids, produces VMs on its production line, and answers for the VMs
- * it holds. Its state is rebuilt from its store on every (re)start.
+ * The plant: prices calls for bids, produces VMs on its production line as agreements that
+ * expire, and answers for the VMs it holds. Its store holds the one record of each VM; its
+ * state is rebuilt from the store (held against the line) on every (re)start. All I/O runs as
+ * tasks, so the mailbox never waits on the disk or the hypervisor.
  */
 export function plantBehavior (components: PlantComponents): Behavior<PlantState, PlantMessage> {
-  const { line, store, transport } = components
+  const { line, store, warehouse, transport, faults } = components
   /** prefixes being learned right now, so that two productions do not build the same image */
   const learning = new Set<string>()
+  const callMemoryMs = components.callMemoryMs ?? DEFAULT_CALL_MEMORY_MS
 
+  const load = (state: PlantState) => plantLoad(state, line, components.memoryCapacityMB, components.hostFreeMB)
+  const self = () => transport.self().peer
 
-  const load = (state: PlantState): PlantLoad => {
-    // a warm pool is memory the plant has spent, and counts against what it can offer
-    let memoryUsedMB = line.reservedMB?.() ?? 0
-    for (const vm of state.active.values()) memoryUsedMB += vm.memoryMB
+  const background = (ctx: ActorContext<PlantMessage>, what: string, work: (signal: AbortSignal) => Promise<unknown>): void => {
+    ctx.task(work, (outcome) => ({ type: 'background.done', what, outcome }))
+  }
+
+  /** Ends a production that will not deliver: the VM is destroyed (by produce, or here), the reservation freed. */
+  const release = (state: PlantState, production: Production): void => {
+    state.productions.delete(production.vmid)
+    const network = state.networks.get(production.domain)
+    if (network !== undefined && !network.committed && !domainInUse(state, production.domain, production.vmid)) state.networks.delete(production.domain)
+  }
+
+  /** Destroys a committed VM and then its record; `reply` is answered once the record is gone. */
+  const destroyVm = (ctx: ActorContext<PlantMessage>, vmid: string, reply?: Extract<PlantMessage, { type: 'vm.destroy' }>['reply']): void => {
+    ctx.task((signal) => line.destroy(vmid, { signal }), (outcome) => ({ type: 'destroy.done', vmid, outcome, ...(reply !== undefined ? { reply } : {}) }))
+  }
+
+  const refuse = (ctx: ActorContext<PlantMessage>, reply: { reject: (e: Error) => void }, error: Error): void => {
+    ctx.log('refused an order: %s', error.message)
+    reply.reject(error)
+  }
+
+  const classadOf = (production: Production, result: ProductionResult, ctx: ActorContext<PlantMessage>, network: { name: string, index: number }): Classad => {
+    const { order, spec } = production
     return {
-      runningVms: state.active.size,
-      domains: new Set(state.networks.keys()),
-      networksInUse: state.networks.size,
-      memoryUsedMB,
-      memoryCapacityMB: components.memoryCapacityMB,
-      ...(components.hostFreeMB !== undefined ? { hostFreeMB: components.hostFreeMB() } : {})
-    }
-  }
-
-  const owned = async (state: PlantState, vmid: string, auth: Auth, op: string, ctx: ActorContext<PlantMessage>): Promise<VmRecord> => {
-    await verifyAuth(auth, op, vmid, ctx.clock.now())
-    const record = await store.getVm(vmid)
-    if (record === undefined || record.classad.owner !== auth.owner) throw new VmNotFoundError(vmid)
-    return record
-  }
-
-  return {
-    async init () {
-      const state: PlantState = { active: new Map(), networks: new Map() }
-      for (const allocation of await store.listNetworks()) state.networks.set(allocation.domain, { allocation, committed: true })
-      const alive = new Set((await line.list()).map((vm) => vm.vmid))
-      for (const { classad } of await store.listVms()) {
-        if (alive.has(classad.vmid)) state.active.set(classad.vmid, { domain: classad.domain, memoryMB: line.memoryCostMB(classad.memoryMB) })
-        else if (classad.state !== 'crashed') await store.updateVm({ classad: { ...classad, state: 'crashed' } })
-      }
-      return state
-    },
-
-    async receive (state, message, ctx) {
-      try {
-        return await transition(state, message, ctx)
-      } catch (err) {
-        // a client's mistake is answered, not treated as the plant's failure
-        if ('reply' in message && isClientError(err)) {
-          message.reply.reject(err as Error)
-          return state
-        }
-        throw err
-      }
+      vmid: production.vmid,
+      plant: self(),
+      domain: order.domain,
+      owner: order.owner,
+      state: 'running',
+      memoryMB: spec.hardware.memoryMB,
+      os: spec.hardware.os,
+      arch: spec.hardware.arch,
+      line: line.kind,
+      goldenImage: result.image.id,
+      network,
+      cost: order.cost,
+      createdAt: new Date(ctx.clock.now()).toISOString(),
+      timings: { biddingMs: order.biddingMs, cloningMs: result.cloningMs, configuringMs: result.configuringMs, totalMs: order.biddingMs + result.cloningMs + result.configuringMs },
+      actions: { cloned: result.cloned, run: result.run },
+      outputs: Object.fromEntries(Object.entries(result.outputs).map(([id, r]) => [id, { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, durationMs: r.durationMs }])),
+      attributes: result.attributes,
+      recovered: result.recovered
     }
   }
 
   /** counts the request's prefixes; builds the one that is due, then keeps the warehouse within its budget */
-  async function learnAfter (spec: VmSpec, now: () => number, signal: AbortSignal): Promise<{ learned?: string, evicted: string[] }> {
+  const learnAfter = async (spec: VmSpec, now: () => number, signal: AbortSignal): Promise<{ learned?: string, evicted: string[] }> => {
     const config = components.learning as LearningConfig
-    const prefix = await duePrefix(store.warehouse, line.kind, spec, config)
+    const prefix = await duePrefix(warehouse, line.kind, spec, config)
     let learned: string | undefined
     const key = prefix?.map(actionIdentity).join(',')
     if (prefix !== undefined && key !== undefined && !learning.has(key)) {
       learning.add(key)
       try {
-        learned = (await learnPrefix(line, store.warehouse, spec, prefix, now, signal)).id
+        learned = (await learnPrefix(line, warehouse, spec, prefix, now, signal)).id
         components.images?.announce()
       } finally {
         learning.delete(key)
       }
     }
     const inUse = new Set((await store.listVms()).filter((r) => r.classad.state !== 'crashed').map((r) => r.classad.goldenImage))
-    const evicted = config.diskBudgetMB !== undefined ? await evictBeyondBudget(store.warehouse, config.diskBudgetMB, inUse) : []
+    const evicted = config.diskBudgetMB !== undefined ? await evictBeyondBudget(warehouse, config.diskBudgetMB, inUse) : []
     return { ...(learned !== undefined ? { learned } : {}), evicted }
   }
 
-  async function transition (state: PlantState, message: PlantMessage, ctx: ActorContext<PlantMessage>): Promise<PlantState> {
+  const transition = (state: PlantState, message: PlantMessage, ctx: ActorContext<PlantMessage>): PlantState => {
     switch (message.type) {
       case 'bid.call': {
         const { call } = message
-        const unsupported = line.unsupported?.(call.hardware)
-        const verdict = unsupported !== undefined
-          ? { bid: false as const, reason: unsupported }
-          : components.cost(load(state), { domain: call.domain, memoryMB: line.memoryCostMB(call.hardware.memoryMB), ...(await imageFit(store.warehouse, line.kind, call)) })
-        const self = transport.self()
+        const now = ctx.clock.now()
+        forgetOldCalls(state, now, callMemoryMs)
+        // an order may name the shop's request when a broker republished the call
+        state.calls.set(call.requestId, { caller: message.from, at: now })
+        if (call.origin !== undefined) state.calls.set(call.origin.requestId, { caller: call.origin.caller, at: now })
+        ctx.task(async () => await imageFit(warehouse, line.kind, call), (outcome) => ({ type: 'bid.priced', call, outcome }))
+        return state
+      }
+      case 'bid.priced': {
+        const { call, outcome } = message
+        const problem = hardwareProblem(line.capabilities(), line.kind, call.hardware)
+        const fit = outcome.ok ? outcome.value : {}
+        const verdict = problem !== undefined
+          ? { bid: false as const, reason: problem }
+          : components.cost(load(state), { domain: call.domain, memoryMB: line.memoryCostMB(call.hardware.memoryMB), ...fit })
+        const me = transport.self()
         const answer: BidAnswer = verdict.bid
-          ? { type: 'bid.offer', requestId: call.requestId, plant: self, cost: verdict.cost, reason: verdict.reason }
-          : { type: 'bid.decline', requestId: call.requestId, bidder: self.peer, reason: verdict.reason }
-        ctx.task((signal) => transport.answer(call.replyTo, answer, { signal }), (outcome) => ({ type: 'bid.sent', requestId: call.requestId, outcome }))
+          ? { type: 'bid.offer', requestId: call.requestId, plant: me, cost: verdict.cost, reason: verdict.reason }
+          : { type: 'bid.decline', requestId: call.requestId, bidder: me.peer, reason: verdict.reason }
+        ctx.task((signal) => transport.answer(call.replyTo, answer, { signal }), (sent) => ({ type: 'bid.sent', requestId: call.requestId, outcome: sent }))
         return state
       }
       case 'bid.sent': {
         if (!message.outcome.ok) ctx.log('could not answer call %s: %s', message.requestId, message.outcome.error.message)
+        else faults?.hit('after-bid')
         return state
       }
       case 'order.produce': {
-        const { order, reply } = message
+        const { order, from, reply } = message
+        const caller = state.calls.get(order.requestId)?.caller
+        if (caller !== from) {
+          refuse(ctx, reply, new OrderRefusedError(`order ${order.requestId} comes from ${from}, which did not call plant ${self()} for bids`))
+          return state
+        }
+        if ([...state.productions.values()].some((p) => p.order.requestId === order.requestId) || [...state.vms.values()].some((v) => v.requestId === order.requestId)) {
+          refuse(ctx, reply, new OrderRefusedError(`order ${order.requestId} is already taken by plant ${self()}`))
+          return state
+        }
         const spec = validateSpec(order.spec)
-        const unsupported = line.unsupported?.(spec.hardware)
-        if (unsupported !== undefined) throw new OrderRefusedError(`plant ${transport.self().peer} refuses: ${unsupported}`)
+        const caps = line.capabilities()
+        const problem = hardwareProblem(caps, line.kind, spec.hardware) ??
+          spec.actions.filter(isHostAction).map((a) => caps.hostActions.includes(a.host.attach) ? undefined : `the ${line.kind} line cannot attach ${a.host.attach} (action ${a.id})`).find((p) => p !== undefined)
+        if (problem !== undefined) {
+          refuse(ctx, reply, new OrderRefusedError(`plant ${self()} refuses: ${problem}`))
+          return state
+        }
         const memoryMB = line.memoryCostMB(spec.hardware.memoryMB)
         const verdict = components.cost(load(state), { domain: order.domain, memoryMB })
         if (!verdict.bid) {
-          reply.reject(new OrderRefusedError(`plant ${transport.self().peer} refuses: ${verdict.reason}`))
+          refuse(ctx, reply, new OrderRefusedError(`plant ${self()} refuses: ${verdict.reason}`))
           return state
         }
-        const vmid = `vm-${ctx.random.hex(8)}.${transport.self().peer}`
-        state.active.set(vmid, { domain: order.domain, memoryMB })
+        const vmid = `vm-${ctx.random.hex(8)}.${self()}`
+        const production: Production = { vmid, order, spec, orderedBy: from, domain: order.domain, memoryMB, phase: 'producing', abort: new AbortController(), reply }
+        state.productions.set(vmid, production)
         if (!state.networks.has(order.domain)) state.networks.set(order.domain, { allocation: allocateNetwork(state, order.domain, components.limits.maxNetworks, ctx.clock.now()), committed: false })
-        ctx.log('producing %s for %s in domain %s', vmid, order.owner, order.domain)
-        ctx.task((signal) => produce(line, store.warehouse, ctx.clock, vmid, spec, signal, components.images), (outcome) => ({ type: 'production.done', order, spec, vmid, outcome, reply }))
+        ctx.log('producing %s for %s in domain %s, due in %d ms', vmid, order.owner, order.domain, order.budgetMs)
+        const parts = { line, warehouse, clock: ctx.clock, images: components.images, faults }
+        ctx.task((signal) => produce(parts, vmid, spec, AbortSignal.any([signal, production.abort.signal])), (outcome) => ({ type: 'production.done', vmid, outcome }))
+        ctx.task((signal) => ctx.clock.sleep(order.budgetMs, { signal: AbortSignal.any([signal, production.abort.signal]) }), () => ({ type: 'order.expired', vmid }))
+        return state
+      }
+      case 'order.expired': {
+        const production = state.productions.get(message.vmid)
+        if (production !== undefined && production.ended === undefined) endProduction(production, new OrderExpiredError(`order ${production.order.requestId} expired after ${production.order.budgetMs} ms before ${production.vmid} was ready; the VM was destroyed`))
+        return state
+      }
+      case 'order.cancel': {
+        const { requestId, from } = message
+        const production = [...state.productions.values()].find((p) => p.order.requestId === requestId)
+        if (production !== undefined) {
+          if (production.orderedBy !== from) ctx.log('ignored a cancel of %s from %s, which did not order it', requestId, from)
+          else if (production.ended === undefined) endProduction(production, new OrderExpiredError(`order ${requestId} was cancelled by the shop; ${production.vmid} was destroyed`))
+          return state
+        }
+        const held = [...state.vms.entries()].find(([, vm]) => vm.requestId === requestId)
+        if (held === undefined) return state
+        if (held[1].orderedBy !== from) {
+          ctx.log('ignored a cancel of %s from %s, which did not order it', requestId, from)
+          return state
+        }
+        ctx.log('order %s cancelled after delivery: destroying %s', requestId, held[0])
+        destroyVm(ctx, held[0])
         return state
       }
       case 'production.done': {
-        const { order, spec, vmid, outcome, reply } = message
-        const network = state.networks.get(order.domain) as { allocation: NetworkAllocation, committed: boolean }
-        const releaseReservation = (): void => {
-          state.active.delete(vmid)
-          if (!network.committed && ![...state.active.values()].some((vm) => vm.domain === order.domain)) state.networks.delete(order.domain)
+        const { vmid, outcome } = message
+        const production = state.productions.get(vmid)
+        if (production === undefined) {
+          // the actor restarted while this ran: nobody waits for the VM any more
+          if (outcome.ok) background(ctx, `destroying unclaimed ${vmid}`, (signal) => line.destroy(vmid, { signal }))
+          return state
+        }
+        if (!outcome.ok || production.ended !== undefined) {
+          release(state, production)
+          if (outcome.ok) background(ctx, `destroying ${vmid}`, (signal) => line.destroy(vmid, { signal }))
+          const error = production.ended ?? (outcome.ok ? new OrderExpiredError('order ended') : outcome.error)
+          ctx.log.error('production of %s failed: %s', vmid, error.message)
+          production.reply.reject(error)
+          return state
+        }
+        faults?.hit('before-commit')
+        const network = state.networks.get(production.domain) as { allocation: { name: string, index: number, domain: string, allocatedAt: string }, committed: boolean }
+        const classad = classadOf(production, outcome.value, ctx, { name: network.allocation.name, index: network.allocation.index })
+        production.phase = 'committing'
+        const record = { classad, handle: outcome.value.handle, requestId: production.order.requestId, orderedBy: production.orderedBy }
+        const newNetwork = network.committed ? undefined : network.allocation
+        ctx.task((signal) => store.commitVm(record, newNetwork, { signal }), (committed) => ({ type: 'commit.done', vmid, classad, outcome: committed }))
+        return state
+      }
+      case 'commit.done': {
+        const { vmid, classad, outcome } = message
+        const production = state.productions.get(vmid)
+        if (production === undefined) {
+          // the actor restarted while the record was written: nobody waits for the VM any more
+          if (outcome.ok) destroyVm(ctx, vmid)
+          else background(ctx, `destroying unclaimed ${vmid}`, (signal) => line.destroy(vmid, { signal }))
+          return state
         }
         if (!outcome.ok) {
-          releaseReservation()
-          ctx.log.error('production of %s failed: %s', vmid, outcome.error.message)
+          release(state, production)
+          background(ctx, `destroying ${vmid}`, (signal) => line.destroy(vmid, { signal }))
+          production.reply.reject(outcome.error)
+          return state
+        }
+        state.productions.delete(vmid)
+        state.vms.set(vmid, { domain: production.domain, memoryMB: production.memoryMB, requestId: production.order.requestId, orderedBy: production.orderedBy })
+        const network = state.networks.get(production.domain)
+        if (network !== undefined) network.committed = true
+        if (production.ended !== undefined) {
+          destroyVm(ctx, vmid)
+          production.reply.reject(production.ended)
+          return state
+        }
+        faults?.hit('after-commit')
+        production.reply.resolve(classad)
+        if (components.learning !== undefined) ctx.task((signal) => learnAfter(production.spec, () => ctx.clock.now(), signal), (learned) => ({ type: 'learning.done', outcome: learned }))
+        return state
+      }
+      case 'vm.query': {
+        const { vmid, owner, reply } = message
+        ctx.task(async (signal) => {
+          const record = await store.getVm(vmid, { signal })
+          if (record === undefined || record.classad.owner !== owner) throw new VmNotFoundError(vmid)
+          const live = await liveState(line, record.classad, signal)
+          if (live === record.classad.state) return record.classad
+          const updated = { ...record, classad: { ...record.classad, state: live } }
+          await store.updateVm(updated, { signal })
+          return updated.classad
+        }, (outcome) => ({ type: 'query.done', vmid, outcome, reply }))
+        return state
+      }
+      case 'query.done': {
+        const { vmid, outcome, reply } = message
+        if (!outcome.ok) {
           reply.reject(outcome.error)
           return state
         }
-        const result = outcome.value
-        const totalMs = order.biddingMs + result.cloningMs + result.configuringMs
-        const classad: Classad = {
-          vmid,
-          plant: transport.self().peer,
-          domain: order.domain,
-          owner: order.owner,
-          state: 'running',
-          memoryMB: spec.hardware.memoryMB,
-          os: spec.hardware.os,
-          arch: spec.hardware.arch,
-          line: line.kind,
-          goldenImage: result.image.id,
-          network: { name: network.allocation.name, index: network.allocation.index },
-          cost: order.cost,
-          createdAt: new Date(ctx.clock.now()).toISOString(),
-          timings: { biddingMs: order.biddingMs, cloningMs: result.cloningMs, configuringMs: result.configuringMs, totalMs },
-          actions: { cloned: result.cloned, run: result.run },
-          outputs: Object.fromEntries(Object.entries(result.outputs).map(([id, r]) => [id, { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, durationMs: r.durationMs }])),
-          attributes: result.attributes,
-          recovered: result.recovered
+        if (outcome.value.state === 'crashed') state.vms.delete(vmid)
+        reply.resolve(outcome.value)
+        return state
+      }
+      case 'vm.destroy': {
+        const { vmid, owner, reply } = message
+        ctx.task(async (signal) => {
+          const record = await store.getVm(vmid, { signal })
+          if (record === undefined || record.classad.owner !== owner) throw new VmNotFoundError(vmid)
+          await line.destroy(vmid, { signal })
+        }, (outcome) => ({ type: 'destroy.done', vmid, outcome, reply }))
+        return state
+      }
+      case 'destroy.done': {
+        const { vmid, outcome, reply } = message
+        if (!outcome.ok) {
+          if (reply !== undefined) reply.reject(outcome.error)
+          else ctx.log.error('could not destroy %s: %s', vmid, outcome.error.message)
+          return state
         }
-        try {
-          await store.commitVm({ classad }, network.committed ? undefined : network.allocation)
-          network.committed = true
-        } catch (err) {
-          releaseReservation()
-          await line.destroy(vmid).catch(() => {})
-          throw err
+        const held = state.vms.get(vmid)
+        state.vms.delete(vmid)
+        const domain = held?.domain
+        const releaseNetwork = domain !== undefined && !domainInUse(state, domain, vmid) ? domain : undefined
+        if (releaseNetwork !== undefined) state.networks.delete(releaseNetwork)
+        ctx.task((signal) => store.removeVm(vmid, releaseNetwork, { signal }), (removed) => ({ type: 'record.removed', vmid, outcome: removed, ...(reply !== undefined ? { reply } : {}) }))
+        return state
+      }
+      case 'record.removed': {
+        const { vmid, outcome, reply } = message
+        if (!outcome.ok) {
+          ctx.log.error('could not remove the record of %s: %s', vmid, outcome.error.message)
+          reply?.reject(outcome.error)
+          return state
         }
-        reply.resolve(classad)
-        if (components.learning !== undefined) ctx.task((signal) => learnAfter(spec, () => ctx.clock.now(), signal), (outcome) => ({ type: 'learning.done', outcome }))
+        ctx.log('destroyed %s', vmid)
+        reply?.resolve({ vmid, destroyed: true })
+        return state
+      }
+      case 'vm.list': {
+        const { owner, reply } = message
+        ctx.task(async (signal) => (await store.listVms({ signal })).filter((r) => r.classad.owner === owner).map((r) => r.classad), (outcome) => settle(reply, outcome))
+        return state
+      }
+      case 'warehouse.read': {
+        const { request, reply } = message
+        ctx.task(async () => await readWarehouse(warehouse, line.kind, request), (outcome) => settle(reply, outcome))
+        return state
+      }
+      case 'plant.status': {
+        message.reply.resolve({ vms: state.vms.size, producing: state.productions.size, networks: state.networks.size, reconciled: { ...state.reconciled } })
         return state
       }
       case 'learning.done': {
@@ -206,49 +338,13 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         else if (message.outcome.value.learned !== undefined || message.outcome.value.evicted.length > 0) ctx.log('learned %s, evicted %s', message.outcome.value.learned ?? 'nothing', message.outcome.value.evicted.join(', ') || 'nothing')
         return state
       }
-      case 'vm.query': {
-        const record = await owned(state, message.vmid, message.auth, 'query', ctx)
-        const live = await liveState(line, record.classad)
-        if (live !== record.classad.state) {
-          record.classad.state = live
-          await store.updateVm(record)
-          if (live === 'crashed') state.active.delete(record.classad.vmid)
-        }
-        message.reply.resolve(record.classad)
+      case 'task.reply': {
+        if (message.outcome.ok) message.reply.resolve(message.outcome.value)
+        else message.reply.reject(message.outcome.error)
         return state
       }
-      case 'vm.destroy': {
-        const { vmid, reply } = message
-        await owned(state, vmid, message.auth, 'destroy', ctx)
-        ctx.task((signal) => line.destroy(vmid, { signal }), (outcome) => ({ type: 'destroy.done', vmid, outcome, reply }))
-        return state
-      }
-      case 'destroy.done': {
-        const { vmid, outcome, reply } = message
-        if (!outcome.ok) {
-          reply.reject(outcome.error)
-          return state
-        }
-        const record = await store.getVm(vmid)
-        const domain = record?.classad.domain
-        state.active.delete(vmid)
-        const others = domain !== undefined && (await store.listVms()).some((r) => r.classad.vmid !== vmid && r.classad.domain === domain && r.classad.state !== 'crashed')
-        const stillProducing = [...state.active.values()].some((vm) => vm.domain === domain)
-        const release = domain !== undefined && !others && !stillProducing ? domain : undefined
-        await store.removeVm(vmid, release)
-        if (release !== undefined) state.networks.delete(release)
-        ctx.log('destroyed %s', vmid)
-        reply.resolve({ vmid, destroyed: true })
-        return state
-      }
-      case 'vm.list': {
-        await verifyAuth(message.auth, 'list', '', ctx.clock.now())
-        const mine = (await store.listVms()).filter((r) => r.classad.owner === message.auth.owner).map((r) => r.classad)
-        message.reply.resolve(mine)
-        return state
-      }
-      case 'warehouse.read': {
-        message.reply.resolve(await readWarehouse(store.warehouse, line.kind, message.request))
+      case 'background.done': {
+        if (!message.outcome.ok) ctx.log.error('%s failed: %s', message.what, message.outcome.error.message)
         return state
       }
       default: {
@@ -257,24 +353,56 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
       }
     }
   }
+
+  return {
+    async init (ctx) {
+      const { result, live } = await reconcile(line, store, ctx.log)
+      const state: PlantState = { productions: new Map(), vms: new Map(), networks: new Map(), calls: new Map(), reconciled: result }
+      for (const allocation of await store.listNetworks()) state.networks.set(allocation.domain, { allocation, committed: true })
+      const records = new Map((await store.listVms()).map((r) => [r.classad.vmid, r]))
+      for (const classad of live) {
+        const record = records.get(classad.vmid)
+        state.vms.set(classad.vmid, { domain: classad.domain, memoryMB: line.memoryCostMB(classad.memoryMB), requestId: record?.requestId ?? '', orderedBy: record?.orderedBy ?? '' })
+      }
+      // the warm pool is filled for the images the plant holds, not only after a first clone
+      background(ctx, 'warming the line', async (signal) => await line.warm((await warehouse.list()).filter((r) => r.golden.line === line.kind).map((r) => r.golden), { signal }))
+      return state
+    },
+
+    receive (state, message, ctx) {
+      try {
+        return transition(state, message, ctx)
+      } catch (err) {
+        // a client's mistake is answered, not treated as the plant's failure
+        if ('reply' in message && message.reply !== undefined && isClientError(err)) {
+          message.reply.reject(err as Error)
+          return state
+        }
+        throw err
+      }
+    }
+  }
+}
+
+/** Aborts a production; its task destroys the half-made VM and reports, then the order is answered. */
+function endProduction (production: Production, reason: Error): void {
+  production.ended = reason
+  if (production.phase === 'producing') production.abort.abort(reason)
+}
+
+function settle<T> (reply: Reply<T>, outcome: TaskOutcome<T>): PlantMessage {
+  return { type: 'task.reply', reply, outcome }
 }
 
 function isClientError (err: unknown): boolean {
   return err instanceof ImageNotFoundError || err instanceof VmNotFoundError || err instanceof AuthError || err instanceof InvalidSpecError || err instanceof OrderRefusedError
 }
 
-function allocateNetwork (state: PlantState, domain: string, maxNetworks: number, now: number): NetworkAllocation {
-  const used = new Set([...state.networks.values()].map((n) => n.allocation.index))
-  let index = 0
-  while (used.has(index) && index < maxNetworks) index++
-  return { domain, index, name: `hostonly-${index}`, allocatedAt: new Date(now).toISOString() }
-}
-
-async function liveState (line: ProductionLine, classad: Classad): Promise<Classad['state']> {
+async function liveState (line: ProductionLine, classad: Classad, signal: AbortSignal): Promise<Classad['state']> {
   try {
-    return (await line.inspect(classad.vmid)).state
+    return (await line.inspect(classad.vmid, { signal })).state
   } catch (err) {
-    if (err instanceof LineVmNotFoundError) return 'crashed'
+    if (err instanceof VmNotFoundError) return 'crashed'
     throw err
   }
 }

@@ -1,10 +1,8 @@
 import { chooseImage, type VmSpec } from '../../planner/index.js'
-import type { ProductionLine } from '../../hypervisor/index.js'
+import { ProductionFailedError, type Clock, type ProductionLine, type VmHandle } from '../../interface/index.js'
 import type { Warehouse, WarehouseRecord } from '../../store/index.js'
-import type { RemoteImages } from '../../net/images/index.js'
-import type { Clock } from '../runtime/index.js'
-import { ProductionFailedError } from '../errors.js'
 import { configure, type Configuration } from './configure.js'
+import type { Faults, PeerImages } from './ports.js'
 
 export interface ProductionResult extends Configuration {
   image: WarehouseRecord
@@ -12,6 +10,16 @@ export interface ProductionResult extends Configuration {
   cloned: string[]
   cloningMs: number
   configuringMs: number
+  /** the driver's handle, kept in the VM's record */
+  handle: VmHandle
+}
+
+export interface ProductionParts {
+  line: ProductionLine
+  warehouse: Warehouse
+  clock: Clock
+  images?: PeerImages | undefined
+  faults?: Faults | undefined
 }
 
 /**
@@ -21,7 +29,8 @@ export interface ProductionResult extends Configuration {
  * A plant that has an admissible image does not search the DHT at create time: a search costs up
  * to the lookup deadline, while a local clone costs milliseconds.
  */
-export async function findGolden (line: ProductionLine, warehouse: Warehouse, clock: Clock, spec: VmSpec, signal: AbortSignal, images?: RemoteImages) {
+export async function findGolden (parts: ProductionParts, spec: VmSpec, signal: AbortSignal) {
+  const { line, warehouse, clock, images } = parts
   let plan = chooseImage(spec, await warehouse.index(line.kind))
   if (images !== undefined && plan === undefined) {
     if (await images.fetchBetter(spec, line.kind, { signal }) !== undefined) plan = chooseImage(spec, await warehouse.index(line.kind))
@@ -37,23 +46,27 @@ export async function findGolden (line: ProductionLine, warehouse: Warehouse, cl
 
 /**
  * The Production Process Planner's run: choose a golden image, clone it, resume it, run the
- * remaining actions. A failure destroys the half-made VM before it is reported, so nothing is
- * left behind.
+ * remaining actions. A failure or an abort (the order's expiry, a cancel) destroys the half-made
+ * VM before it is reported, so nothing is left behind.
  */
-export async function produce (line: ProductionLine, warehouse: Warehouse, clock: Clock, vmid: string, spec: VmSpec, signal: AbortSignal, images?: RemoteImages): Promise<ProductionResult> {
+export async function produce (parts: ProductionParts, vmid: string, spec: VmSpec, signal: AbortSignal): Promise<ProductionResult> {
+  const { line, warehouse, clock, faults } = parts
   const started = clock.now()
-  let cloned = false
   try {
-    const { plan, record } = await findGolden(line, warehouse, clock, spec, signal, images)
-    await line.clone(record.golden, vmid, { signal })
-    cloned = true
+    const { plan, record } = await findGolden(parts, spec, signal)
+    const info = await line.clone(record.golden, vmid, { signal })
+    faults?.hit('after-clone')
     await line.resume(vmid, { signal })
+    faults?.hit('after-resume')
     await warehouse.touch(record.id, clock.now())
     const cloningMs = clock.now() - started
-    const configuration = await configure(line, clock, vmid, plan.remaining, spec.concurrent, signal)
-    return { image: record, cloned: plan.cloned.map((a) => a.id), ...configuration, cloningMs, configuringMs: clock.now() - started - cloningMs }
+    const configuration = await configure(line, clock, vmid, plan.remaining, spec.concurrent, signal, faults)
+    signal.throwIfAborted()
+    return { image: record, cloned: plan.cloned.map((a) => a.id), ...configuration, cloningMs, configuringMs: clock.now() - started - cloningMs, handle: info.handle }
   } catch (err) {
-    if (cloned) await line.destroy(vmid).catch(() => {})
+    // destroying a VM the line never made is not an error, and a clone aborted half-way may have left parts
+    await line.destroy(vmid).catch(() => {})
+    if (signal.aborted) throw signal.reason instanceof Error ? signal.reason : new ProductionFailedError(`production of ${vmid} was aborted`, { cause: err })
     if (err instanceof ProductionFailedError) throw err
     throw new ProductionFailedError(`production of ${vmid} failed: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }

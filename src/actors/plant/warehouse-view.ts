@@ -1,6 +1,5 @@
 import { artifactBytes, explainPlan, validateSpec, type VmSpec } from '../../planner/index.js'
-import type { WarehouseRequest } from '../../net/wire.js'
-import { ImageNotFoundError } from '../errors.js'
+import { ImageNotFoundError, type WarehouseRequest } from '../../interface/index.js'
 import type { Warehouse, WarehouseRecord } from '../../store/index.js'
 
 /** One line of `vmplant image list`. */

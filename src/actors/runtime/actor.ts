@@ -1,7 +1,7 @@
 import { logger, type Logger } from '@libp2p/logger'
-import { ActorFailedError, ActorStoppedError, MailboxFullError } from './errors.js'
+import { ActorFailedError, ActorStoppedError, MailboxFullError, RestartBudgetExhaustedError } from './errors.js'
 import { createReply, type Reply } from './reply.js'
-import type { Clock, Random } from './clock.js'
+import type { Clock, Random } from '../../interface/clock.js'
 
 export interface Message { type: string, reply?: Reply<any> }
 
@@ -40,11 +40,22 @@ export interface ActorRef<M extends Message> {
 export interface SpawnOptions {
   /** the most messages allowed to wait in the mailbox; @default 10000 */
   mailboxLimit?: number
-  /** restarts allowed before the actor is stopped for good; @default 10 */
+  /**
+   * Restarts allowed within any `restartWindowMs`, as an Erlang supervisor's intensity: the
+   * failure after that many within the window stops the actor for good. Failures older than the
+   * window no longer count, so an actor that fails now and then is restarted for as long as the
+   * process lives. 0 stops it at its first failure.
+   * @default 10
+   */
   maxRestarts?: number
-  /** how a failure reaches the parent */
+  /** the window, on the system's clock, over which restarts are counted (Erlang's period); @default 60000 */
+  restartWindowMs?: number
+  /** how a failure that stops the actor reaches its parent */
   onFailure?: (error: ActorFailedError) => void
 }
+
+/** The restart budget an actor gets when its spawn options do not say. */
+export const DEFAULT_RESTART_BUDGET = { maxRestarts: 10, restartWindowMs: 60_000 } as const
 
 export interface ActorSystemInit {
   clock: Clock
@@ -53,10 +64,29 @@ export interface ActorSystemInit {
   logPrefix?: string
   /** sees every message sent through the system, for tracing */
   trace?: (to: string, message: Message) => void
+  /**
+   * Called once for each actor that failures stopped for good, after its mailbox was emptied
+   * (waiting requests rejected with ActorStoppedError) and its `stop` ran; the system and its
+   * other actors keep running. `error` is a RestartBudgetExhaustedError when the actor failed
+   * more than `maxRestarts` times within `restartWindowMs`, or an ActorFailedError with
+   * `messageType` 'restart' when its `init` threw while it was being restarted.
+   *
+   * A node cannot do its job without its actors, so the daemon stops the node here and exits
+   * non-zero with `error.message`, and its supervisor (systemd) starts it afresh. Exceptions
+   * thrown by the hook are logged and ignored.
+   */
+  onExhausted?: (error: ActorFailedError) => void
 }
 
 const DEFAULT_MAILBOX_LIMIT = 10_000
-const DEFAULT_MAX_RESTARTS = 10
+
+/** Checks spawn options; the error names the offending option. */
+export function validateSpawnOptions (options: SpawnOptions): void {
+  const { mailboxLimit, maxRestarts, restartWindowMs } = options
+  if (mailboxLimit !== undefined && !(Number.isInteger(mailboxLimit) && mailboxLimit >= 1)) throw new RangeError(`mailboxLimit: must be a whole number of at least 1 (got ${mailboxLimit})`)
+  if (maxRestarts !== undefined && !(Number.isInteger(maxRestarts) && maxRestarts >= 0)) throw new RangeError(`maxRestarts: must be a whole number of at least 0 (got ${maxRestarts})`)
+  if (restartWindowMs !== undefined && !(Number.isFinite(restartWindowMs) && restartWindowMs > 0)) throw new RangeError(`restartWindowMs: must be a positive number of milliseconds (got ${restartWindowMs})`)
+}
 
 /** Owns the actors of one node: their mailboxes, their supervision and their shutdown. */
 export class ActorSystem {
@@ -64,6 +94,7 @@ export class ActorSystem {
   readonly random: Random
   private readonly logPrefix: string
   private readonly trace?: (to: string, message: Message) => void
+  private readonly onExhausted?: (error: ActorFailedError) => void
   private readonly cells = new Map<string, Cell<any, any>>()
 
   constructor (init: ActorSystemInit) {
@@ -71,10 +102,12 @@ export class ActorSystem {
     this.random = init.random
     this.logPrefix = init.logPrefix ?? 'vmplant'
     this.trace = init.trace
+    this.onExhausted = init.onExhausted
   }
 
   async spawn<S, M extends Message> (name: string, behavior: Behavior<S, M>, options: SpawnOptions = {}): Promise<ActorRef<M>> {
     if (this.cells.has(name)) throw new Error(`an actor named ${name} already runs`)
+    validateSpawnOptions(options)
     const cell = new Cell<S, M>(name, behavior, options, this, logger(`${this.logPrefix}:${name}`))
     this.cells.set(name, cell)
     await cell.start()
@@ -85,6 +118,15 @@ export class ActorSystem {
   relay<M extends Message>(cell: Cell<any, M>, message: M): void {
     this.trace?.(cell.name, message)
     cell.enqueue(message)
+  }
+
+  /** @internal a cell that failures stopped for good reports here, once */
+  reportExhausted (error: ActorFailedError, log: Logger): void {
+    try {
+      this.onExhausted?.(error)
+    } catch (err) {
+      log.error('the onExhausted hook threw: %e', err)
+    }
   }
 
   async stop (): Promise<void> {
@@ -103,7 +145,8 @@ class Cell<S, M extends Message> {
   private stopped = false
   private finalized = false
   private draining?: Promise<void>
-  private restarts = 0
+  /** when the failures still inside the restart window happened, on the system's clock, oldest first */
+  private readonly failures: number[] = []
   private readonly tasks = new Set<AbortController>()
   /** replies this actor owes; rejected when it stops, so that no requester waits forever */
   private readonly owed = new Set<Reply<any>>()
@@ -177,21 +220,45 @@ class Cell<S, M extends Message> {
     }
   }
 
-  /** The supervisor's part: log, answer the failed message with an error, restart from init. */
+  /**
+   * The supervisor's part: log, answer the failed message with an error, and restart from init
+   * unless the actor failed more than its budget allows within the window; then stop it and tell
+   * its parent and the system.
+   */
   private async fail (message: M, cause: unknown): Promise<void> {
     const error = new ActorFailedError(this.name, message.type, cause)
-    this.ctx.log.error('failed handling %s, restarting: %e', message.type, cause)
+    const maxRestarts = this.options.maxRestarts ?? DEFAULT_RESTART_BUDGET.maxRestarts
+    const restartWindowMs = this.options.restartWindowMs ?? DEFAULT_RESTART_BUDGET.restartWindowMs
+    const now = this.system.clock.now()
+    while (this.failures.length > 0 && now - (this.failures[0] as number) >= restartWindowMs) this.failures.shift()
+    this.failures.push(now)
+    if (this.failures.length > maxRestarts) {
+      const exhausted = new RestartBudgetExhaustedError(this.name, { failures: this.failures.length, maxRestarts, restartWindowMs }, error)
+      message.reply?.reject(exhausted)
+      this.ctx.log.error('failed handling %s, %d times within %d ms: stopping: %e', message.type, this.failures.length, restartWindowMs, cause)
+      await this.stopForGood(exhausted)
+      return
+    }
     message.reply?.reject(error)
-    this.restarts++
-    const maxRestarts = this.options.maxRestarts ?? DEFAULT_MAX_RESTARTS
+    this.ctx.log.error('failed handling %s, restarting (%d of %d restarts within %d ms): %e', message.type, this.failures.length, maxRestarts, restartWindowMs, cause)
     try {
-      if (this.restarts > maxRestarts) throw new Error(`restarted ${maxRestarts} times`)
       this.state = await this.behavior.init(this.ctx)
     } catch (initError) {
       this.ctx.log.error('cannot restart, stopping: %e', initError)
-      this.options.onFailure?.(new ActorFailedError(this.name, 'restart', initError))
-      await this.shutdown()
+      await this.stopForGood(new ActorFailedError(this.name, 'restart', initError))
     }
+  }
+
+  private async stopForGood (error: ActorFailedError): Promise<void> {
+    // the system is stopping this actor anyway: a failure on the way out is not the node's failure
+    if (this.stopped) return
+    try {
+      this.options.onFailure?.(error)
+    } catch (err) {
+      this.ctx.log.error('onFailure threw: %e', err)
+    }
+    await this.shutdown().catch((err) => { this.ctx.log.error('stop failed: %e', err) })
+    this.system.reportExhausted(error, this.ctx.log)
   }
 
   private runTask<T>(work: (signal: AbortSignal) => Promise<T>, toMessage: (outcome: TaskOutcome<T>) => M): void {

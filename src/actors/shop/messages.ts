@@ -1,24 +1,30 @@
 import type { Reply, TaskOutcome } from '../runtime/index.js'
-import type { Auth, BidAnswer, CreateResult, ListResult, Classad } from '../../net/wire.js'
-import type { VmSpec } from '../../planner/index.js'
+import type { Auth, BidAnswer, Classad, CreateResult, ListResult, PeerRef } from '../../interface/index.js'
 
 export interface OrderOutcome { classad: Classad, attempts: Array<{ plant: string, error?: string }> }
 
 export type ShopMessage =
-  | { type: 'client.create', spec: VmSpec, domain: string, owner: string, reply: Reply<CreateResult> }
+  /** `spec` exactly as the client signed it; `owner` and `auth` verified at the edge */
+  | { type: 'client.create', spec: unknown, domain: string, owner: string, auth: Auth, reply: Reply<CreateResult> }
   | { type: 'client.query', vmid: string, auth: Auth, reply: Reply<Classad> }
   | { type: 'client.destroy', vmid: string, auth: Auth, reply: Reply<{ vmid: string, destroyed: true }> }
   | { type: 'client.list', auth: Auth, reply: Reply<ListResult> }
   | { type: 'bid.answer', answer: BidAnswer }
+  | { type: 'bidders.changed' }
+  | { type: 'round.start', requestId: string }
   | { type: 'round.published', requestId: string, outcome: TaskOutcome<void> }
   | { type: 'round.deadline', requestId: string }
   | { type: 'round.ordered', requestId: string, outcome: TaskOutcome<OrderOutcome> }
+  | { type: 'order.abandoned', plant: PeerRef, requestId: string }
+  | { type: 'cancel.sent', plant: PeerRef, requestId: string, attempt: number, outcome: TaskOutcome<void> }
+  | { type: 'cancel.retry', plant: PeerRef, requestId: string, attempt: number }
   | { type: 'forward.done', outcome: TaskOutcome<unknown>, reply: Reply<any> }
 
 export const shopMessages = {
-  create: (spec: VmSpec, domain: string, owner: string) => (reply: Reply<CreateResult>): ShopMessage => ({ type: 'client.create', spec, domain, owner, reply }),
+  create: (spec: unknown, domain: string, owner: string, auth: Auth) => (reply: Reply<CreateResult>): ShopMessage => ({ type: 'client.create', spec, domain, owner, auth, reply }),
   query: (vmid: string, auth: Auth) => (reply: Reply<Classad>): ShopMessage => ({ type: 'client.query', vmid, auth, reply }),
   destroy: (vmid: string, auth: Auth) => (reply: Reply<{ vmid: string, destroyed: true }>): ShopMessage => ({ type: 'client.destroy', vmid, auth, reply }),
   list: (auth: Auth) => (reply: Reply<ListResult>): ShopMessage => ({ type: 'client.list', auth, reply }),
-  answer: (answer: BidAnswer): ShopMessage => ({ type: 'bid.answer', answer })
+  answer: (answer: BidAnswer): ShopMessage => ({ type: 'bid.answer', answer }),
+  biddersChanged: (): ShopMessage => ({ type: 'bidders.changed' })
 }

@@ -1,5 +1,5 @@
 import type { Random } from '../runtime/index.js'
-import type { BidOffer } from '../../net/wire.js'
+import type { BidOffer } from '../../interface/messages.js'
 
 /**
  * Orders offers cheapest first; offers of equal cost come in a random order, so that a tie is

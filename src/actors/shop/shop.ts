@@ -1,18 +1,18 @@
-import type { ActorContext, Behavior } from '../runtime/index.js'
-import type { Transport } from '../transport.js'
-import type { BidCall, BidOffer, CreateResult, ListResult, Order, VmRequest } from '../../net/wire.js'
-import { vmidSchema, classadSchema, destroyResultSchema } from '../../net/wire.js'
-import { actionIdentity, type VmSpec } from '../../planner/index.js'
-import { NoBidsError } from '../errors.js'
+import type { ActorContext, Behavior, Reply } from '../runtime/index.js'
+import {
+  classadSchema, destroyResultSchema, vmidSchema, NoBidsError,
+  type Auth, type BidCall, type BidOffer, type CreateResult, type ListResult, type Order, type Transport, type VmRequest
+} from '../../interface/index.js'
+import { actionIdentity, validateSpec, type VmSpec } from '../../planner/index.js'
 import { rankOffers } from './select.js'
+import { expectedBidders, noteRound, type Liveness } from './liveness.js'
 import type { OrderOutcome, ShopMessage } from './messages.js'
-import type { Reply } from '../runtime/index.js'
 
 export interface ShopComponents {
   transport: Transport
   /** how long a round waits for bids, in ms; @default 2000 */
   bidWindowMs: number
-  /** how long one plant may take to produce a VM, in ms; @default 120000 */
+  /** how long one plant may take to produce a VM, in ms: the order's agreed expiry; @default 120000 */
   orderTimeoutMs: number
 }
 
@@ -20,11 +20,20 @@ export const SHOP_DEFAULTS = { bidWindowMs: 2000, orderTimeoutMs: 120_000 } as c
 
 /** query and destroy take a plant well under a second; this bounds a plant that does not answer */
 const FORWARD_TIMEOUT_MS = 30_000
+const LIST_TIMEOUT_MS = 10_000
+/** a plant that was unreachable when the shop gave up on its order is told again, this many times */
+const CANCEL_ATTEMPTS = 8
+const CANCEL_BACKOFF_MS = 1000
+const CANCEL_BACKOFF_MAX_MS = 30_000
 
 interface Round {
   call: BidCall
+  rawSpec: unknown
   spec: VmSpec
   owner: string
+  auth: Auth
+  /** waiting for the first bidders to appear: a shop that just started sees none yet */
+  waiting: boolean
   startedAt: number
   expected: Set<string>
   offers: BidOffer[]
@@ -37,6 +46,11 @@ interface Round {
   reply: Reply<CreateResult>
 }
 
+export interface ShopState {
+  rounds: Map<string, Round>
+  liveness: Liveness
+}
+
 /** Plants never keep their VMs' shops in mind, and the shop keeps no VM: the VMID names the plant. */
 export function plantOf (vmid: string): string {
   return vmidSchema.parse(vmid).slice(vmid.indexOf('.') + 1)
@@ -44,18 +58,30 @@ export function plantOf (vmid: string): string {
 
 /**
  * The shop: one call for bids per create, the cheapest offer ordered first and the next ones
- * tried if it fails; queries, destroys and lists forwarded to the plants that hold the VMs.
+ * tried if it fails, each order an agreement that expires; a plant given up on is told to
+ * cancel. Queries, destroys and lists go to the plants that hold the VMs.
  */
-export function shopBehavior (components: ShopComponents): Behavior<Map<string, Round>, ShopMessage> {
+export function shopBehavior (components: ShopComponents): Behavior<ShopState, ShopMessage> {
   const { transport } = components
 
-  const close = (rounds: Map<string, Round>, round: Round, ctx: ActorContext<ShopMessage>): void => {
+  const startRound = (state: ShopState, round: Round, ctx: ActorContext<ShopMessage>): void => {
+    round.waiting = false
+    round.startedAt = ctx.clock.now()
+    round.expected = expectedBidders(state.liveness, transport.bidders())
+    const requestId = round.call.requestId
+    ctx.log('round %s: calling %d bidders for %s', requestId, round.expected.size, round.call.domain)
+    ctx.task((signal) => transport.publishCall(round.call, { signal }), (outcome) => ({ type: 'round.published', requestId, outcome }))
+    ctx.task((signal) => ctx.clock.sleep(components.bidWindowMs, { signal }), () => ({ type: 'round.deadline', requestId }))
+  }
+
+  const close = (state: ShopState, round: Round, ctx: ActorContext<ShopMessage>): void => {
     if (round.closed) return
     round.closed = true
     round.biddingMs = ctx.clock.now() - round.startedAt
+    noteRound(state.liveness, round.expected, round.answered)
     const requestId = round.call.requestId
     if (round.offers.length === 0) {
-      rounds.delete(requestId)
+      state.rounds.delete(requestId)
       const why = round.declines.length > 0
         ? `; declined: ${round.declines.map((d) => `${d.bidder.slice(-8)}: ${d.reason}`).join('; ')}`
         : round.expected.size === 0 ? '; no plant or broker is connected to this shop' : `; ${round.expected.size} bidder(s) did not answer within ${round.call.windowMs} ms`
@@ -65,18 +91,30 @@ export function shopBehavior (components: ShopComponents): Behavior<Map<string, 
     const { ranked, tie } = rankOffers(round.offers, ctx.random)
     round.ranked = ranked
     round.tie = tie
-    ctx.task((signal) => orderInTurn(round, signal), (outcome) => ({ type: 'round.ordered', requestId, outcome }))
+    ctx.task((signal) => orderInTurn(round, ctx, signal), (outcome) => ({ type: 'round.ordered', requestId, outcome }))
   }
 
-  const orderInTurn = async (round: Round, signal: AbortSignal): Promise<OrderOutcome> => {
+  const orderInTurn = async (round: Round, ctx: ActorContext<ShopMessage>, signal: AbortSignal): Promise<OrderOutcome> => {
     const attempts: OrderOutcome['attempts'] = []
     for (const offer of round.ranked) {
-      const order: Order = { type: 'order.produce', requestId: round.call.requestId, spec: round.spec, domain: round.call.domain, owner: round.owner, biddingMs: round.biddingMs, cost: offer.cost }
+      const order: Order = {
+        type: 'order.produce',
+        requestId: round.call.requestId,
+        spec: round.rawSpec,
+        domain: round.call.domain,
+        owner: round.owner,
+        auth: round.auth,
+        biddingMs: round.biddingMs,
+        cost: offer.cost,
+        budgetMs: components.orderTimeoutMs
+      }
       try {
-        const classad = await transport.order(offer.plant, order, { signal: AbortSignal.any([signal, AbortSignal.timeout(components.orderTimeoutMs)]) })
+        const classad = await transport.order(offer.plant, order, { signal: AbortSignal.any([signal, ctx.clock.timeout(components.orderTimeoutMs)]) })
         attempts.push({ plant: offer.plant.peer })
         return { classad, attempts }
       } catch (err: any) {
+        // whatever the plant did, the agreement is off: it must not keep a VM nobody will know of
+        ctx.self.send({ type: 'order.abandoned', plant: offer.plant, requestId: round.call.requestId })
         signal.throwIfAborted()
         attempts.push({ plant: offer.plant.peer, error: err?.message ?? String(err) })
       }
@@ -85,33 +123,56 @@ export function shopBehavior (components: ShopComponents): Behavior<Map<string, 
   }
 
   const forward = (ctx: ActorContext<ShopMessage>, reply: Reply<any>, plant: string, request: VmRequest, parse: (v: unknown) => unknown): void => {
-    ctx.task(async (signal) => parse(await transport.vmRequest(plant, request, { signal: AbortSignal.any([signal, AbortSignal.timeout(FORWARD_TIMEOUT_MS)]) })),
+    ctx.task(async (signal) => parse(await transport.vmRequest(plant, request, { signal: AbortSignal.any([signal, ctx.clock.timeout(FORWARD_TIMEOUT_MS)]) })),
       (outcome) => ({ type: 'forward.done', outcome, reply }))
   }
 
-  return {
-    init: () => new Map<string, Round>(),
+  const sendCancel = (ctx: ActorContext<ShopMessage>, plant: BidOffer['plant'], requestId: string, attempt: number): void => {
+    ctx.task((signal) => transport.cancel(plant, requestId, { signal: AbortSignal.any([signal, ctx.clock.timeout(FORWARD_TIMEOUT_MS)]) }),
+      (outcome) => ({ type: 'cancel.sent', plant, requestId, attempt, outcome }))
+  }
 
-    receive (rounds, message, ctx) {
+  return {
+    init: () => ({ rounds: new Map(), liveness: new Map() }),
+
+    receive (state, message, ctx) {
+      const { rounds } = state
       switch (message.type) {
         case 'client.create': {
+          let spec: VmSpec
+          try {
+            spec = validateSpec(message.spec)
+          } catch (err) {
+            // the client's mistake is answered, not counted as the shop's failure
+            message.reply.reject(err as Error)
+            return state
+          }
           const requestId = `r-${ctx.random.hex(12)}`
           const call: BidCall = {
             type: 'bid.call',
             requestId,
             replyTo: transport.self(),
-            hardware: message.spec.hardware,
+            hardware: spec.hardware,
             domain: message.domain,
-            actionCount: message.spec.actions.length,
-            dag: message.spec.actions.map((a) => ({ id: a.id, identity: actionIdentity(a), after: a.after })),
+            actionCount: spec.actions.length,
+            dag: spec.actions.map((a) => ({ id: a.id, identity: actionIdentity(a), after: a.after })),
             windowMs: components.bidWindowMs
           }
-          const expected = new Set(transport.bidders())
-          rounds.set(requestId, { call, spec: message.spec, owner: message.owner, startedAt: ctx.clock.now(), expected, offers: [], declines: [], answered: new Set(), closed: false, biddingMs: 0, ranked: [], tie: false, reply: message.reply })
-          ctx.log('round %s: calling %d bidders for %s', requestId, expected.size, message.domain)
-          ctx.task((signal) => transport.publishCall(call, { signal }), (outcome) => ({ type: 'round.published', requestId, outcome }))
-          ctx.task((signal) => ctx.clock.sleep(components.bidWindowMs, { signal }), () => ({ type: 'round.deadline', requestId }))
-          return rounds
+          const round: Round = { call, rawSpec: message.spec, spec, owner: message.owner, auth: message.auth, waiting: true, startedAt: ctx.clock.now(), expected: new Set(), offers: [], declines: [], answered: new Set(), closed: false, biddingMs: 0, ranked: [], tie: false, reply: message.reply }
+          rounds.set(requestId, round)
+          if (transport.bidders().length > 0) startRound(state, round, ctx)
+          else {
+            // just started: gossip has not told the shop of its bidders yet; wait for them, briefly
+            ctx.log('round %s: no bidder known yet, waiting up to %d ms', requestId, components.bidWindowMs)
+            ctx.task((signal) => ctx.clock.sleep(components.bidWindowMs, { signal }), () => ({ type: 'round.start', requestId }))
+          }
+          return state
+        }
+        case 'bidders.changed':
+        case 'round.start': {
+          const waiting = message.type === 'round.start' ? [rounds.get(message.requestId)] : (transport.bidders().length > 0 ? [...rounds.values()] : [])
+          for (const round of waiting) if (round?.waiting === true) startRound(state, round, ctx)
+          return state
         }
         case 'round.published': {
           const round = rounds.get(message.requestId)
@@ -120,32 +181,34 @@ export function shopBehavior (components: ShopComponents): Behavior<Map<string, 
             round.closed = true
             round.reply.reject(new NoBidsError(`could not publish the call for bids: ${message.outcome.error.message}`))
           }
-          return rounds
+          return state
         }
         case 'bid.answer': {
           const { answer } = message
-          const round = rounds.get(answer.requestId)
-          if (round === undefined || round.closed) return rounds
           const bidder = answer.type === 'bid.offer' ? (answer.via ?? answer.plant.peer) : answer.bidder
-          if (round.answered.has(bidder)) return rounds
+          // even a late answer shows the bidder is alive again
+          state.liveness.set(bidder, { misses: 0 })
+          const round = rounds.get(answer.requestId)
+          if (round === undefined || round.closed || round.waiting) return state
+          if (round.answered.has(bidder)) return state
           round.answered.add(bidder)
           if (answer.type === 'bid.offer') round.offers.push(answer)
           else round.declines.push({ bidder: answer.bidder, reason: answer.reason })
-          if ([...round.expected].every((peer) => round.answered.has(peer)) && round.expected.size > 0) close(rounds, round, ctx)
-          return rounds
+          if (round.expected.size > 0 && [...round.expected].every((peer) => round.answered.has(peer))) close(state, round, ctx)
+          return state
         }
         case 'round.deadline': {
           const round = rounds.get(message.requestId)
-          if (round !== undefined) close(rounds, round, ctx)
-          return rounds
+          if (round !== undefined) close(state, round, ctx)
+          return state
         }
         case 'round.ordered': {
           const round = rounds.get(message.requestId)
           rounds.delete(message.requestId)
-          if (round === undefined) return rounds
+          if (round === undefined) return state
           if (!message.outcome.ok) {
             round.reply.reject(message.outcome.error)
-            return rounds
+            return state
           }
           const { classad, attempts } = message.outcome.value
           round.reply.resolve({
@@ -161,21 +224,41 @@ export function shopBehavior (components: ShopComponents): Behavior<Map<string, 
               tie: round.tie
             }
           })
-          return rounds
+          return state
+        }
+        case 'order.abandoned': {
+          ctx.log('round %s: telling %s to cancel', message.requestId, message.plant.peer)
+          sendCancel(ctx, message.plant, message.requestId, 1)
+          return state
+        }
+        case 'cancel.sent': {
+          if (message.outcome.ok) return state
+          if (message.attempt >= CANCEL_ATTEMPTS) {
+            ctx.log.error('round %s: plant %s did not take the cancel after %d attempts: %s', message.requestId, message.plant.peer, message.attempt, message.outcome.error.message)
+            return state
+          }
+          const { plant, requestId, attempt } = message
+          const delay = Math.min(CANCEL_BACKOFF_MAX_MS, CANCEL_BACKOFF_MS * 2 ** (attempt - 1))
+          ctx.task((signal) => ctx.clock.sleep(delay, { signal }), () => ({ type: 'cancel.retry', plant, requestId, attempt: attempt + 1 }))
+          return state
+        }
+        case 'cancel.retry': {
+          sendCancel(ctx, message.plant, message.requestId, message.attempt)
+          return state
         }
         case 'client.query': {
           forward(ctx, message.reply, plantOf(message.vmid), { type: 'vm.query', vmid: message.vmid, auth: message.auth }, (v) => classadSchema.parse(v))
-          return rounds
+          return state
         }
         case 'client.destroy': {
           forward(ctx, message.reply, plantOf(message.vmid), { type: 'vm.destroy', vmid: message.vmid, auth: message.auth }, (v) => destroyResultSchema.parse(v))
-          return rounds
+          return state
         }
         case 'client.list': {
           const { auth, reply } = message
           ctx.task(async (signal) => {
-            const plants = await transport.plants()
-            const answers = await Promise.allSettled(plants.map(async (plant) => transport.vmRequest(plant, { type: 'vm.list', auth }, { signal: AbortSignal.any([signal, AbortSignal.timeout(10_000)]) })))
+            const plants = await transport.plants({ signal })
+            const answers = await Promise.allSettled(plants.map(async (plant) => transport.vmRequest(plant, { type: 'vm.list', auth }, { signal: AbortSignal.any([signal, ctx.clock.timeout(LIST_TIMEOUT_MS)]) })))
             const result: ListResult = { vms: [], unreachable: [] }
             answers.forEach((answer, i) => {
               if (answer.status === 'fulfilled' && Array.isArray(answer.value)) result.vms.push(...answer.value.map((v) => classadSchema.parse(v)))
@@ -184,12 +267,12 @@ export function shopBehavior (components: ShopComponents): Behavior<Map<string, 
             result.vms.sort((a, b) => a.createdAt.localeCompare(b.createdAt))
             return result
           }, (outcome) => ({ type: 'forward.done', outcome, reply }))
-          return rounds
+          return state
         }
         case 'forward.done': {
           if (message.outcome.ok) message.reply.resolve(message.outcome.value)
           else message.reply.reject(message.outcome.error)
-          return rounds
+          return state
         }
         default: {
           const unknown: never = message
@@ -198,9 +281,9 @@ export function shopBehavior (components: ShopComponents): Behavior<Map<string, 
       }
     },
 
-    stop (rounds) {
-      for (const round of rounds.values()) round.reply.reject(new Error('shop is stopping'))
-      rounds.clear()
+    stop (state) {
+      for (const round of state.rounds.values()) round.reply.reject(new Error('shop is stopping'))
+      state.rounds.clear()
     }
   }
 }

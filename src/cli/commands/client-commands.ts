@@ -4,7 +4,7 @@ import { VmplantClient } from '../client.js'
 import { readSpecFile } from '../spec-file.js'
 import { formatClassad } from '../classad-format.js'
 import { defaultClientKeyFile } from '../identity.js'
-import { domainSchema, vmidSchema, type Classad, type CreateResult } from '../../net/wire.js'
+import { domainSchema, vmidSchema, type Classad, type CreateResult } from '../../interface/messages.js'
 import { UsageError } from '../errors.js'
 import type { Output } from '../output.js'
 

@@ -10,7 +10,13 @@ export function registerNodeCommand (program: Command, out: Output): void {
     .requiredOption('--config <file>', 'the node config (see config/*.yaml and the README for every field)')
     .action(async (options: { config: string }) => {
       const config = await loadNodeConfig(options.config)
-      const node = new VmplantNode(config, { name: config.roles.join('+') })
+      const node = new VmplantNode(config, {
+        name: config.roles.join('+'),
+        onFatal: (error) => {
+          out.error(`vmplant: ${error.message}; stopping the node`)
+          node.stop().finally(() => process.exit(1))
+        }
+      })
       await node.start()
       stopOnSignals(async () => { await node.stop() }, (line) => { out.error(line) })
       out.print(JSON.stringify({ event: 'ready', peer: node.peerId, roles: config.roles, addrs: node.multiaddrs }))

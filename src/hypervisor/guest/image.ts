@@ -47,9 +47,7 @@ export function defaultCacheDir (): string {
   return process.env.VMPLANT_CACHE ?? join(homedir(), '.cache', 'vmplant')
 }
 
-/** Returns the cached image for these inputs, building it first when there is none. */
-export async function ensureGuestImage (init: GuestImageInit = {}, options: AbortOptions = {}): Promise<GuestImage> {
-  options.signal?.throwIfAborted()
+function imageInputs (init: GuestImageInit): { cacheDir: string, kernelPackage: string, busyboxPackage: string, modules: string[], id: string, dir: string } {
   const cacheDir = init.cacheDir ?? defaultCacheDir()
   const kernelPackage = init.kernelPackage ?? GUEST_IMAGE_DEFAULTS.kernelPackage
   const busyboxPackage = init.busyboxPackage ?? GUEST_IMAGE_DEFAULTS.busyboxPackage
@@ -57,12 +55,28 @@ export async function ensureGuestImage (init: GuestImageInit = {}, options: Abor
   const id = createHash('sha256')
     .update(JSON.stringify({ IMAGE_FORMAT, kernelPackage, busyboxPackage, modules, INIT_SCRIPT, AGENT_SCRIPT }))
     .digest('hex').slice(0, 16)
-  const dir = join(cacheDir, 'guest', id)
-  const manifestPath = join(dir, 'manifest.json')
-  if (existsSync(manifestPath)) {
-    const manifest = JSON.parse(await readFile(manifestPath, 'utf8')) as { kernelVersion: string }
+  return { cacheDir, kernelPackage, busyboxPackage, modules, id, dir: join(cacheDir, 'guest', id) }
+}
+
+/** The image for these inputs when it is built already, else undefined; never builds. */
+export async function cachedGuestImage (init: GuestImageInit = {}, options: AbortOptions = {}): Promise<GuestImage | undefined> {
+  options.signal?.throwIfAborted()
+  const { id, dir } = imageInputs(init)
+  try {
+    const manifest = JSON.parse(await readFile(join(dir, 'manifest.json'), 'utf8')) as { kernelVersion: string }
     return { id, dir, kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), kernelVersion: manifest.kernelVersion }
+  } catch {
+    return undefined
   }
+}
+
+/** Returns the cached image for these inputs, building it first when there is none. */
+export async function ensureGuestImage (init: GuestImageInit = {}, options: AbortOptions = {}): Promise<GuestImage> {
+  options.signal?.throwIfAborted()
+  const { cacheDir, kernelPackage, busyboxPackage, modules, id, dir } = imageInputs(init)
+  const manifestPath = join(dir, 'manifest.json')
+  const cached = await cachedGuestImage(init, options)
+  if (cached !== undefined) return cached
   const work = join(cacheDir, 'guest', `.build-${randomBytes(4).toString('hex')}`)
   try {
     await mkdir(join(work, 'out'), { recursive: true })

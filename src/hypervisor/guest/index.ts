@@ -2,7 +2,7 @@
  * The guest side of a production line: the image every golden starts from (a Debian kernel and
  * busybox, nothing installed on the host) and the agent that runs actions inside it.
  */
-export { ensureGuestImage, defaultCacheDir, GUEST_IMAGE_DEFAULTS, type GuestImage, type GuestImageInit } from './image.js'
+export { ensureGuestImage, cachedGuestImage, defaultCacheDir, GUEST_IMAGE_DEFAULTS, type GuestImage, type GuestImageInit } from './image.js'
 export { GuestAgentClient, connectGuestAgent } from './agent-client.js'
 export { AGENT_PROTOCOL_VERSION } from './scripts.js'
 export * from './errors.js'

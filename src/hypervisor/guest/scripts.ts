@@ -50,7 +50,8 @@ mkdir -p "$work"
 stty -F "$port" raw -echo -ixon -ixoff cs8 -parenb || exit 1
 exec 3<>"$port"
 printf '\\nHELLO ${AGENT_PROTOCOL_VERSION}\\n' >&3
-centis () { read -r up _ < /proc/uptime; echo "\${up%.*}\${up#*.}"; }
+# uptime in hundredths; "1" before the two decimals keeps them decimal (a leading 0 reads as octal)
+centis () { read -r up _ < /proc/uptime; echo $(( \${up%.*} * 100 + 1\${up#*.} - 100 )); }
 while IFS=' ' read -r cmd id arg1 arg2 <&3; do
   case "$cmd" in
   PING) printf 'PONG %s\\n' "$id" >&3 ;;

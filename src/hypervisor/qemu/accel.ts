@@ -45,6 +45,17 @@ export async function resolveAccel (init: AccelProbeInit, image: GuestImage, opt
   return verdict
 }
 
+/** The verdict of an earlier probe for this binary, image and host boot, or undefined when there was none. */
+export async function cachedAccel (init: AccelProbeInit, image: GuestImage, options: AbortOptions = {}): Promise<'kvm' | 'tcg' | undefined> {
+  options.signal?.throwIfAborted()
+  try {
+    const cache = JSON.parse(await readFile(join(init.cacheDir, 'accel.json'), 'utf8')) as Record<string, 'kvm' | 'tcg'>
+    return cache[probeKey(init.qemuBinary, image)]
+  } catch {
+    return undefined
+  }
+}
+
 function probeKey (binary: string, image: GuestImage): string {
   let bootId = ''
   let binaryStamp = binary

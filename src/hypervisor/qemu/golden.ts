@@ -3,22 +3,23 @@ import { existsSync } from 'node:fs'
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
-import type { Hardware } from '../../planner/index.js'
+import { abandonedBuildDirs, claimBuildDir, removeDir } from '../build-dirs.js'
 import { exec } from '../guest/exec.js'
 import type { GuestImage } from '../guest/index.js'
-import { ProductionError, UnsupportedHardwareError, type AbortOptions, type GoldenImage, type GoldenRequest } from '../index.js'
+import { hardwareProblem, ProductionError, UnsupportedHardwareError, type AbortOptions, type GoldenImage, type GoldenRequest } from '../index.js'
+import type { Hardware } from '../../interface/index.js'
 import { kernelAppend, type MachineConfig } from './args.js'
 import { coldBoot } from './boot.js'
+import { qemuCapabilities } from './capabilities.js'
 import type { QemuLineInit } from './init.js'
 import { checkpoint } from './migrate.js'
 import { killAndWait, waitExit } from './process.js'
+import { scanMentioning } from './vm-store.js'
 
 const log = logger('vmplant:plant:qemu:golden')
 
 /** Bump when the machine model changes: goldens made by another model cannot be cloned. */
 const MACHINE_MODEL = 1
-/** below this the Debian cloud kernel and its initramfs do not boot (seen here: 64 MB hangs) */
-export const MIN_MEMORY_MB = 128
 
 export const GOLDEN_FILES = {
   meta: 'golden.json',
@@ -50,16 +51,9 @@ export interface GoldenContext {
   accel: 'kvm' | 'tcg'
 }
 
-/** Why the qemu line cannot make this hardware, or undefined when it can (a plant does not bid then). */
-export function hardwareProblem (hardware: Hardware): string | undefined {
-  if (hardware.arch !== 'x86_64') return `the qemu line runs x86_64 guests, not ${hardware.arch}`
-  if (hardware.os !== 'linux') return `the qemu line's guest image is linux, not ${hardware.os}`
-  if (hardware.memoryMB < MIN_MEMORY_MB) return `the guest needs at least ${MIN_MEMORY_MB} MB, not ${hardware.memoryMB}`
-  return undefined
-}
-
-export function checkHardware (hardware: Hardware): void {
-  const problem = hardwareProblem(hardware)
+/** The one hardware check of the QEMU line, from its capabilities: the plant's bids ask the same. */
+export function checkHardware (init: Pick<QemuLineInit, 'nic'>, hardware: Hardware): void {
+  const problem = hardwareProblem(qemuCapabilities(init), 'qemu', hardware)
   if (problem !== undefined) throw new UnsupportedHardwareError(problem)
 }
 
@@ -81,7 +75,7 @@ const inFlight = new Map<string, Promise<GoldenImage>>()
 /** Boots the guest image, runs the actions, checkpoints it; returns the existing golden when there is one. */
 export async function prepareGolden (ctx: GoldenContext, request: GoldenRequest, options: AbortOptions = {}): Promise<GoldenImage> {
   options.signal?.throwIfAborted()
-  checkHardware(request.hardware)
+  checkHardware(ctx.init, request.hardware)
   const diskMB = request.hardware.diskMB ?? ctx.init.diskMB
   const id = createHash('sha256').update(JSON.stringify({
     MACHINE_MODEL, hardware: request.hardware, diskMB, image: ctx.image.id, accel: ctx.accel, tbSizeMB: ctx.init.tbSizeMB,
@@ -106,6 +100,7 @@ async function build (ctx: GoldenContext, request: GoldenRequest, id: string, di
   const file = (name: keyof typeof GOLDEN_FILES): string => join(work, GOLDEN_FILES[name])
   const token = randomBytes(6).toString('hex')
   await mkdir(work, { recursive: true })
+  await claimBuildDir(work)
   let pid: number | undefined
   try {
     await copyFile(image.kernel, file('kernel'))
@@ -152,7 +147,7 @@ async function build (ctx: GoldenContext, request: GoldenRequest, id: string, di
       version: 1, id, hardware: request.hardware, applied: request.actions.map((a) => a.id), memoryMB: request.hardware.memoryMB,
       accel: ctx.accel, tbSizeMB: init.tbSizeMB, append: machine.append, imageId: image.id, createdAt: Date.now()
     }
-    for (const leftover of ['agent.sock', 'qmp.sock', 'qemu.pid']) await rm(join(work, leftover), { force: true })
+    for (const leftover of ['agent.sock', 'qmp.sock', 'qemu.pid', 'owner.pid']) await rm(join(work, leftover), { force: true })
     await writeFile(file('meta'), JSON.stringify(meta, null, 2) + '\n')
     try {
       await rename(work, dir)
@@ -168,5 +163,17 @@ async function build (ctx: GoldenContext, request: GoldenRequest, id: string, di
     throw err
   } finally {
     await rm(work, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Removes golden builds that a killed plant left in the golden folder: their QEMU (a booted guest
+ * that would run for ever) and their folder. Builds of a live process sharing the folder stay.
+ */
+export async function removeAbandonedBuilds (goldenDir: string, options: AbortOptions = {}): Promise<void> {
+  for (const dir of await abandonedBuildDirs(goldenDir, '.build-', options)) {
+    for (const pid of await scanMentioning(dir + '/', options)) await killAndWait(pid, dir + '/')
+    log('removed the golden build %s that a killed plant left', dir)
+    await removeDir(dir)
   }
 }

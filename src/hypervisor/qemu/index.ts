@@ -1,18 +1,17 @@
-import type { AbortOptions, GoldenImage, ProductionLine } from '../index.js'
+import type { AbortOptions, ProductionLine } from '../index.js'
 import { createQemuLineInit, type QemuLineInit } from './init.js'
 import { QemuLine } from './line.js'
 
 export { QEMU_LINE_DEFAULTS, createQemuLineInit, validateQemuLineInit, defaultWorkDir, type QemuLineInit, type AccelChoice } from './init.js'
 export { QmpClient, type QmpEvent } from './qmp.js'
 export { resolveAccel } from './accel.js'
+export { qemuCapabilities, MIN_MEMORY_MB } from './capabilities.js'
 export * from './errors.js'
 
 /** The QEMU line, with what it offers beyond ProductionLine. */
 export interface QemuProductionLine extends ProductionLine {
   readonly kind: 'qemu'
   readonly init: QemuLineInit
-  /** fills the warm pool for the golden (up to `poolSize` processes) and waits until it is full */
-  warm(golden: GoldenImage, options?: AbortOptions): Promise<void>
   /** resolves when the VM's guest agent answers */
   ping(vmid: string, options?: AbortOptions & { timeoutMs?: number }): Promise<void>
 }

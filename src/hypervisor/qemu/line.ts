@@ -3,25 +3,34 @@ import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { ensureGuestImage, type GuestImage } from '../guest/index.js'
-import { ProductionError, VmNotFoundError, type AbortOptions, type ActionResult, type GoldenImage, type GoldenRequest, type GuestAction, type ProductionLine, type VmInfo } from '../index.js'
-import type { Hardware } from '../../planner/index.js'
+import {
+  ProductionError, UnsupportedHardwareError, VmNotFoundError, type AbortOptions, type ActionResult, type GoldenImage, type GoldenRequest,
+  type GuestAction, type HostParams, type LineCapabilities, type LineFingerprint, type ProductionLine, type VmHandle, type VmInfo
+} from '../index.js'
+import { handleString } from '../fingerprint.js'
+import { acquireWorkDirLock, releaseWorkDirLock } from '../work-lock.js'
 import { resolveAccel } from './accel.js'
 import { macAddress } from './args.js'
-import { GOLDEN_FILES, hardwareProblem, prepareGolden, readGoldenMeta } from './golden.js'
+import { qemuCapabilities, qemuFingerprint } from './capabilities.js'
+import { GOLDEN_FILES, prepareGolden, readGoldenMeta, removeAbandonedBuilds } from './golden.js'
 import { checkGoldenDirOnTmpfs, type QemuLineInit } from './init.js'
 import { LiveVm } from './live-vm.js'
 import { runIncoming } from './migrate.js'
 import { addNic } from './nic.js'
 import { killAndWait } from './process.js'
 import { spawnIncoming, type IncomingVm } from './spawn-clone.js'
-import { acquireWorkDirLock, readPidFile, releaseWorkDirLock, scanRecords, vmPaths, writeRecord, type VmRecord } from './vm-store.js'
+import { readIdentity, readPidFile, scanFolders, scanProcesses, TOKEN, vmPaths, writeIdentity, type VmIdentity } from './vm-store.js'
 import { WarmPool } from './warm-pool.js'
 
 const log = logger('vmplant:plant:qemu')
 
 const VMID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
 
-/** The QEMU production line: goldens checkpointed on tmpfs, clones resumed from them copy-on-write. */
+/**
+ * The QEMU production line: goldens checkpointed on tmpfs, clones resumed from them copy-on-write.
+ * All it knows of a VM is in the VM's folder (identity, sockets, pid file) and in /proc, so a new
+ * line object over the same work folder (a restarted plant) finds the VMs and talks to them.
+ */
 export class QemuLine implements ProductionLine {
   readonly kind = 'qemu'
   private readonly vms = new Map<string, LiveVm>()
@@ -34,6 +43,7 @@ export class QemuLine implements ProductionLine {
   private readonly builds = new Set<Promise<GoldenImage>>()
   private image: Promise<GuestImage> | undefined
   private accel: Promise<'kvm' | 'tcg'> | undefined
+  private chosenAccel: 'kvm' | 'tcg' | undefined
 
   constructor (readonly init: QemuLineInit) {
     this.pool = new WarmPool(init)
@@ -47,6 +57,7 @@ export class QemuLine implements ProductionLine {
     this.started = true
     this.pool.start()
     await this.reconcile(options)
+    await removeAbandonedBuilds(this.init.goldenDir, options)
   }
 
   async stop (options: AbortOptions & { destroyAll?: boolean } = {}): Promise<void> {
@@ -65,8 +76,12 @@ export class QemuLine implements ProductionLine {
     this.started = false
   }
 
-  unsupported (hardware: Hardware): string | undefined {
-    return hardwareProblem(hardware)
+  capabilities (): LineCapabilities {
+    return qemuCapabilities(this.init)
+  }
+
+  async fingerprint (options: AbortOptions = {}): Promise<LineFingerprint> {
+    return await qemuFingerprint(this.init, this.chosenAccel, options)
   }
 
   /** a waiting pool process has its RAM mapped but untouched: QEMU itself and its translation cache */
@@ -98,10 +113,15 @@ export class QemuLine implements ProductionLine {
     }
   }
 
-  /** Fills the warm pool for the golden (up to `poolSize`) and waits until it is full. */
-  async warm (golden: GoldenImage, options: AbortOptions = {}): Promise<void> {
+  /**
+   * Fills the warm pool of each QEMU golden (up to `poolSize` processes) and resolves when they
+   * are full. A pool that fails to fill is logged, not thrown: clones are then made on demand.
+   */
+  async warm (goldens: GoldenImage[], options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
     this.assertStarted()
-    await this.pool.warm(golden, options)
+    if (this.init.poolSize === 0) return
+    await Promise.all(goldens.filter((g) => g.line === this.kind).map(async (golden) => { await this.pool.warm(golden, options) }))
   }
 
   async clone (golden: GoldenImage, vmid: string, options: AbortOptions = {}): Promise<VmInfo> {
@@ -116,23 +136,19 @@ export class QemuLine implements ProductionLine {
       const pooled = this.pool.take(golden.id)
       const token = pooled?.token ?? randomBytes(6).toString('hex')
       const paths = vmPaths(this.init.workDir, token)
-      const record: VmRecord = { version: 1, token, vmid, goldenId: golden.id, goldenDir: golden.dir, phase: 'creating', mac: macAddress(randomBytes(3)), createdAt: started }
+      const identity: VmIdentity = { version: 2, vmid, goldenId: golden.id, mac: pooled?.mac ?? macAddress(randomBytes(3)), createdAt: started }
       this.creating.add(token)
       let incomingVm: IncomingVm | undefined = pooled
       try {
-        if (pooled !== undefined) {
-          // already loaded, NIC in, translation cache warm, paused
-          record.mac = pooled.mac
-          record.nic = pooled.nic
-        } else {
+        if (pooled === undefined) {
           const meta = await readGoldenMeta(golden.dir, options)
           incomingVm = await spawnIncoming(this.init, meta, golden.dir, paths, token, options)
           await runIncoming(incomingVm.qmp, join(golden.dir, GOLDEN_FILES.state), { signal: options.signal, timeoutMs: this.init.cloneTimeoutMs })
         }
+        // else: already loaded, NIC in, translation cache warm, paused
         if (incomingVm === undefined) throw new ProductionError('no QEMU process for the clone')
-        record.pid = incomingVm.pid
-        record.phase = 'ready'
-        await writeRecord(this.init.workDir, record, options)
+        // last: until the identity is there, a restarted line removes the folder as half made
+        await writeIdentity(this.init.workDir, token, identity, options)
       } catch (err) {
         pooled?.agent.close()
         incomingVm?.qmp.close()
@@ -142,10 +158,11 @@ export class QemuLine implements ProductionLine {
       } finally {
         this.creating.delete(token)
       }
-      this.vms.set(vmid, new LiveVm(record, paths, incomingVm.qmp, pooled?.agent))
+      const vm = new LiveVm(token, identity, paths, incomingVm.pid, incomingVm.qmp, pooled?.agent, pooled?.nic ?? false)
+      this.vms.set(vmid, vm)
       log('cloned %s from golden %s in %d ms%s', vmid, golden.id, Date.now() - started, pooled !== undefined ? ' (warm pool)' : '')
       this.pool.fill(golden)
-      return { vmid, state: 'paused', goldenId: golden.id, pid: incomingVm.pid }
+      return { vmid, state: 'paused', goldenId: golden.id, pid: incomingVm.pid, handle: vm.handle() }
     } finally {
       this.claimed.delete(vmid)
     }
@@ -157,13 +174,12 @@ export class QemuLine implements ProductionLine {
     const status = await qmp.execute<{ status: string }>('query-status', undefined, options)
     if (status.status === 'running') return await vm.info(options)
     await qmp.execute('cont', undefined, options)
-    if (this.init.nic && vm.record.nic !== true) {
+    if (this.init.nic && !vm.nicIn) {
       // after cont: the guest's hotplug work then overlaps with whatever runs first in it
-      await addNic(qmp, vm.record.mac, options)
-      vm.record.nic = true
-      await writeRecord(this.init.workDir, vm.record, options)
+      await addNic(qmp, vm.identity.mac, options)
+      vm.nicIn = true
     }
-    return { vmid, state: 'running', goldenId: vm.record.goldenId, pid: vm.pid }
+    return { vmid, state: 'running', goldenId: vm.identity.goldenId, pid: vm.pid, handle: vm.handle() }
   }
 
   async runAction (vmid: string, action: GuestAction, options: AbortOptions = {}): Promise<ActionResult> {
@@ -174,11 +190,38 @@ export class QemuLine implements ProductionLine {
     return await agent.run(action, options)
   }
 
+  async hostAction (vmid: string, params: HostParams, options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    throw new UnsupportedHardwareError(`the qemu line cannot do the host action "${params.attach}" (VM ${vmid})`)
+  }
+
   /** Resolves when the guest agent answers: the VM is up and can take actions. */
   async ping (vmid: string, options: AbortOptions & { timeoutMs?: number } = {}): Promise<void> {
     const vm = await this.get(vmid, options)
     const agent = await vm.agent(options)
     await agent.ping(options)
+  }
+
+  /**
+   * Finds the VM's folder by the handle's token, checks that it holds this vmid and that its QEMU
+   * still runs. A VM whose QEMU died while the plant was away is gone (its memory is lost):
+   * VmNotFoundError, while `list` and `inspect` show it `crashed` until `destroy` removes its folder.
+   */
+  async recover (vmid: string, handle: VmHandle, options: AbortOptions = {}): Promise<VmInfo> {
+    options.signal?.throwIfAborted()
+    this.assertStarted()
+    const token = handleString(handle, 'token')
+    if (token === undefined || !TOKEN.test(token)) throw new VmNotFoundError(vmid, { cause: new Error(`the handle ${JSON.stringify(handle)} is not a qemu line's`) })
+    const identity = await readIdentity(this.init.workDir, token, options)
+    if (identity?.vmid !== vmid) throw new VmNotFoundError(vmid)
+    let vm = this.vms.get(vmid)
+    if (vm?.token !== token) {
+      vm?.detach()
+      vm = new LiveVm(token, identity, vmPaths(this.init.workDir, token))
+      this.vms.set(vmid, vm)
+    }
+    if (!vm.alive()) throw new VmNotFoundError(vmid, { cause: new Error('its QEMU process is gone; its folder stays until destroy') })
+    return await vm.info(options)
   }
 
   async inspect (vmid: string, options: AbortOptions = {}): Promise<VmInfo> {
@@ -195,10 +238,8 @@ export class QemuLine implements ProductionLine {
     }
     if (vm === undefined) return
     vm.detach()
-    const pid = vm.pid
     // not abortable past this point: a VM half destroyed is worse than a late answer
-    if (pid !== undefined) await killAndWait(pid, vm.record.token)
-    await rm(vm.paths.dir, { recursive: true, force: true })
+    await this.removeFolder(vm.token, vm.pid)
     this.vms.delete(vmid)
     log('destroyed %s', vmid)
   }
@@ -210,28 +251,37 @@ export class QemuLine implements ProductionLine {
   }
 
   /**
-   * Makes the in-memory view match the work folder: adopts VMs a previous line left running
-   * (or dead: they show as crashed until destroyed), and removes debris (half-made clones,
-   * pool processes of a previous line, folders without a record).
+   * Makes the in-memory view match the work folder: adopts every complete clone (running, or
+   * dead: it shows as crashed until destroyed), and removes debris: folders without an identity
+   * (a clone that a killed plant left half made, pool processes of a previous line) and QEMU
+   * processes of this folder whose clone folder is gone.
    */
   private async reconcile (options: AbortOptions = {}): Promise<void> {
-    const found = await scanRecords(this.init.workDir, options)
-    const tokens = new Set(found.map((f) => f.token))
+    const folders = await scanFolders(this.init.workDir, options)
+    const processes = await scanProcesses(this.init.workDir, options)
+    const complete = new Map(folders.filter((f) => f.identity !== undefined).map((f) => [f.token, f.identity as VmIdentity]))
     for (const [vmid, vm] of this.vms) {
-      if (!tokens.has(vm.record.token)) { vm.detach(); this.vms.delete(vmid) }
+      if (!complete.has(vm.token)) { vm.detach(); this.vms.delete(vmid) }
     }
-    for (const { token, record } of found) {
+    for (const [token, identity] of complete) {
+      if (this.vms.get(identity.vmid)?.token !== token) this.vms.set(identity.vmid, new LiveVm(token, identity, vmPaths(this.init.workDir, token)))
+    }
+    const debris = new Set([...folders.map((f) => f.token), ...processes.keys()].filter((t) => !complete.has(t)))
+    for (const token of debris) {
       if (this.creating.has(token) || this.pool.owns(token)) continue
-      const paths = vmPaths(this.init.workDir, token)
-      if (record?.phase === 'ready' && record.vmid !== null) {
-        if (this.vms.get(record.vmid)?.record.token !== token) this.vms.set(record.vmid, new LiveVm(record, paths))
-        continue
-      }
-      const pid = record?.pid ?? readPidFile(paths)
-      log('removing debris %s (%s)', token, record === undefined ? 'no record' : record.vmid === null ? 'pooled' : 'half-made')
-      if (pid !== undefined) await killAndWait(pid, token)
-      await rm(paths.dir, { recursive: true, force: true })
+      log('removing debris %s (%s)', token, folders.some((f) => f.token === token) ? 'a clone never completed' : 'a process without its folder')
+      await this.removeFolder(token, undefined, processes.get(token))
     }
+  }
+
+  /** Kills every QEMU process of the token (the recorded pid and any found in /proc), then removes its folder. */
+  private async removeFolder (token: string, pid: number | undefined, found?: number[]): Promise<void> {
+    const paths = vmPaths(this.init.workDir, token)
+    const pids = new Set([...(found ?? (await scanProcesses(this.init.workDir)).get(token) ?? [])])
+    const recorded = pid ?? readPidFile(paths)
+    if (recorded !== undefined) pids.add(recorded)
+    for (const each of pids) await killAndWait(each, token)
+    await rm(paths.dir, { recursive: true, force: true })
   }
 
   private async get (vmid: string, options: AbortOptions): Promise<LiveVm> {
@@ -254,7 +304,7 @@ export class QemuLine implements ProductionLine {
 
   private async acceleration (image: GuestImage, options: AbortOptions): Promise<'kvm' | 'tcg'> {
     this.accel ??= resolveAccel(this.init, image, options)
-    this.accel.catch(() => { this.accel = undefined })
+    this.accel.then((chosen) => { this.chosenAccel = chosen }, () => { this.accel = undefined })
     return await this.accel
   }
 

@@ -1,8 +1,8 @@
 import { connectGuestAgent, type GuestAgentClient } from '../guest/index.js'
-import type { AbortOptions, VmInfo, VmState } from '../index.js'
+import type { AbortOptions, VmHandle, VmInfo, VmState } from '../index.js'
 import { isAlive, readRssKB } from './process.js'
 import { QmpClient } from './qmp.js'
-import { readPidFile, type VmPaths, type VmRecord } from './vm-store.js'
+import { readPidFile, type VmIdentity, type VmPaths } from './vm-store.js'
 
 /** QMP run states, as the line reports them. */
 const STATE_OF_STATUS: Record<string, VmState> = {
@@ -25,28 +25,37 @@ const STATE_OF_STATUS: Record<string, VmState> = {
 }
 
 /**
- * A VM the line knows: its record and, opened on first use, its QMP and agent connections.
- * QEMU serves one client per socket, so a line keeps one connection of each and shares it.
+ * A VM the line knows: its folder's identity and, opened on first use, its QMP and agent
+ * connections. QEMU serves one client per socket, so a line keeps one connection of each and
+ * shares it.
  */
 export class LiveVm {
   private qmpClient: QmpClient | undefined
   private agentClient: GuestAgentClient | undefined
   private connecting: Promise<QmpClient> | undefined
+  /** the NIC is in (a pooled clone, or resumed by this line); after a restart, resume tries again and QEMU's duplicate is ignored */
+  nicIn: boolean
 
-  constructor (readonly record: VmRecord, readonly paths: VmPaths, qmp?: QmpClient, agent?: GuestAgentClient) {
+  constructor (readonly token: string, readonly identity: VmIdentity, readonly paths: VmPaths, private readonly knownPid?: number, qmp?: QmpClient, agent?: GuestAgentClient, nicIn = false) {
     this.qmpClient = qmp
     this.agentClient = agent
+    this.nicIn = nicIn
   }
 
-  get vmid (): string { return this.record.vmid ?? '' }
+  get vmid (): string { return this.identity.vmid }
+
+  /** what the plant keeps to find the VM again: the folder's token and the process */
+  handle (): VmHandle {
+    return { line: 'qemu', token: this.token, pid: this.pid ?? null }
+  }
 
   get pid (): number | undefined {
-    return this.record.pid ?? readPidFile(this.paths)
+    return this.knownPid ?? readPidFile(this.paths)
   }
 
   alive (): boolean {
     const pid = this.pid
-    return pid !== undefined && isAlive(pid, this.record.token)
+    return pid !== undefined && isAlive(pid, this.token)
   }
 
   async qmp (options: AbortOptions & { timeoutMs?: number } = {}): Promise<QmpClient> {
@@ -81,7 +90,7 @@ export class LiveVm {
   async info (options: AbortOptions = {}): Promise<VmInfo> {
     const state = await this.state(options)
     const pid = this.pid
-    const info: VmInfo = { vmid: this.vmid, state, goldenId: this.record.goldenId }
+    const info: VmInfo = { vmid: this.vmid, state, goldenId: this.identity.goldenId, handle: this.handle() }
     if (pid !== undefined && state !== 'crashed') {
       info.pid = pid
       const rss = readRssKB(pid)

@@ -1,34 +1,28 @@
-import { existsSync, readFileSync, writeFileSync, rmSync } from 'node:fs'
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { existsSync, readFileSync } from 'node:fs'
+import { readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AbortOptions } from '../index.js'
-import { ProductionError } from '../errors.js'
-import { isAlive } from './process.js'
 
 /**
- * What the line keeps on disk about one QEMU process, in `<workDir>/vms/<token>/vm.json`.
- * The folder is named by a random token, not the vmid, so that a pooled process can be handed
- * to any vmid and socket paths stay short.
+ * What a clone's folder says about the clone: which VM it is, nothing about its state (the plant's
+ * store holds that, and QEMU itself knows whether it runs). Written once, last, when the clone is
+ * complete: a folder without it is half made (a clone that failed, or whose plant was killed) or
+ * a warm pool process, and a line removes it when it is not its own.
+ * In `<workDir>/vms/<token>/vm.json`; the folder is named by a random token, not the vmid, so that
+ * a pooled process can be handed to any vmid and socket paths stay short.
  */
-export interface VmRecord {
-  version: 1
-  token: string
-  /** null while the process waits in the warm pool */
-  vmid: string | null
+export interface VmIdentity {
+  version: 2
+  vmid: string
   goldenId: string
-  goldenDir: string
-  /** 'creating' until the clone is complete; a creating record without its creator is debris */
-  phase: 'creating' | 'ready'
-  pid?: number
+  /** the NIC's MAC, given at clone time, plugged in at resume (or by the warm pool) */
   mac: string
-  /** the NIC with `mac` is in (added at resume, or by the warm pool) */
-  nic?: boolean
   createdAt: number
 }
 
 export interface VmPaths {
   dir: string
-  record: string
+  identity: string
   overlay: string
   qmp: string
   agent: string
@@ -37,11 +31,13 @@ export interface VmPaths {
   log: string
 }
 
+export const TOKEN = /^[0-9a-f]{12}$/
+
 export function vmPaths (workDir: string, token: string): VmPaths {
   const dir = join(workDir, 'vms', token)
   return {
     dir,
-    record: join(dir, 'vm.json'),
+    identity: join(dir, 'vm.json'),
     overlay: join(dir, 'disk.qcow2'),
     qmp: join(dir, 'qmp.sock'),
     agent: join(dir, 'agent.sock'),
@@ -51,33 +47,85 @@ export function vmPaths (workDir: string, token: string): VmPaths {
   }
 }
 
-/** Writes the record atomically (temp file, then rename), so a crash never leaves half a record. */
-export async function writeRecord (workDir: string, record: VmRecord, options: AbortOptions = {}): Promise<void> {
+/** Writes the identity atomically (temp file, then rename): a folder has all of it or none. */
+export async function writeIdentity (workDir: string, token: string, identity: VmIdentity, options: AbortOptions = {}): Promise<void> {
   options.signal?.throwIfAborted()
-  const paths = vmPaths(workDir, record.token)
-  await writeFile(paths.record + '.tmp', JSON.stringify(record) + '\n')
-  await rename(paths.record + '.tmp', paths.record)
+  const paths = vmPaths(workDir, token)
+  await writeFile(paths.identity + '.tmp', JSON.stringify(identity) + '\n')
+  await rename(paths.identity + '.tmp', paths.identity)
 }
 
-/** Every VM folder under the work folder, with its record (undefined when missing or unreadable). */
-export async function scanRecords (workDir: string, options: AbortOptions = {}): Promise<Array<{ token: string, record: VmRecord | undefined }>> {
+export async function readIdentity (workDir: string, token: string, options: AbortOptions = {}): Promise<VmIdentity | undefined> {
+  options.signal?.throwIfAborted()
+  try {
+    const identity = JSON.parse(await readFile(vmPaths(workDir, token).identity, 'utf8')) as VmIdentity
+    return identity.version === 2 && typeof identity.vmid === 'string' ? identity : undefined
+  } catch {
+    return undefined
+  }
+}
+
+/** Every VM folder under the work folder, with its identity (undefined when the clone is not complete). */
+export async function scanFolders (workDir: string, options: AbortOptions = {}): Promise<Array<{ token: string, identity: VmIdentity | undefined }>> {
   options.signal?.throwIfAborted()
   const root = join(workDir, 'vms')
   if (!existsSync(root)) return []
-  const out: Array<{ token: string, record: VmRecord | undefined }> = []
+  const out: Array<{ token: string, identity: VmIdentity | undefined }> = []
   for (const token of await readdir(root)) {
-    let record: VmRecord | undefined
-    try {
-      record = JSON.parse(await readFile(join(root, token, 'vm.json'), 'utf8')) as VmRecord
-    } catch {
-      record = undefined
-    }
-    out.push({ token, record })
+    if (!TOKEN.test(token)) continue
+    out.push({ token, identity: await readIdentity(workDir, token, options) })
   }
   return out
 }
 
-/** The pid QEMU wrote with -pidfile, for a record written before the pid was known. */
+/**
+ * Live QEMU processes of this work folder, by token: a clone's command line names its folder
+ * (`<workDir>/vms/<token>/...`) and carries `-name vmplant-<token>`. This finds a process whose
+ * folder is gone or was never completed, which a killed plant can leave.
+ */
+export async function scanProcesses (workDir: string, options: AbortOptions = {}): Promise<Map<string, number[]>> {
+  options.signal?.throwIfAborted()
+  const prefix = join(workDir, 'vms') + '/'
+  const found = new Map<string, number[]>()
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8')
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+      if (state === 'Z' || state === 'X') continue
+      const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0')
+      const name = argv.indexOf('-name')
+      const token = name >= 0 ? /^vmplant-([0-9a-f]{12})$/.exec(argv[name + 1] ?? '')?.[1] : undefined
+      if (token === undefined || !argv.some((arg) => arg.includes(prefix + token + '/'))) continue
+      found.set(token, [...(found.get(token) ?? []), Number(entry)])
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return found
+}
+
+/** Live QEMU processes (`-name vmplant-...`) whose command line contains `text`. */
+export async function scanMentioning (text: string, options: AbortOptions = {}): Promise<number[]> {
+  options.signal?.throwIfAborted()
+  const out: number[] = []
+  for (const entry of await readdir('/proc')) {
+    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
+    try {
+      const stat = await readFile(`/proc/${entry}/stat`, 'utf8')
+      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
+      if (state === 'Z' || state === 'X') continue
+      const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0')
+      const name = argv.indexOf('-name')
+      if (name >= 0 && /^vmplant-/.test(argv[name + 1] ?? '') && argv.some((arg) => arg.includes(text))) out.push(Number(entry))
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out
+}
+
+/** The pid QEMU wrote with -pidfile. */
 export function readPidFile (paths: VmPaths): number | undefined {
   try {
     const pid = Number(readFileSync(paths.pidFile, 'utf8').trim())
@@ -85,28 +133,4 @@ export function readPidFile (paths: VmPaths): number | undefined {
   } catch {
     return undefined
   }
-}
-
-const heldInThisProcess = new Set<string>()
-
-/**
- * One line per work folder: a second line (in this process or another live one) would kill the
- * first one's half-made clones as debris. A lock left by a dead process is taken over.
- */
-export async function acquireWorkDirLock (workDir: string, options: AbortOptions = {}): Promise<void> {
-  options.signal?.throwIfAborted()
-  await mkdir(join(workDir, 'vms'), { recursive: true })
-  const path = join(workDir, 'line.lock')
-  if (heldInThisProcess.has(workDir)) throw new ProductionError(`work folder ${workDir} is used by another started line in this process`)
-  if (existsSync(path)) {
-    const pid = Number(readFileSync(path, 'utf8').trim())
-    if (Number.isInteger(pid) && pid !== process.pid && isAlive(pid)) throw new ProductionError(`work folder ${workDir} is used by the running process ${pid}`)
-  }
-  writeFileSync(path, `${process.pid}\n`)
-  heldInThisProcess.add(workDir)
-}
-
-export function releaseWorkDirLock (workDir: string): void {
-  if (!heldInThisProcess.delete(workDir)) return
-  rmSync(join(workDir, 'line.lock'), { force: true })
 }

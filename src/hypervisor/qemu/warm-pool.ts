@@ -27,10 +27,10 @@ export interface PooledVm extends IncomingVm {
  * vmid yet: overlay made, device state loaded, its own NIC and MAC plugged in, then run for a
  * moment (until its agent answers and the guest sees the NIC) so that TCG has translated the
  * code a clone runs first, and paused again. Nothing about a client is in it, so it is as
- * pristine as a clone made on demand; taking one is a record write, resuming it a `cont`.
+ * pristine as a clone made on demand; taking one writes its identity, resuming it is a `cont`.
  * Each costs QEMU's own private memory (about 40 MB, plus the translation cache and the few
  * pages the guest touched), not the guest's RAM; `poolSize` bounds them.
- * Pooled folders have no record, so a restarted line removes them as debris.
+ * Pooled folders have no identity (vm.json), so a restarted line removes them as debris.
  */
 export class WarmPool {
   private readonly ready = new Map<string, PooledVm[]>()
@@ -68,11 +68,19 @@ export class WarmPool {
     this.filling.set(golden.id, run)
   }
 
-  /** Fills the pool for the golden and waits until it is full. */
+  /** Fills the pool for the golden and waits until it is full (or its filling failed, which is logged); the signal ends the wait, not the filling. */
   async warm (golden: GoldenImage, options: AbortOptions = {}): Promise<void> {
     options.signal?.throwIfAborted()
     this.fill(golden)
-    await this.filling.get(golden.id)
+    const filling = this.filling.get(golden.id)
+    if (filling === undefined) return
+    if (options.signal === undefined) { await filling; return }
+    const signal = options.signal
+    await new Promise<void>((resolve, reject) => {
+      const onAbort = (): void => { reject(signal.reason) }
+      signal.addEventListener('abort', onAbort, { once: true })
+      void filling.finally(() => { signal.removeEventListener('abort', onAbort); resolve() })
+    })
   }
 
   async stop (options: AbortOptions = {}): Promise<void> {

@@ -3,6 +3,7 @@ import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import type { AbortOptions, GoldenImage, GoldenRequest } from '../index.js'
+import { abandonedBuildDirs, claimBuildDir } from '../build-dirs.js'
 import { exec } from '../guest/exec.js'
 import { bootUml, LPJ_FILE } from './boot.js'
 import { UmlGoldenActionError } from './errors.js'
@@ -41,6 +42,7 @@ export async function prepareUmlGolden (init: UmlLineInit, request: GoldenReques
 
   await mkdir(init.goldenDir, { recursive: true })
   const tmp = await mkdtemp(join(init.goldenDir, '.golden-'))
+  await claimBuildDir(tmp)
   const started = Date.now()
   try {
     const disk = join(tmp, GOLDEN_FILES.disk)
@@ -57,6 +59,7 @@ export async function prepareUmlGolden (init: UmlLineInit, request: GoldenReques
       createdAt: Date.now()
     }
     await writeFile(join(tmp, GOLDEN_FILES.descriptor), JSON.stringify(golden) + '\n')
+    await rm(join(tmp, 'owner.pid'), { force: true })
     try {
       await rename(tmp, dir)
     } catch (err) {
@@ -120,5 +123,17 @@ async function readGolden (dir: string, options: AbortOptions = {}): Promise<Gol
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || err instanceof SyntaxError) return undefined
     throw err
+  }
+}
+
+/**
+ * Removes golden builds that a killed plant left in the golden folder (sparse disk copies); their
+ * linux.uml, under the line's uml_dir, is debris the line kills first. Builds of a live process
+ * sharing the folder stay.
+ */
+export async function removeAbandonedBuilds (goldenDir: string, options: AbortOptions = {}): Promise<void> {
+  for (const dir of await abandonedBuildDirs(goldenDir, '.golden-', options)) {
+    log('removed the golden build %s that a killed plant left', dir)
+    await rm(dir, { recursive: true, force: true })
   }
 }

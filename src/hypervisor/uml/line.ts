@@ -1,24 +1,38 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
-import { ProductionError, VmNotFoundError, type AbortOptions, type ActionResult, type GoldenImage, type GoldenRequest, type GuestAction, type ProductionLine, type VmInfo, type VmState } from '../index.js'
+import {
+  hardwareProblem, ProductionError, UnsupportedHardwareError, VmNotFoundError, type AbortOptions, type ActionResult, type GoldenImage,
+  type GoldenRequest, type GuestAction, type HostParams, type LineCapabilities, type LineFingerprint, type ProductionLine, type VmHandle,
+  type VmInfo, type VmState
+} from '../index.js'
 import type { GuestAgentClient } from '../guest/agent-client.js'
+import { handleString } from '../fingerprint.js'
+import { acquireWorkDirLock, releaseWorkDirLock } from '../work-lock.js'
 import { openPtsAgent, waitForAgent } from './agent.js'
 import { bootUml, LPJ_FILE } from './boot.js'
+import { umlCapabilities, umlFingerprint } from './capabilities.js'
 import { writeCowFile } from './cow.js'
-import { prepareUmlGolden } from './golden.js'
+import { prepareUmlGolden, removeAbandonedBuilds } from './golden.js'
 import type { UmlLineInit } from './init.js'
-import { pssKB, scanUml, stopVm } from './process.js'
-import { listRecords, readRecord, umidOf, vmPaths, vmToken, writeRecord, type UmlVmRecord } from './vm-store.js'
+import { killVm, pssKB, scanUml, stopVm } from './process.js'
+import {
+  listFolders, readBoot, readIdentity, removeBoot, TOKEN, umidOf, umlDirOf, vmPaths, vmToken, writeBoot, writeIdentity,
+  type UmlBoot, type UmlVmIdentity
+} from './vm-store.js'
 
 const log = logger('vmplant:plant:uml')
 
 /** How long a re-opened agent line may take to answer a ping. */
 const REATTACH_TIMEOUT_MS = 5_000
 
+/** A clone of this line: its folder's identity and, once booted, how to reach it. */
+interface UmlVm { token: string, identity: UmlVmIdentity, boot: UmlBoot | undefined }
+
 /**
- * The user-mode Linux line. All it knows of a VM is in the VM's record and in /proc, so a new line
- * object over the same work folder (a restarted plant) finds the running VMs and talks to them.
+ * The user-mode Linux line. All it knows of a VM is in the VM's folder (identity, boot file) and
+ * in /proc, so a new line object over the same work folder (a restarted plant) finds the running
+ * VMs and talks to them.
  */
 export class UmlLine implements ProductionLine {
   readonly kind = 'uml' as const
@@ -26,27 +40,44 @@ export class UmlLine implements ProductionLine {
   private readonly agents = new Map<string, GuestAgentClient>()
   /** vmids with a clone, resume or destroy in progress in this process */
   private readonly busy = new Set<string>()
+  private started = false
 
   constructor (readonly init: UmlLineInit) {}
 
   async start (options: AbortOptions = {}): Promise<void> {
     options.signal?.throwIfAborted()
+    if (this.started) return
     await mkdir(join(this.init.workDir, 'vms'), { recursive: true })
-    await mkdir(join(this.init.workDir, 'run'), { recursive: true })
+    await mkdir(umlDirOf(this.init.workDir), { recursive: true })
     await mkdir(this.init.goldenDir, { recursive: true })
-    // debris of a clone the previous plant did not finish: no process, so its files go
-    const { records, strays } = await listRecords(this.init.workDir, options)
-    for (const record of records.filter((r) => r.phase === 'creating' && !this.busy.has(r.vmid))) await this.remove(record.token, record.pid, options)
-    for (const token of strays) await this.remove(token, undefined, options)
+    await acquireWorkDirLock(this.init.workDir, options)
+    this.started = true
+    await this.removeDebris(options)
+    await removeAbandonedBuilds(this.init.goldenDir, options)
   }
 
   async stop (options: AbortOptions & { destroyAll?: boolean } = {}): Promise<void> {
     options.signal?.throwIfAborted()
     for (const agent of this.agents.values()) agent.close()
     this.agents.clear()
-    if (options.destroyAll !== true) return
-    const { records } = await listRecords(this.init.workDir, options)
-    for (const record of records) await this.destroy(record.vmid, options)
+    if (options.destroyAll === true) {
+      const { vms } = await listFolders(this.init.workDir, options)
+      for (const { identity } of vms) await this.destroy(identity.vmid, options)
+    }
+    releaseWorkDirLock(this.init.workDir)
+    this.started = false
+  }
+
+  capabilities (): LineCapabilities {
+    return umlCapabilities()
+  }
+
+  async fingerprint (options: AbortOptions = {}): Promise<LineFingerprint> {
+    return await umlFingerprint(this.init, options)
+  }
+
+  reservedMB (): number {
+    return 0
   }
 
   memoryCostMB (memoryMB: number): number {
@@ -54,7 +85,14 @@ export class UmlLine implements ProductionLine {
   }
 
   async prepareGolden (request: GoldenRequest, options: AbortOptions = {}): Promise<GoldenImage> {
+    const problem = hardwareProblem(this.capabilities(), this.kind, request.hardware)
+    if (problem !== undefined) throw new UnsupportedHardwareError(problem)
     return await prepareUmlGolden(this.init, request, options)
+  }
+
+  /** a UML clone is a COW file and boots in about 0.4 s: there is nothing to keep warm */
+  async warm (_goldens: GoldenImage[], options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
   }
 
   /** A clone is a COW file over the golden root file system; nothing runs yet. */
@@ -64,22 +102,24 @@ export class UmlLine implements ProductionLine {
     if (golden.line !== this.kind || disk === undefined) throw new ProductionError(`golden ${golden.id} was not made by the uml line`)
     const token = vmToken(this.init.workDir, vmid)
     return await this.exclusive(vmid, async () => {
-      if (await readRecord(this.init.workDir, token, options) !== undefined) throw new ProductionError(`VM ${vmid} already exists`)
+      if (await readIdentity(this.init.workDir, token, options) !== undefined) throw new ProductionError(`VM ${vmid} already exists`)
       const paths = vmPaths(this.init.workDir, token)
-      const record: UmlVmRecord = {
-        version: 1, vmid, token, umid: umidOf(token), goldenId: golden.id, base: join(golden.dir, disk),
-        memoryMB: golden.hardware.memoryMB, phase: 'creating', createdAt: Date.now()
+      const identity: UmlVmIdentity = {
+        version: 2, vmid, umid: umidOf(token), goldenId: golden.id, base: join(golden.dir, disk), memoryMB: golden.hardware.memoryMB, createdAt: Date.now()
       }
       try {
-        await writeRecord(this.init.workDir, record, options)
-        await writeCowFile(paths.cow, record.base, options)
-        await writeRecord(this.init.workDir, { ...record, phase: 'cloned' }, options)
+        // a folder without an identity is what an earlier clone left half made
+        await rm(paths.dir, { recursive: true, force: true })
+        await mkdir(paths.dir, { recursive: true })
+        await writeCowFile(paths.cow, identity.base, options)
+        // last: until it is there, a starting line removes the folder
+        await writeIdentity(this.init.workDir, token, identity, options)
       } catch (err) {
         await rm(paths.dir, { recursive: true, force: true })
         throw err
       }
       log('cloned %s from golden %s', vmid, golden.id)
-      return { vmid, state: 'stopped', goldenId: golden.id }
+      return { vmid, state: 'stopped', goldenId: golden.id, handle: handleOf(token, undefined) }
     })
   }
 
@@ -87,37 +127,40 @@ export class UmlLine implements ProductionLine {
   async resume (vmid: string, options: AbortOptions = {}): Promise<VmInfo> {
     options.signal?.throwIfAborted()
     return await this.exclusive(vmid, async () => {
-      const record = await this.record(vmid, options)
-      if (record.phase === 'creating') throw new ProductionError(`VM ${vmid} is still being cloned`)
-      const pids = (await scanUml(options)).get(record.umid) ?? []
-      if (pids.length > 0) return await this.info(record, pids, options)
-      const paths = vmPaths(this.init.workDir, record.token)
-      await rm(join(paths.umlDir, record.umid), { recursive: true, force: true })
+      const vm = await this.vm(vmid, options)
+      const pids = await this.pidsOf(vm, options)
+      if (pids.length > 0) return await this.info(vm, pids, options)
+      const { token, identity } = vm
+      const paths = vmPaths(this.init.workDir, token)
+      await rm(join(paths.umlDir, identity.umid), { recursive: true, force: true })
+      await removeBoot(this.init.workDir, token)
       try {
+        const startedAt = Date.now()
         const booted = await bootUml({
           binary: this.init.umlBinary,
-          umid: record.umid,
+          umid: identity.umid,
           umlDir: paths.umlDir,
           disk: paths.cow,
-          base: record.base,
-          memoryMB: record.memoryMB,
+          base: identity.base,
+          memoryMB: identity.memoryMB,
           consoleLog: paths.console,
-          hostname: `vm-${record.token.slice(0, 8)}`,
+          hostname: `vm-${token.slice(0, 8)}`,
           timeoutMs: this.init.bootTimeoutMs,
           kernelArgs: this.init.kernelArgs,
           lpjFile: join(this.init.workDir, LPJ_FILE)
         }, async (pid) => {
-          await writeRecord(this.init.workDir, { ...record, phase: 'booting', pid, startedAt: Date.now() }, options)
+          // at once: a plant killed during the boot leaves a VM that the next one can find and kill by its group
+          await writeBoot(this.init.workDir, token, { pid, startedAt }, {})
         }, options)
         this.agents.get(vmid)?.close()
         this.agents.set(vmid, booted.agent)
-        const running: UmlVmRecord = { ...record, phase: 'running', pid: booted.pid, pts: booted.pts, startedAt: Date.now() }
-        // not abortable: the VM runs now, and its record must say so
-        await writeRecord(this.init.workDir, running, {})
-        return { vmid, state: 'running', goldenId: record.goldenId, pid: booted.pid }
+        const boot: UmlBoot = { pid: booted.pid, pts: booted.pts, startedAt }
+        // not abortable: the VM runs now, and the next line must find its agent line
+        await writeBoot(this.init.workDir, token, boot, {})
+        return { vmid, state: 'running', goldenId: identity.goldenId, pid: booted.pid, handle: handleOf(token, boot) }
       } catch (err) {
         // bootUml has killed what it started; the clone stays, ready for another try or destroy
-        await writeRecord(this.init.workDir, { ...record, phase: 'cloned', pid: undefined, pts: undefined }, {})
+        await removeBoot(this.init.workDir, token)
         throw err
       }
     })
@@ -125,18 +168,37 @@ export class UmlLine implements ProductionLine {
 
   async runAction (vmid: string, action: GuestAction, options: AbortOptions = {}): Promise<ActionResult> {
     options.signal?.throwIfAborted()
-    const record = await this.record(vmid, options)
-    const pids = (await scanUml(options)).get(record.umid) ?? []
-    const state = stateOf(record, pids)
+    const vm = await this.vm(vmid, options)
+    const state = stateOf(vm, await this.pidsOf(vm, options))
     if (state !== 'running') throw new ProductionError(`VM ${vmid} is ${state}, not running`)
-    if (record.phase !== 'running' || record.pts === undefined) throw new ProductionError(`VM ${vmid} is still booting`)
-    const agent = await this.agent(record, options)
+    const agent = await this.agent(vm, options)
     return await agent.run(action, options)
   }
 
+  async hostAction (vmid: string, params: HostParams, options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    throw new UnsupportedHardwareError(`the uml line cannot do the host action "${params.attach}" (VM ${vmid})`)
+  }
+
+  /**
+   * The handle's token must be this line's for the vmid. A VM that was booted and whose processes
+   * died while the plant was away is gone (VmNotFoundError), while `list` and `inspect` show it
+   * `crashed` until `destroy` removes its folder; a clone never booted comes back `stopped`.
+   */
+  async recover (vmid: string, handle: VmHandle, options: AbortOptions = {}): Promise<VmInfo> {
+    options.signal?.throwIfAborted()
+    const token = handleString(handle, 'token')
+    if (token === undefined || !TOKEN.test(token) || token !== vmToken(this.init.workDir, vmid)) {
+      throw new VmNotFoundError(vmid, { cause: new Error(`the handle ${JSON.stringify(handle)} is not this uml line's`) })
+    }
+    const info = await this.inspect(vmid, options)
+    if (info.state === 'crashed') throw new VmNotFoundError(vmid, { cause: new Error('its processes are gone; its folder stays until destroy') })
+    return info
+  }
+
   async inspect (vmid: string, options: AbortOptions = {}): Promise<VmInfo> {
-    const record = await this.record(vmid, options)
-    return await this.info(record, (await scanUml(options)).get(record.umid) ?? [], options)
+    const vm = await this.vm(vmid, options)
+    return await this.info(vm, await this.pidsOf(vm, options), options)
   }
 
   /** Kills every process of the VM (checking that none is left) and removes its folder. */
@@ -146,17 +208,20 @@ export class UmlLine implements ProductionLine {
       this.agents.get(vmid)?.close()
       this.agents.delete(vmid)
       const token = vmToken(this.init.workDir, vmid)
-      await this.remove(token, (await readRecord(this.init.workDir, token, options))?.pid, options)
+      await this.remove(token, (await readBoot(this.init.workDir, token, options))?.pid, options)
       log('destroyed %s', vmid)
     })
   }
 
   async list (options: AbortOptions = {}): Promise<VmInfo[]> {
     options.signal?.throwIfAborted()
-    const { records } = await listRecords(this.init.workDir, options)
-    const processes = await scanUml(options)
+    const { vms } = await listFolders(this.init.workDir, options)
+    const processes = await scanUml({ ...options, umlDir: umlDirOf(this.init.workDir) })
     const infos: VmInfo[] = []
-    for (const record of records) infos.push(await this.info(record, processes.get(record.umid) ?? [], options))
+    for (const { token, identity } of vms) {
+      const vm = { token, identity, boot: await readBoot(this.init.workDir, token, options) }
+      infos.push(await this.info(vm, processes.get(identity.umid) ?? [], options))
+    }
     return infos
   }
 
@@ -166,45 +231,71 @@ export class UmlLine implements ProductionLine {
   }
 
   async ping (vmid: string, options: AbortOptions & { timeoutMs?: number } = {}): Promise<void> {
-    const record = await this.record(vmid, options)
-    await (await this.agent(record, options)).ping(options)
+    const vm = await this.vm(vmid, options)
+    await (await this.agent(vm, options)).ping(options)
   }
 
-  private async agent (record: UmlVmRecord, options: AbortOptions = {}): Promise<GuestAgentClient> {
-    const open = this.agents.get(record.vmid)
+  /**
+   * What a killed plant can leave: clone folders without an identity (a clone never completed),
+   * and linux.uml processes of this line's `uml_dir` whose clone is not complete (a boot of a
+   * folder since removed, a golden build). Nothing of this line runs yet when it is called.
+   */
+  private async removeDebris (options: AbortOptions): Promise<void> {
+    const { vms, strays } = await listFolders(this.init.workDir, options)
+    for (const token of strays) {
+      log('removing debris %s (a clone never completed)', token)
+      await this.remove(token, (await readBoot(this.init.workDir, token, options))?.pid, options)
+    }
+    const known = new Set(vms.map((vm) => vm.identity.umid))
+    for (const umid of (await scanUml({ ...options, umlDir: umlDirOf(this.init.workDir) })).keys()) {
+      if (known.has(umid)) continue
+      log('removing debris %s (a UML process without its clone)', umid)
+      await killVm(umid, undefined, options)
+      await rm(join(umlDirOf(this.init.workDir), umid), { recursive: true, force: true })
+    }
+  }
+
+  private async agent (vm: UmlVm, options: AbortOptions = {}): Promise<GuestAgentClient> {
+    const vmid = vm.identity.vmid
+    const open = this.agents.get(vmid)
     if (open !== undefined && !open.isClosed) return open
-    if (record.pts === undefined) throw new ProductionError(`VM ${record.vmid} has no agent line`)
-    const agent = await openPtsAgent(record.pts, options)
+    const pts = vm.boot?.pts
+    if (pts === undefined) throw new ProductionError(`VM ${vmid} is still booting`)
+    const agent = await openPtsAgent(pts, options)
     try {
       await waitForAgent(agent, Date.now() + REATTACH_TIMEOUT_MS, () => undefined, options)
     } catch (err) {
       agent.close()
-      throw new ProductionError(`the agent of VM ${record.vmid} does not answer on ${record.pts}`, { cause: err })
+      throw new ProductionError(`the agent of VM ${vmid} does not answer on ${pts}`, { cause: err })
     }
-    this.agents.set(record.vmid, agent)
+    this.agents.set(vmid, agent)
     return agent
   }
 
-  private async info (record: UmlVmRecord, pids: number[], options: AbortOptions = {}): Promise<VmInfo> {
-    const info: VmInfo = { vmid: record.vmid, state: stateOf(record, pids), goldenId: record.goldenId }
-    if (pids.length > 0 && record.pid !== undefined) info.pid = record.pid
+  private async info (vm: UmlVm, pids: number[], options: AbortOptions = {}): Promise<VmInfo> {
+    const info: VmInfo = { vmid: vm.identity.vmid, state: stateOf(vm, pids), goldenId: vm.identity.goldenId, handle: handleOf(vm.token, vm.boot) }
+    if (pids.length > 0 && vm.boot !== undefined) info.pid = vm.boot.pid
     const rssKB = pids.length > 0 ? await pssKB(pids, options) : undefined
     if (rssKB !== undefined) info.rssKB = rssKB
     return info
   }
 
-  private async record (vmid: string, options: AbortOptions = {}): Promise<UmlVmRecord> {
-    const record = await readRecord(this.init.workDir, vmToken(this.init.workDir, vmid), options)
-    if (record === undefined) throw new VmNotFoundError(vmid)
-    return record
+  private async vm (vmid: string, options: AbortOptions = {}): Promise<UmlVm> {
+    const token = vmToken(this.init.workDir, vmid)
+    const identity = await readIdentity(this.init.workDir, token, options)
+    if (identity === undefined) throw new VmNotFoundError(vmid)
+    return { token, identity, boot: await readBoot(this.init.workDir, token, options) }
   }
 
-  /** Kills whatever runs under the token's umid and removes its folders; the record goes last, so a failure leaves it findable. */
+  private async pidsOf (vm: UmlVm, options: AbortOptions = {}): Promise<number[]> {
+    return (await scanUml({ ...options, umlDir: umlDirOf(this.init.workDir) })).get(vm.identity.umid) ?? []
+  }
+
+  /** Kills whatever runs under the token's umid and removes its folders. */
   private async remove (token: string, pgid: number | undefined, options: AbortOptions = {}): Promise<void> {
     const paths = vmPaths(this.init.workDir, token)
     await stopVm(this.init.mconsoleBinary, paths.mconsole, umidOf(token), pgid, options)
     await rm(join(paths.umlDir, umidOf(token)), { recursive: true, force: true })
-    await rm(paths.cow, { force: true })
     await rm(paths.dir, { recursive: true, force: true })
   }
 
@@ -219,8 +310,12 @@ export class UmlLine implements ProductionLine {
   }
 }
 
-/** running while a process carries the umid; a VM that was started and has none left has crashed. */
-function stateOf (record: UmlVmRecord, pids: number[]): VmState {
+/** running while a process carries the umid; a VM that was booted and has none left has crashed. */
+function stateOf (vm: UmlVm, pids: number[]): VmState {
   if (pids.length > 0) return 'running'
-  return record.phase === 'booting' || record.phase === 'running' ? 'crashed' : 'stopped'
+  return vm.boot !== undefined ? 'crashed' : 'stopped'
+}
+
+function handleOf (token: string, boot: UmlBoot | undefined): VmHandle {
+  return { line: 'uml', token, pid: boot?.pid ?? null }
 }

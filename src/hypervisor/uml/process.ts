@@ -13,9 +13,9 @@ const REAP_WAIT_MS = 5_000
 /**
  * Live UML processes by umid. linux.uml forks its helpers and the guest's process hosts without
  * exec, so every one of them carries the same command line, with `umid=<umid>`; one scan of
- * /proc serves any number of VMs.
+ * /proc serves any number of VMs. With `umlDir`, only those of one line (`uml_dir=<umlDir>`).
  */
-export async function scanUml (options: AbortOptions = {}): Promise<Map<string, number[]>> {
+export async function scanUml (options: AbortOptions & { umlDir?: string } = {}): Promise<Map<string, number[]>> {
   options.signal?.throwIfAborted()
   const byUmid = new Map<string, number[]>()
   for (const entry of await readdir('/proc')) {
@@ -24,6 +24,7 @@ export async function scanUml (options: AbortOptions = {}): Promise<Map<string, 
       const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0')
       const umid = argv.find((arg) => arg.startsWith('umid='))?.slice('umid='.length)
       if (umid === undefined || !argv.some((arg) => arg.startsWith('ubd'))) continue
+      if (options.umlDir !== undefined && !argv.includes(`uml_dir=${options.umlDir}`)) continue
       byUmid.set(umid, [...(byUmid.get(umid) ?? []), Number(entry)])
     } catch {
       // the process ended while we looked
@@ -81,23 +82,35 @@ export async function stopVm (mconsoleBinary: string, socket: string, umid: stri
   await killVm(umid, pgid, options)
 }
 
-/** Kills the VM's process group and any straggler carrying its umid; throws UmlStopError if one survives. */
+/**
+ * Kills the VM's process group and every process carrying its umid, again at each look until none
+ * is left (a VM killed while it boots may fork a helper between one look and the kill); throws
+ * UmlStopError if one survives 5 s.
+ */
 export async function killVm (umid: string, pgid: number | undefined, options: AbortOptions = {}): Promise<void> {
   options.signal?.throwIfAborted()
-  const seen = new Set(await umlProcesses(umid, options))
-  // the recorded group only while a process of this VM leads or is in it: a pid of a VM long dead may be someone else's now
-  if (pgid !== undefined && pgid > 1 && (await Promise.all([...seen].map(async (pid) => await processGroup(pid, options)))).includes(pgid)) {
-    try {
-      process.kill(-pgid, 'SIGKILL')
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
-    }
-  }
   const deadline = Date.now() + 5_000
-  for (const pid of seen) {
-    try { process.kill(pid, 'SIGKILL') } catch {}
+  const seen = new Set<number>()
+  let groupKilled = false
+  for (;;) {
+    const now = await umlProcesses(umid, options)
+    if (now.length === 0) break
+    // the recorded group only while a process of this VM leads or is in it: a pid of a VM long dead may be someone else's now
+    if (!groupKilled && pgid !== undefined && pgid > 1 && (await Promise.all(now.map(async (pid) => await processGroup(pid, options)))).includes(pgid)) {
+      groupKilled = true
+      try {
+        process.kill(-pgid, 'SIGKILL')
+      } catch (err) {
+        if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err
+      }
+    }
+    for (const pid of now) {
+      seen.add(pid)
+      try { process.kill(pid, 'SIGKILL') } catch {}
+    }
+    if (Date.now() >= deadline) throw new UmlStopError(umid, now)
+    await sleep(POLL_MS, undefined, options)
   }
-  if (!await waitGone(umid, deadline, options)) throw new UmlStopError(umid, await umlProcesses(umid, options))
   await waitReaped([...seen], pgid, Date.now() + REAP_WAIT_MS, options)
 }
 

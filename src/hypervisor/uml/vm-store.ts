@@ -1,43 +1,54 @@
 import { createHash } from 'node:crypto'
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AbortOptions } from '../index.js'
 
 /**
- * What the line keeps on disk about one VM, in `<workDir>/vms/<token>/vm.json`, so that a
- * restarted plant finds its VMs. The token is a hash of the work folder and the vmid: vmids
- * are long (they carry a peer id) while a umid must stay under 64 characters and the
- * management socket path under 108, and two lines on one host never share a umid.
+ * What a clone's folder says about the clone: which VM it is and what it boots from, nothing about
+ * its state (the plant's store holds that; /proc tells whether it runs). In
+ * `<workDir>/vms/<token>/vm.json`, written once, last, when the COW file is made: a folder without
+ * it is a clone that was never completed, and a starting line removes it.
+ * The token is a hash of the work folder and the vmid: vmids are long (they carry a peer id)
+ * while a umid must stay under 64 characters and the management socket path under 108, and two
+ * lines on one host never share a umid.
  */
-export interface UmlVmRecord {
-  version: 1
+export interface UmlVmIdentity {
+  version: 2
   vmid: string
-  token: string
   /** linux.uml's `umid=`, `vmplant-<token>`; every process of the VM carries it */
   umid: string
   goldenId: string
   /** the golden root file system the COW file is over */
   base: string
   memoryMB: number
-  /** creating: the COW file is being made; cloned: made, never booted or stopped; booting/running: linux.uml started */
-  phase: 'creating' | 'cloned' | 'booting' | 'running'
-  /** the first linux.uml process, also its process group (it is spawned in a session of its own) */
-  pid?: number
-  /** the host end of the guest's /dev/ttyS0, where the agent listens */
-  pts?: string
   createdAt: number
-  startedAt?: number
+}
+
+/**
+ * What the line needs to talk to a booted VM again: in `boot.json`, written when linux.uml is
+ * spawned and again when its agent answers, removed when a boot fails. A VM with this file and no
+ * process has crashed; one without it was never booted.
+ */
+export interface UmlBoot {
+  /** the first linux.uml process, also its process group (it is spawned in a session of its own) */
+  pid: number
+  /** the host end of the guest's /dev/ttyS0, where the agent listens; absent while booting */
+  pts?: string
+  startedAt: number
 }
 
 export interface UmlVmPaths {
   dir: string
-  record: string
+  identity: string
+  boot: string
   cow: string
   console: string
   /** linux.uml's `uml_dir=`, shared by the line's VMs: it makes `<umid>/{pid,mconsole}` inside */
   umlDir: string
   mconsole: string
 }
+
+export const TOKEN = /^[0-9a-f]{16}$/
 
 export function vmToken (workDir: string, vmid: string): string {
   return createHash('sha256').update(`${workDir}\0${vmid}`).digest('hex').slice(0, 16)
@@ -47,12 +58,17 @@ export function umidOf (token: string): string {
   return `vmplant-${token}`
 }
 
+export function umlDirOf (workDir: string): string {
+  return join(workDir, 'run')
+}
+
 export function vmPaths (workDir: string, token: string): UmlVmPaths {
   const dir = join(workDir, 'vms', token)
-  const umlDir = join(workDir, 'run')
+  const umlDir = umlDirOf(workDir)
   return {
     dir,
-    record: join(dir, 'vm.json'),
+    identity: join(dir, 'vm.json'),
+    boot: join(dir, 'boot.json'),
     cow: join(dir, 'disk.cow'),
     console: join(dir, 'console.log'),
     umlDir,
@@ -60,28 +76,49 @@ export function vmPaths (workDir: string, token: string): UmlVmPaths {
   }
 }
 
-/** Writes the record atomically (temp file, then rename), so a crash never leaves half a record. */
-export async function writeRecord (workDir: string, record: UmlVmRecord, options: AbortOptions = {}): Promise<void> {
+/** Writes a JSON file atomically (temp file, then rename), so a crash never leaves half of it. */
+async function writeJson (path: string, value: unknown, options: AbortOptions = {}): Promise<void> {
   options.signal?.throwIfAborted()
-  const paths = vmPaths(workDir, record.token)
-  await mkdir(paths.dir, { recursive: true })
-  await writeFile(paths.record + '.tmp', JSON.stringify(record) + '\n')
-  await rename(paths.record + '.tmp', paths.record)
+  await writeFile(path + '.tmp', JSON.stringify(value) + '\n')
+  await rename(path + '.tmp', path)
 }
 
-export async function readRecord (workDir: string, token: string, options: AbortOptions = {}): Promise<UmlVmRecord | undefined> {
+async function readJson<T> (path: string, options: AbortOptions = {}): Promise<T | undefined> {
   options.signal?.throwIfAborted()
   try {
-    const record = JSON.parse(await readFile(vmPaths(workDir, token).record, 'utf8')) as UmlVmRecord
-    return record.version === 1 && record.token === token ? record : undefined
+    return JSON.parse(await readFile(path, 'utf8')) as T
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT' || err instanceof SyntaxError) return undefined
     throw err
   }
 }
 
-/** Every record in the work folder; folders without a readable record are left to the caller. */
-export async function listRecords (workDir: string, options: AbortOptions = {}): Promise<{ records: UmlVmRecord[], strays: string[] }> {
+export async function writeIdentity (workDir: string, token: string, identity: UmlVmIdentity, options: AbortOptions = {}): Promise<void> {
+  const paths = vmPaths(workDir, token)
+  await mkdir(paths.dir, { recursive: true })
+  await writeJson(paths.identity, identity, options)
+}
+
+export async function readIdentity (workDir: string, token: string, options: AbortOptions = {}): Promise<UmlVmIdentity | undefined> {
+  const identity = await readJson<UmlVmIdentity>(vmPaths(workDir, token).identity, options)
+  return identity?.version === 2 && vmToken(workDir, identity.vmid) === token ? identity : undefined
+}
+
+export async function writeBoot (workDir: string, token: string, boot: UmlBoot, options: AbortOptions = {}): Promise<void> {
+  await writeJson(vmPaths(workDir, token).boot, boot, options)
+}
+
+export async function readBoot (workDir: string, token: string, options: AbortOptions = {}): Promise<UmlBoot | undefined> {
+  const boot = await readJson<UmlBoot>(vmPaths(workDir, token).boot, options)
+  return typeof boot?.pid === 'number' ? boot : undefined
+}
+
+export async function removeBoot (workDir: string, token: string): Promise<void> {
+  await rm(vmPaths(workDir, token).boot, { force: true })
+}
+
+/** Every clone folder in the work folder: complete ones with their identity, and `strays` (tokens of folders without one). */
+export async function listFolders (workDir: string, options: AbortOptions = {}): Promise<{ vms: Array<{ token: string, identity: UmlVmIdentity }>, strays: string[] }> {
   options.signal?.throwIfAborted()
   let tokens: string[] = []
   try {
@@ -89,12 +126,12 @@ export async function listRecords (workDir: string, options: AbortOptions = {}):
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err
   }
-  const records: UmlVmRecord[] = []
+  const vms: Array<{ token: string, identity: UmlVmIdentity }> = []
   const strays: string[] = []
-  for (const token of tokens.filter((t) => /^[0-9a-f]{16}$/.test(t))) {
-    const record = await readRecord(workDir, token, options)
-    if (record === undefined) strays.push(token)
-    else records.push(record)
+  for (const token of tokens.filter((t) => TOKEN.test(t))) {
+    const identity = await readIdentity(workDir, token, options)
+    if (identity === undefined) strays.push(token)
+    else vms.push({ token, identity })
   }
-  return { records, strays }
+  return { vms, strays }
 }

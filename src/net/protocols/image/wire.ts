@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { GOLDEN_LIMITS } from '../../planner/index.js'
+import { GOLDEN_LIMITS } from '../../../planner/index.js'
 
 /** Size limits of the image protocol's frames, checked before a frame is decoded. */
 export const IMAGE_WIRE_LIMITS = {

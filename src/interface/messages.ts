@@ -1,6 +1,10 @@
 import { z } from 'zod'
 
-/** Every message on the wire; each protocol's codec picks its part. Strict, so unknown fields are refused. */
+/**
+ * The domain's messages and records, as types and as the schemas that check them. Every message
+ * on the wire is one of these; each protocol's codec picks its part. Strict, so unknown fields
+ * are refused.
+ */
 
 const peerIdString = z.string().min(10).max(128).regex(/^[1-9A-HJ-NP-Za-km-z]+$/, 'must be a base58 peer id')
 const multiaddrString = z.string().min(1).max(512)
@@ -34,7 +38,9 @@ export const bidCallSchema = z.strictObject({
     after: z.array(z.string().max(64)).max(256)
   })).max(256).optional(),
   /** how long the caller waits for answers, in ms */
-  windowMs: z.number().int().positive().max(600_000)
+  windowMs: z.number().int().positive().max(600_000),
+  /** set by a broker that republishes a shop's call: the shop may then order the plant directly */
+  origin: z.strictObject({ requestId, caller: peerIdString }).optional()
 })
 export type BidCall = z.output<typeof bidCallSchema>
 
@@ -59,18 +65,6 @@ export const bidAnswerSchema = z.discriminatedUnion('type', [
 export type BidAnswer = z.output<typeof bidAnswerSchema>
 export type BidOffer = Extract<BidAnswer, { type: 'bid.offer' }>
 
-export const orderSchema = z.strictObject({
-  type: z.literal('order.produce'),
-  requestId,
-  /** checked by the plant with the planner's own validation, which names the offending field */
-  spec: z.unknown(),
-  domain: domainSchema,
-  owner: peerIdString,
-  biddingMs: z.number().min(0),
-  cost: z.number().min(0)
-})
-export type Order = z.output<typeof orderSchema>
-
 /** A client's signature over one operation, checked by the plant that holds the VM. */
 export const authSchema = z.strictObject({
   owner: peerIdString,
@@ -78,6 +72,26 @@ export const authSchema = z.strictObject({
   sig: z.string().min(1).max(512)
 })
 export type Auth = z.output<typeof authSchema>
+
+export const orderSchema = z.strictObject({
+  type: z.literal('order.produce'),
+  requestId,
+  /** the client's spec exactly as the client signed it; checked by the plant with the planner's own validation */
+  spec: z.unknown(),
+  domain: domainSchema,
+  owner: peerIdString,
+  /** the client's signature over the create (spec and domain): no peer orders a VM in a client's name */
+  auth: authSchema,
+  biddingMs: z.number().min(0),
+  cost: z.number().min(0),
+  /** how long the plant has, from receipt, to deliver the VM: the agreement's expiry */
+  budgetMs: z.number().int().positive().max(86_400_000)
+})
+export type Order = z.output<typeof orderSchema>
+
+/** The shop gave up on an order: the plant aborts the production, or destroys the VM it made. */
+export const orderCancelSchema = z.strictObject({ type: z.literal('order.cancel'), requestId })
+export type OrderCancel = z.output<typeof orderCancelSchema>
 
 export const vmRequestSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('vm.query'), vmid: vmidSchema, auth: authSchema }),
@@ -88,7 +102,7 @@ export type VmRequest = z.output<typeof vmRequestSchema>
 
 export const clientRequestSchema = z.discriminatedUnion('type', [
   /** the spec is validated by the shop itself, so that the client gets the spec's own error messages */
-  z.strictObject({ type: z.literal('create'), spec: z.unknown(), domain: domainSchema }),
+  z.strictObject({ type: z.literal('create'), spec: z.unknown(), domain: domainSchema, auth: authSchema }),
   z.strictObject({ type: z.literal('query'), vmid: vmidSchema, auth: authSchema }),
   z.strictObject({ type: z.literal('destroy'), vmid: vmidSchema, auth: authSchema }),
   z.strictObject({ type: z.literal('list'), auth: authSchema })

@@ -1,17 +1,8 @@
-import type { AbortOptions } from '../../hypervisor/index.js'
-import type { VmSpec } from '../../planner/index.js'
-import type { Warehouse, WarehouseRecord } from '../../store/index.js'
+import type { AbortOptions } from '../../../interface/index.js'
+import type { VmSpec } from '../../../planner/index.js'
+import type { Warehouse, WarehouseRecord } from '../../../store/index.js'
 import type { ImagesLibp2p, RemoteCandidate } from './lookup.js'
 import type { DownloadProgress } from './download.js'
-import { RemoteImagesService, validateRemoteImagesInit } from './remote-images.js'
-
-export { REMOTE_IMAGES_DEFAULTS } from './remote-images.js'
-
-export { DigestMismatchError, ImageNotHeldError, TransferError, ProvideError, InvalidImagesInitError } from './errors.js'
-export { prefixKey, imageKeys } from './keys.js'
-export { IMAGE_WIRE_LIMITS } from './wire.js'
-export type { RemoteCandidate, ImagesLibp2p } from './lookup.js'
-export type { DownloadProgress } from './download.js'
 
 /** What happened to an image this plant fetched or tried to. */
 export type RemoteImagesEvent =
@@ -102,6 +93,3 @@ export interface RemoteImagesInit {
   now?: () => number
 }
 
-export function remoteImages (components: RemoteImagesComponents, init: RemoteImagesInit): RemoteImages {
-  return new RemoteImagesService(components, validateRemoteImagesInit(init))
-}

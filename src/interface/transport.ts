@@ -1,9 +1,10 @@
-import type { BidAnswer, BidCall, Classad, Order, PeerRef, VmRequest } from '../net/wire.js'
-import type { AbortOptions } from '../hypervisor/index.js'
+import type { AbortOptions } from './abort.js'
+import type { BidAnswer, BidCall, Classad, Order, PeerRef, VmRequest } from './messages.js'
 
 /**
- * Everything the actors send or learn through the network. The daemon gives them one built on
- * libp2p; the simulator gives them one built on its own event queue.
+ * Everything the actors send through the network. The daemon gives them one built on libp2p; the
+ * simulator and the virtual-time tests give them one in memory. What arrives comes to the actors
+ * as typed commands from the protocols' edges, already decoded and bound to their senders.
  */
 export interface Transport {
   /** this node, as others dial it */
@@ -13,13 +14,15 @@ export interface Transport {
   /** peers that listen to a site's calls for bids (that site's plants) */
   siteBidders(site: string): string[]
   /** peers known to hold VMs (plants), for list */
-  plants(): Promise<string[]>
+  plants(options?: AbortOptions): Promise<string[]>
   publishCall(call: BidCall, options?: AbortOptions): Promise<void>
   publishSiteCall(site: string, call: BidCall, options?: AbortOptions): Promise<void>
   /** sends an offer or a decline to whoever called */
   answer(to: PeerRef, answer: BidAnswer, options?: AbortOptions): Promise<void>
   /** orders a plant to produce a VM; resolves with its classad */
   order(plant: PeerRef, order: Order, options?: AbortOptions): Promise<Classad>
+  /** tells a plant that the shop gave up on an order: it aborts the production or destroys the VM */
+  cancel(plant: PeerRef, requestId: string, options?: AbortOptions): Promise<void>
   /** asks the plant that holds a VM about it (query, destroy, list) */
   vmRequest(plant: string, request: VmRequest, options?: AbortOptions): Promise<unknown>
 }

@@ -1,0 +1,119 @@
+/**
+ * The import rules of vmplant's layers (docs/architecture.md, "Layers"), checked by
+ * `npm run lint:layers` and in `npm test`. Bottom to top: interface; net, store, hypervisor,
+ * planner; actors; daemon; cli. sim/ runs the real actors on the interface's ports.
+ * Type-only imports count: a layer that names another's types depends on it.
+ * test/layers/layers.spec.ts shows that each rule fails on a deliberate violation.
+ */
+/** Everything we write, so a rule about "ours" never matches node_modules or node:*. */
+const ours = '^(src|sim)/'
+
+/** @type {import('dependency-cruiser').IConfiguration} */
+module.exports = {
+  forbidden: [
+    {
+      name: 'interface-imports-nothing-of-ours',
+      comment: 'src/interface/ is the contract every layer stands on: it may import only itself and third-party packages.',
+      severity: 'error',
+      from: { path: '^src/interface/' },
+      to: { path: ours, pathNot: '^src/interface/' }
+    },
+    {
+      name: 'ports-not-to-actors-daemon-cli',
+      comment: 'net, store, hypervisor and planner stand on the interface; they never import the layers above them (actors, daemon, cli) nor the simulator.',
+      severity: 'error',
+      from: { path: '^src/(net|store|hypervisor|planner)/' },
+      to: { path: '^(src/(actors|daemon|cli)/|sim/)' }
+    },
+    {
+      name: 'planner-only-interface',
+      comment: 'The planner is pure code on the contract: of ours it imports only src/interface/ and itself.',
+      severity: 'error',
+      from: { path: '^src/planner/' },
+      to: { path: ours, pathNot: '^src/(planner|interface)/' }
+    },
+    {
+      name: 'planner-pure',
+      comment: 'The planner does no I/O: of node it may use only node:crypto (hashing), of npm only zod and multiformats. Add a package here only if it is pure computation.',
+      severity: 'error',
+      from: { path: '^src/planner/' },
+      to: {
+        dependencyTypes: ['core', 'npm', 'npm-dev', 'npm-optional', 'npm-peer', 'npm-bundled', 'npm-no-pkg', 'npm-unknown'],
+        pathNot: ['^(node:)?crypto$', '(^|/)node_modules/(zod|multiformats)/']
+      }
+    },
+    {
+      name: 'actors-not-to-net-daemon-cli',
+      comment: 'Actors reach the network only through the Transport port they are given; daemon and cli are above them.',
+      severity: 'error',
+      from: { path: '^src/actors/' },
+      to: { path: '^src/(net|daemon|cli)/' }
+    },
+    {
+      name: 'actors-store-types-only',
+      comment: 'Actors use the store only through the PlantStore they are given: of src/store/ they may import types (`import type`), never values.',
+      severity: 'error',
+      from: { path: '^src/actors/' },
+      to: { path: '^src/store/', dependencyTypesNot: ['type-only'] }
+    },
+    {
+      name: 'actors-not-to-drivers',
+      comment: 'Actors use a production line only through the port: of src/hypervisor/ they may import index.ts (the re-export of the port), never a driver (sim, qemu, uml), the guest agent or the driver factory.',
+      severity: 'error',
+      from: { path: '^src/actors/' },
+      to: { path: '^src/hypervisor/', pathNot: '^src/hypervisor/index\\.ts$' }
+    },
+    {
+      name: 'actors-not-reach-drivers',
+      comment: 'Not even through another module (e.g. a port re-export that pulls a driver in): nothing an actor imports may lead to a driver implementation.',
+      severity: 'error',
+      from: { path: '^src/actors/' },
+      to: { path: '^src/hypervisor/(sim|qemu|uml|guest)/', reachable: true }
+    },
+    {
+      name: 'daemon-not-to-cli',
+      comment: 'The daemon is the composition root below the command line.',
+      severity: 'error',
+      from: { path: '^src/daemon/' },
+      to: { path: '^src/cli/' }
+    },
+    {
+      name: 'sim-only-interface-actors-planner-sim-line',
+      comment: 'The simulator runs the real actors with a virtual clock and an in-memory transport: it may import src/interface, src/actors, src/planner, the store (a warehouse on an in-memory level) and the sim line (src/hypervisor/sim/, src/hypervisor/index.ts), never net, daemon, cli or a real driver.',
+      severity: 'error',
+      from: { path: '^sim/' },
+      to: {
+        path: '^src/',
+        pathNot: '^src/((interface|actors|planner|store|hypervisor/sim)/|hypervisor/index\\.ts$)'
+      }
+    },
+    {
+      name: 'no-circular',
+      comment: 'A cycle makes its modules one layer in disguise: break it with a port in src/interface/ or by moving the shared part down.',
+      severity: 'error',
+      from: { path: ours },
+      to: { circular: true }
+    },
+    {
+      name: 'not-to-unresolvable',
+      comment: 'An import that cannot be resolved escapes every rule above; tsc names the cause.',
+      severity: 'error',
+      from: { path: ours },
+      to: { couldNotResolve: true }
+    }
+  ],
+  options: {
+    doNotFollow: { path: '(^|/)node_modules/' },
+    // `import type` and type-only re-exports are dependencies too.
+    tsPreCompilationDeps: true,
+    tsConfig: { fileName: 'tsconfig.json' },
+    enhancedResolveOptions: {
+      exportsFields: ['exports'],
+      conditionNames: ['import', 'require', 'node', 'default', 'types'],
+      mainFields: ['module', 'main', 'types', 'typings']
+    },
+    reporterOptions: {
+      text: { highlightFocused: true }
+    }
+  }
+}

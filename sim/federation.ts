@@ -1,0 +1,108 @@
+import { ActorSystem, seededRandom, type ActorRef } from '../src/actors/runtime/index.js'
+import { shopBehavior, type ShopComponents } from '../src/actors/shop/shop.js'
+import { shopMessages, type ShopMessage } from '../src/actors/shop/messages.js'
+import { plantBehavior } from '../src/actors/plant/plant.js'
+import { plantMessages, type PlantMessage } from '../src/actors/plant/messages.js'
+import { brokerBehavior, type BrokerMessage } from '../src/actors/broker/broker.js'
+import { costModel, COST_DEFAULTS, type CostConfig } from '../src/actors/plant/cost.js'
+import { simLine, type SimLineInit } from '../src/hypervisor/sim/index.js'
+import type { Auth, CreateResult, ProductionLine } from '../src/interface/index.js'
+import { VirtualClock } from './virtual-clock.js'
+import { MemoryNetwork } from './memory-transport.js'
+import { MemoryPlantStore } from './memory-store.js'
+
+export interface SimPlantInit {
+  /** the site whose broker calls this plant; none: the shop calls it */
+  site?: string
+  line?: SimLineInit
+  cost?: Partial<CostConfig>
+  /** @default 4096 */
+  memoryMB?: number
+}
+
+export interface SimFederationInit {
+  plants: SimPlantInit[]
+  /** sites that have a broker */
+  brokers?: string[]
+  shop?: Partial<Omit<ShopComponents, 'transport'>>
+  /** @default 1 */
+  seed?: number
+  /** one-way latency of every message, ms; @default 1 */
+  latencyMs?: number
+}
+
+export interface SimPlant { peer: string, actor: ActorRef<PlantMessage>, line: ProductionLine, store: MemoryPlantStore }
+
+export interface SimFederation {
+  clock: VirtualClock
+  network: MemoryNetwork
+  shop: ActorRef<ShopMessage>
+  brokers: Map<string, ActorRef<BrokerMessage>>
+  plants: SimPlant[]
+  /** a create through the shop, run on the virtual clock until it is answered */
+  create(spec: unknown, domain: string, owner?: string): Promise<CreateResult>
+  stop(): Promise<void>
+}
+
+/** a client's signature is checked at the libp2p edge, which the simulator has not */
+const UNCHECKED_AUTH: Auth = { owner: '12D3KooWSimClient', ts: 1, sig: 'unchecked' }
+
+/**
+ * The real shop, broker and plant actors on a virtual clock and an in-memory network, with sim
+ * production lines and in-memory stores: no libp2p, no host timers.
+ */
+export async function startSimFederation (init: SimFederationInit): Promise<SimFederation> {
+  const clock = new VirtualClock(Date.UTC(2026, 0, 1))
+  const network = new MemoryNetwork({ clock, latencyMs: init.latencyMs ?? 1 })
+  const system = new ActorSystem({ clock, random: seededRandom(init.seed ?? 1), logPrefix: 'vmplant:sim' })
+  const plants: SimPlant[] = []
+  const brokers = new Map<string, ActorRef<BrokerMessage>>()
+
+  const shopPeer = 'sim-shop'
+  const shopHandlers = { shop: true } as Parameters<MemoryNetwork['join']>[1]
+  const shopTransport = network.join(shopPeer, shopHandlers)
+  const shop = await system.spawn<any, ShopMessage>('shop', shopBehavior({ transport: shopTransport, bidWindowMs: 2000, orderTimeoutMs: 120_000, ...init.shop }))
+  shopHandlers.onAnswer = (answer) => shop.send(shopMessages.answer(answer))
+
+  for (const site of init.brokers ?? []) {
+    const peer = `sim-broker-${site}`
+    const handlers: Parameters<MemoryNetwork['join']>[1] = { broker: { site } }
+    const transport = network.join(peer, handlers)
+    const broker = await system.spawn<any, BrokerMessage>(`broker-${site}`, brokerBehavior({ transport, site, windowShare: 0.6 }))
+    handlers.onBrokerCall = (call) => broker.send({ type: 'bid.call', call })
+    handlers.onAnswer = (answer) => broker.send({ type: 'bid.answer', answer })
+    brokers.set(site, broker)
+  }
+
+  for (const [i, p] of init.plants.entries()) {
+    const peer = `sim-plant-${i}`
+    const handlers: Parameters<MemoryNetwork['join']>[1] = { plant: p.site !== undefined ? { site: p.site } : {} }
+    const transport = network.join(peer, handlers)
+    const line = simLine({ ...p.line, clock })
+    await line.start()
+    const store = new MemoryPlantStore()
+    await store.start()
+    const cost = { ...COST_DEFAULTS, ...p.cost }
+    const actor = await system.spawn<any, PlantMessage>(`plant-${i}`, plantBehavior({ line, store, warehouse: store.warehouse, transport, cost: costModel(cost), limits: cost, memoryCapacityMB: p.memoryMB ?? 4096 }))
+    handlers.onPlantCall = (call, from) => actor.send(plantMessages.bidCall(call, from))
+    handlers.onOrder = async (order, from, signal) => await actor.ask(plantMessages.order(order, from), { signal })
+    handlers.onCancel = (requestId, from) => actor.send(plantMessages.cancel(requestId, from))
+    plants.push({ peer, actor, line, store })
+  }
+
+  return {
+    clock,
+    network,
+    shop,
+    brokers,
+    plants,
+    create: async (spec, domain, owner = UNCHECKED_AUTH.owner) => await clock.run(shop.ask(shopMessages.create(spec, domain, owner, { ...UNCHECKED_AUTH, owner }))),
+    stop: async () => {
+      await system.stop()
+      for (const plant of plants) {
+        await plant.line.stop({ destroyAll: true })
+        await plant.store.stop()
+      }
+    }
+  }
+}

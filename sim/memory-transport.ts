@@ -1,0 +1,122 @@
+import type { AbortOptions, BidAnswer, BidCall, Classad, Clock, Order, PeerRef, Transport, VmRequest } from '../src/interface/index.js'
+
+/** What a node of the in-memory network answers; the same commands the libp2p edges give the actors. */
+export interface MemoryHandlers {
+  /** a plant: its site (calls come from its broker) or none (calls come from the shop) */
+  plant?: { site?: string }
+  /** a broker of this site */
+  broker?: { site: string }
+  shop?: boolean
+  onPlantCall?: (call: BidCall, from: string) => void
+  onBrokerCall?: (call: BidCall, from: string) => void
+  onAnswer?: (answer: BidAnswer, from: string) => void
+  onOrder?: (order: Order, from: string, signal: AbortSignal) => Promise<Classad>
+  onCancel?: (requestId: string, from: string) => void
+  onVmRequest?: (request: VmRequest, signal: AbortSignal) => Promise<unknown>
+}
+
+export interface MemoryNetworkInit {
+  clock: Clock
+  /** one-way delay of every message, in ms; @default 1 */
+  latencyMs?: number
+}
+
+/**
+ * A network in memory for the real actors under a virtual clock: every message takes the link's
+ * latency on that clock. Senders are known by construction, as noise makes them known on libp2p.
+ * Nodes that are down (`setDown`) neither receive nor answer.
+ */
+export class MemoryNetwork {
+  private readonly nodes = new Map<string, MemoryHandlers>()
+  private readonly down = new Set<string>()
+  private readonly latencyMs: number
+
+  constructor (private readonly init: MemoryNetworkInit) {
+    this.latencyMs = init.latencyMs ?? 1
+  }
+
+  /** joins a node; its handlers may be filled in after its actors are spawned */
+  join (peer: string, handlers: MemoryHandlers): Transport {
+    this.nodes.set(peer, handlers)
+    return new MemoryTransport(this, peer)
+  }
+
+  setDown (peer: string, down: boolean): void {
+    if (down) this.down.add(peer)
+    else this.down.delete(peer)
+  }
+
+  peersWhere (match: (h: MemoryHandlers) => boolean): string[] {
+    return [...this.nodes.entries()].filter(([peer, h]) => !this.down.has(peer) && match(h)).map(([peer]) => peer)
+  }
+
+  /** delivers after the link's latency; a message to a node that is down is lost */
+  async deliver<T>(to: string, options: AbortOptions, work: (handlers: MemoryHandlers) => T | Promise<T>): Promise<T> {
+    await this.init.clock.sleep(this.latencyMs, options)
+    const handlers = this.nodes.get(to)
+    if (handlers === undefined || this.down.has(to)) throw new Error(`peer ${to} is unreachable`)
+    const result = await work(handlers)
+    await this.init.clock.sleep(this.latencyMs, options)
+    return result
+  }
+
+  /** gossip: each subscriber gets its copy after the latency; none is waited for */
+  broadcast (peers: string[], work: (handlers: MemoryHandlers) => void): void {
+    for (const peer of peers) this.deliver(peer, {}, work).catch(() => {})
+  }
+}
+
+class MemoryTransport implements Transport {
+  constructor (private readonly network: MemoryNetwork, private readonly peer: string) {}
+
+  self (): PeerRef { return { peer: this.peer, addrs: [] } }
+
+  bidders (): string[] {
+    return this.network.peersWhere((h) => (h.plant !== undefined && h.plant.site === undefined) || h.broker !== undefined)
+  }
+
+  siteBidders (site: string): string[] {
+    return this.network.peersWhere((h) => h.plant?.site === site)
+  }
+
+  async plants (): Promise<string[]> {
+    return this.network.peersWhere((h) => h.plant !== undefined)
+  }
+
+  async publishCall (call: BidCall): Promise<void> {
+    for (const peer of this.bidders()) {
+      this.network.broadcast([peer], (h) => {
+        if (h.broker !== undefined) h.onBrokerCall?.(call, this.peer)
+        else h.onPlantCall?.(call, this.peer)
+      })
+    }
+  }
+
+  async publishSiteCall (site: string, call: BidCall): Promise<void> {
+    this.network.broadcast(this.siteBidders(site), (h) => h.onPlantCall?.(call, this.peer))
+  }
+
+  async answer (to: PeerRef, answer: BidAnswer, options: AbortOptions = {}): Promise<void> {
+    await this.network.deliver(to.peer, options, (h) => h.onAnswer?.(answer, this.peer))
+  }
+
+  async order (plant: PeerRef, order: Order, options: AbortOptions = {}): Promise<Classad> {
+    const signal = options.signal ?? new AbortController().signal
+    return await this.network.deliver(plant.peer, options, async (h) => {
+      if (h.onOrder === undefined) throw new Error(`peer ${plant.peer} takes no orders`)
+      return await h.onOrder(order, this.peer, signal)
+    })
+  }
+
+  async cancel (plant: PeerRef, requestId: string, options: AbortOptions = {}): Promise<void> {
+    await this.network.deliver(plant.peer, options, (h) => h.onCancel?.(requestId, this.peer))
+  }
+
+  async vmRequest (plant: string, request: VmRequest, options: AbortOptions = {}): Promise<unknown> {
+    const signal = options.signal ?? new AbortController().signal
+    return await this.network.deliver(plant, options, async (h) => {
+      if (h.onVmRequest === undefined) throw new Error(`peer ${plant} holds no VMs`)
+      return await h.onVmRequest(request, signal)
+    })
+  }
+}

@@ -1,0 +1,138 @@
+import type { Clock } from '../src/interface/index.js'
+
+interface Timer { at: number, seq: number, fire: () => void }
+
+/**
+ * Time that moves only when told: sleeps and timeouts are events in a heap, fired in time order
+ * (ties in the order they were scheduled). No timer of the host is used, so the real actors run
+ * under it exactly as they would under the wall clock, only without waiting.
+ */
+export class VirtualClock implements Clock {
+  private current: number
+  private seq = 0
+  private readonly heap: Timer[] = []
+
+  /** `start`: the epoch ms the clock reads first; @default 0 */
+  constructor (start = 0) {
+    this.current = start
+  }
+
+  now (): number { return this.current }
+
+  /** events waiting to fire */
+  get pending (): number { return this.heap.length }
+
+  async sleep (ms: number, options: { signal?: AbortSignal } = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    await new Promise<void>((resolve, reject) => {
+      const signal = options.signal
+      const onAbort = (): void => { this.cancel(timer); reject(signal?.reason) }
+      const timer = this.schedule(ms, () => { signal?.removeEventListener('abort', onAbort); resolve() })
+      signal?.addEventListener('abort', onAbort, { once: true })
+    })
+  }
+
+  timeout (ms: number): AbortSignal {
+    const controller = new AbortController()
+    this.schedule(ms, () => { controller.abort(new DOMException(`virtual timeout of ${ms} ms`, 'TimeoutError')) })
+    return controller.signal
+  }
+
+  /** Fires the earliest event, moving time to it; false when nothing is scheduled. */
+  step (): boolean {
+    const timer = this.pop()
+    if (timer === undefined) return false
+    this.current = Math.max(this.current, timer.at)
+    timer.fire()
+    return true
+  }
+
+  /**
+   * Runs the world until `work` settles: lets pending callbacks run, and when nothing else can
+   * happen, moves time to the next event. Throws when the work waits on an event that will never
+   * come (nothing scheduled), or after `maxSteps` events.
+   */
+  async run<T>(work: Promise<T>, options: { maxSteps?: number } = {}): Promise<T> {
+    let settled = false
+    const watched = work.finally(() => { settled = true })
+    watched.catch(() => {})
+    const maxSteps = options.maxSteps ?? 100_000
+    for (let steps = 0; ; steps++) {
+      await settle()
+      if (settled) return await watched
+      if (steps >= maxSteps) throw new Error(`virtual clock: work not done after ${maxSteps} events`)
+      if (!this.step()) {
+        await settle()
+        if (settled) return await watched
+        throw new Error(`virtual clock: work waits at t=${this.current} ms but no event is scheduled`)
+      }
+    }
+  }
+
+  private schedule (ms: number, fire: () => void): Timer {
+    const timer = { at: this.current + Math.max(0, ms), seq: this.seq++, fire }
+    this.heap.push(timer)
+    this.siftUp(this.heap.length - 1)
+    return timer
+  }
+
+  private cancel (timer: Timer): void {
+    const i = this.heap.indexOf(timer)
+    if (i < 0) return
+    const last = this.heap.pop() as Timer
+    if (i < this.heap.length) {
+      this.heap[i] = last
+      this.siftDown(i)
+      this.siftUp(i)
+    }
+  }
+
+  private pop (): Timer | undefined {
+    const top = this.heap[0]
+    const last = this.heap.pop()
+    if (top !== undefined && last !== undefined && this.heap.length > 0) {
+      this.heap[0] = last
+      this.siftDown(0)
+    }
+    return top
+  }
+
+  private less (a: number, b: number): boolean {
+    const x = this.heap[a] as Timer
+    const y = this.heap[b] as Timer
+    return x.at < y.at || (x.at === y.at && x.seq < y.seq)
+  }
+
+  private swap (a: number, b: number): void {
+    const t = this.heap[a] as Timer
+    this.heap[a] = this.heap[b] as Timer
+    this.heap[b] = t
+  }
+
+  private siftUp (i: number): void {
+    while (i > 0) {
+      const parent = (i - 1) >> 1
+      if (!this.less(i, parent)) return
+      this.swap(i, parent)
+      i = parent
+    }
+  }
+
+  private siftDown (i: number): void {
+    for (;;) {
+      const l = 2 * i + 1
+      const r = l + 1
+      let m = i
+      if (l < this.heap.length && this.less(l, m)) m = l
+      if (r < this.heap.length && this.less(r, m)) m = r
+      if (m === i) return
+      this.swap(i, m)
+      i = m
+    }
+  }
+}
+
+/** Lets every callback that is ready run: promise reactions, next ticks and in-memory I/O. */
+async function settle (): Promise<void> {
+  for (let i = 0; i < 20; i++) await new Promise<void>((resolve) => setImmediate(resolve))
+}

@@ -1,0 +1,74 @@
+import type { NetworkAllocation, ProductionLine } from '../../interface/index.js'
+import type { PlantLoad } from './cost.js'
+import type { Reconciliation } from './reconcile.js'
+import type { Reply } from '../runtime/index.js'
+import type { Classad, Order } from '../../interface/index.js'
+import type { VmSpec } from '../../planner/index.js'
+
+/** A VM being made for an order: an agreement until it is committed, cancelled or expired. */
+export interface Production {
+  vmid: string
+  order: Order
+  spec: VmSpec
+  /** the peer that ordered it; only it may cancel */
+  orderedBy: string
+  domain: string
+  memoryMB: number
+  phase: 'producing' | 'committing'
+  /** aborts the production task: the order expired or the shop cancelled */
+  abort: AbortController
+  /** why it was aborted, once it was */
+  ended?: Error
+  reply: Reply<Classad>
+}
+
+/** What the plant keeps of a committed VM to price bids and honour cancels; the record itself is in the store. */
+export interface HeldVm { domain: string, memoryMB: number, requestId: string, orderedBy: string }
+
+export interface PlantState {
+  productions: Map<string, Production>
+  /** committed, live VMs by vmid: an index of the store loaded at start */
+  vms: Map<string, HeldVm>
+  /** host-only networks by domain; `committed` is false while only a production under way holds it */
+  networks: Map<string, { allocation: NetworkAllocation, committed: boolean }>
+  /** calls for bids this plant answered, by request id: who may order against them */
+  calls: Map<string, { caller: string, at: number }>
+  reconciled: Reconciliation
+}
+
+export function plantLoad (state: PlantState, line: ProductionLine, memoryCapacityMB: number, hostFreeMB?: () => number): PlantLoad {
+  // a warm pool is memory the plant has spent, and counts against what it can offer
+  let memoryUsedMB = line.reservedMB()
+  for (const vm of state.vms.values()) memoryUsedMB += vm.memoryMB
+  for (const p of state.productions.values()) memoryUsedMB += p.memoryMB
+  return {
+    runningVms: state.vms.size + state.productions.size,
+    domains: new Set(state.networks.keys()),
+    networksInUse: state.networks.size,
+    memoryUsedMB,
+    memoryCapacityMB,
+    ...(hostFreeMB !== undefined ? { hostFreeMB: hostFreeMB() } : {})
+  }
+}
+
+export function allocateNetwork (state: PlantState, domain: string, maxNetworks: number, now: number): NetworkAllocation {
+  const used = new Set([...state.networks.values()].map((n) => n.allocation.index))
+  let index = 0
+  while (used.has(index) && index < maxNetworks) index++
+  return { domain, index, name: `hostonly-${index}`, allocatedAt: new Date(now).toISOString() }
+}
+
+/** True while a VM or a production of the domain, other than `except`, still uses its network. */
+export function domainInUse (state: PlantState, domain: string, except: string): boolean {
+  for (const [vmid, vm] of state.vms) if (vmid !== except && vm.domain === domain) return true
+  for (const [vmid, p] of state.productions) if (vmid !== except && p.domain === domain) return true
+  return false
+}
+
+/** Forgets calls older than `maxAgeMs`; the map is in arrival order, so the old ones are first. */
+export function forgetOldCalls (state: PlantState, now: number, maxAgeMs: number): void {
+  for (const [id, call] of state.calls) {
+    if (now - call.at <= maxAgeMs) break
+    state.calls.delete(id)
+  }
+}

@@ -1,0 +1,88 @@
+/** The errors that cross layers: thrown by one, named by the client's message, checked by class in tests. */
+
+/** No such VM: on a production line, or for this client (a VM that is not theirs looks the same on purpose). */
+export class VmNotFoundError extends Error {
+  static override name = 'VmNotFoundError'
+  constructor (vmid: string, options?: ErrorOptions) {
+    super(`VM ${vmid} not found`, options)
+    this.name = VmNotFoundError.name
+  }
+}
+
+/** No plant offered, or every plant that offered failed. */
+export class NoBidsError extends Error {
+  static override name = 'NoBidsError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = NoBidsError.name
+  }
+}
+
+/** A plant that bid will not take the order after all (its capacity changed, the order is not authentic). */
+export class OrderRefusedError extends Error {
+  static override name = 'OrderRefusedError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = OrderRefusedError.name
+  }
+}
+
+export class ProductionFailedError extends Error {
+  static override name = 'ProductionFailedError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = ProductionFailedError.name
+  }
+}
+
+/** The order's agreed time ran out, or the shop cancelled it; the VM was destroyed. */
+export class OrderExpiredError extends Error {
+  static override name = 'OrderExpiredError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = OrderExpiredError.name
+  }
+}
+
+export class ImageNotFoundError extends Error {
+  static override name = 'ImageNotFoundError'
+  constructor (id: string) {
+    super(`no golden image ${id} in this warehouse`)
+    this.name = ImageNotFoundError.name
+  }
+}
+
+/** A production line failed to do what it was asked. */
+export class ProductionError extends Error {
+  static override name = 'ProductionError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = ProductionError.name
+  }
+}
+
+export class UnsupportedHardwareError extends Error {
+  static override name = 'UnsupportedHardwareError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = UnsupportedHardwareError.name
+  }
+}
+
+/** A signature that does not verify, or a message whose signer is not its sender. */
+export class AuthError extends Error {
+  static override name = 'AuthError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = AuthError.name
+  }
+}
+
+/** The requester's deadline passed before the answer came. */
+export class DeadlineExceededError extends Error {
+  static override name = 'DeadlineExceededError'
+  constructor (message = 'no reply before the deadline', options?: ErrorOptions) {
+    super(message, options)
+    this.name = DeadlineExceededError.name
+  }
+}

@@ -1,0 +1,13 @@
+/**
+ * The contract every layer shares: the domain's messages and records, the ports (Transport,
+ * ProductionLine, PlantStore, Clock, Random) and the errors that cross layers. It imports
+ * nothing of ours.
+ */
+export * from './abort.js'
+export * from './clock.js'
+export * from './errors.js'
+export * from './hardware.js'
+export * from './messages.js'
+export * from './plant-store.js'
+export * from './production-line.js'
+export * from './transport.js'

@@ -1,0 +1,134 @@
+import type { AbortOptions } from './abort.js'
+import type { Hardware, HostActionKind, HostParams } from './hardware.js'
+
+export type VmState = 'running' | 'paused' | 'stopped' | 'crashed'
+
+/** A checkpointed VM that clones start from. Its artifacts are files under `dir`. */
+export interface GoldenImage {
+  /** content hash of the descriptor */
+  id: string
+  /** the production line that made it and can clone it */
+  line: string
+  hardware: Hardware
+  /** ids of the actions applied to it, in the order they ran */
+  applied: string[]
+  /** folder that holds the artifacts */
+  dir: string
+  /** artifact name (disk, memory, device-state, ...) to file name inside `dir` */
+  artifacts: Record<string, string>
+  createdAt: number
+}
+
+export interface GoldenRequest {
+  hardware: Hardware
+  /** actions to run before the checkpoint, in order */
+  actions: GuestAction[]
+}
+
+/** A script to run inside the guest. */
+export interface GuestAction {
+  id: string
+  run: string
+  /** @default 60000 */
+  timeoutMs?: number
+}
+
+export interface ActionResult {
+  exitCode: number
+  stdout: string
+  stderr: string
+  durationMs: number
+  timedOut: boolean
+}
+
+/**
+ * What a driver needs to find one of its VMs again after the plant restarts (process id, folder,
+ * socket paths). Opaque to the plant, which keeps it in the VM's record in its store.
+ */
+export type VmHandle = Record<string, string | number | boolean | null>
+
+/** What a production line knows of one VM right now. */
+export interface VmInfo {
+  vmid: string
+  state: VmState
+  goldenId: string
+  /** the hypervisor process, where there is one */
+  pid?: number
+  /** resident memory of the VM's process(es) in KiB, where known */
+  rssKB?: number
+  /** for `recover` after a restart */
+  handle: VmHandle
+}
+
+/** What a line can do, stated once so that the plant never probes for optional methods. */
+export interface LineCapabilities {
+  /** host actions it performs; a spec with another one is refused */
+  hostActions: HostActionKind[]
+  /** whether a clone gets a NIC on a host network */
+  networks: boolean
+  /** the least guest memory it can boot, in MB */
+  minMemoryMB: number
+  /** the guest operating systems and architectures it makes; absent: any (the sim line) */
+  os?: string[]
+  arch?: string[]
+  /** whether VMs outlive the line (own processes) and are re-attached by `recover` after a restart */
+  liveReattach: boolean
+}
+
+/** What the line found on this host at start: the hypervisor's version and how it runs. */
+export interface LineFingerprint {
+  kind: string
+  /** e.g. "QEMU emulator version 7.2.x" */
+  version: string
+  /** e.g. 'tcg', 'kvm', 'uml', 'none' */
+  acceleration: string
+  /** a line that cannot run here says why; the plant then refuses to start */
+  healthy: boolean
+  detail: string
+}
+
+/**
+ * A production line clones, resumes, configures and destroys VMs of one hypervisor.
+ * The plant drives it; `sim` takes configurable latencies, `qemu` and `uml` run real guests.
+ * Every driver passes the one conformance suite in test/hypervisor/conformance.ts.
+ */
+export interface ProductionLine {
+  /** 'sim' | 'qemu' | 'uml' */
+  readonly kind: string
+  start(options?: AbortOptions): Promise<void>
+  /** stops the line; VMs that run in their own processes keep running unless `destroyAll` */
+  stop(options?: AbortOptions & { destroyAll?: boolean }): Promise<void>
+  capabilities(): LineCapabilities
+  fingerprint(options?: AbortOptions): Promise<LineFingerprint>
+  /** how much memory a new VM of `memoryMB` costs the host, in MB */
+  memoryCostMB(memoryMB: number): number
+  /** host memory the line holds beyond its VMs (a warm pool's waiting processes), in MB; 0 for none */
+  reservedMB(): number
+  /** boots a VM for the hardware, runs the actions, checkpoints it */
+  prepareGolden(request: GoldenRequest, options?: AbortOptions): Promise<GoldenImage>
+  /** gets ready to clone these images fast (fills a warm pool); a line without a pool does nothing */
+  warm(goldens: GoldenImage[], options?: AbortOptions): Promise<void>
+  /** makes a copy-on-write clone of the golden image, not yet running; an abort leaves nothing behind */
+  clone(golden: GoldenImage, vmid: string, options?: AbortOptions): Promise<VmInfo>
+  /** starts (or resumes from the checkpoint) a clone */
+  resume(vmid: string, options?: AbortOptions): Promise<VmInfo>
+  runAction(vmid: string, action: GuestAction, options?: AbortOptions): Promise<ActionResult>
+  /** does a host action to the VM from outside; throws UnsupportedHardwareError for one not in `capabilities().hostActions` */
+  hostAction(vmid: string, params: HostParams, options?: AbortOptions): Promise<void>
+  /** re-attaches a VM from the handle its record keeps; throws VmNotFoundError when it is gone */
+  recover(vmid: string, handle: VmHandle, options?: AbortOptions): Promise<VmInfo>
+  /** throws VmNotFoundError for an unknown VM */
+  inspect(vmid: string, options?: AbortOptions): Promise<VmInfo>
+  /** stops the VM and removes its files; a VM that is already gone is not an error */
+  destroy(vmid: string, options?: AbortOptions): Promise<void>
+  /** every VM the line holds, including ones it found on the host at start that no record may know */
+  list(options?: AbortOptions): Promise<VmInfo[]>
+}
+
+/** Why a line with these capabilities cannot make this hardware, or undefined when it can. */
+export function hardwareProblem (caps: LineCapabilities, kind: string, hardware: Hardware): string | undefined {
+  if (caps.arch !== undefined && !caps.arch.includes(hardware.arch)) return `the ${kind} line runs ${caps.arch.join(', ')} guests, not ${hardware.arch}`
+  if (caps.os !== undefined && !caps.os.includes(hardware.os)) return `the ${kind} line's guest image is ${caps.os.join(', ')}, not ${hardware.os}`
+  if (hardware.memoryMB < caps.minMemoryMB) return `the guest needs at least ${caps.minMemoryMB} MB, not ${hardware.memoryMB}`
+  return undefined
+}

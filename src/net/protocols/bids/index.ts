@@ -1,0 +1,175 @@
+import { logger, type Logger } from '@libp2p/logger'
+import type { Message as PubsubMessage } from '@libp2p/gossipsub'
+import { bidAnswerSchema, bidCallSchema, type AbortOptions, type BidAnswer, type BidCall, type PeerRef } from '../../../interface/index.js'
+import type { VmplantLibp2p } from '../../node.js'
+import { decodeJson, encodeJson } from '../../codec.js'
+import { call, serve } from '../../rpc.js'
+import { BID_TOPIC, OFFER_TOPIC, PROTOCOLS, siteOfferTopic, siteTopic } from '../../protocols.js'
+import { ackSchema, peerTarget } from '../target.js'
+import { answerBidder, SenderMismatchError } from './errors.js'
+
+export { SenderMismatchError, answerBidder } from './errors.js'
+
+/** A call for bids is small; anything larger on the topic is noise or an attack. */
+export const MAX_CALL_BYTES = 64 * 1024
+export const MAX_ANSWER_BYTES = 16 * 1024
+
+/** What the node does with bidding traffic; each handler is given only messages bound to their sender. */
+export interface BidsHandlers {
+  /** a call for bids this node's plant should price: on its site's topic, or the federation's without a site */
+  onPlantCall?: (call: BidCall, from: string) => void
+  /** a federation call for a broker to republish on its site */
+  onBrokerCall?: (call: BidCall, from: string) => void
+  /** an offer or decline for a round this node runs (shop or broker); actors ignore rounds not theirs */
+  onAnswer?: (answer: BidAnswer, from: string) => void
+  /** the set of peers listening to calls changed */
+  onBiddersChanged?: () => void
+  /** a message that failed decoding or sender binding; it was dropped */
+  onDropped?: (what: string, from: string | undefined, reason: string) => void
+}
+
+export interface BidsInit {
+  /** the site whose broker this node's plant answers, or that this node's broker serves */
+  site?: string
+  plant: boolean
+  broker: boolean
+  shop: boolean
+  /** @default 'vmplant:bids' */
+  logPrefix?: string
+}
+
+export interface BidsComponents { libp2p: VmplantLibp2p }
+
+/** The bidding protocol: calls and answers on gossipsub topics, answers also on the `/vmplant/bid` stream. */
+export interface BidsService {
+  /** registers the stream handler and the topic listener; call before libp2p starts */
+  start(): Promise<void>
+  /** subscribes to the roles' topics; gossipsub takes subscriptions only once libp2p runs */
+  subscribe(): void
+  stop(): Promise<void>
+  bidders(): string[]
+  siteBidders(site: string): string[]
+  publishCall(call: BidCall, options?: AbortOptions): Promise<void>
+  publishSiteCall(site: string, call: BidCall, options?: AbortOptions): Promise<void>
+  answer(to: PeerRef, answer: BidAnswer, options?: AbortOptions): Promise<void>
+}
+
+class Bids implements BidsService {
+  private readonly log: Logger
+  private readonly plantTopic: string
+  private readonly answerTopics: string[]
+  private listening = false
+
+  constructor (private readonly components: BidsComponents, private readonly init: BidsInit, private readonly handlers: BidsHandlers) {
+    this.log = logger(init.logPrefix ?? 'vmplant:bids')
+    this.plantTopic = init.site !== undefined ? siteTopic(init.site) : BID_TOPIC
+    this.answerTopics = init.site !== undefined ? [siteOfferTopic(init.site), OFFER_TOPIC] : [OFFER_TOPIC]
+  }
+
+  private get pubsub () { return this.components.libp2p.services.pubsub }
+
+  async start (): Promise<void> {
+    if (this.listening) return
+    this.listening = true
+    this.pubsub.addEventListener('message', this.onMessage)
+    this.pubsub.addEventListener('subscription-change', this.onSubscriptions)
+    if (this.init.shop || this.init.broker) {
+      await serve(this.components.libp2p, PROTOCOLS.bid, bidAnswerSchema, async (answer, { remotePeer }) => {
+        this.acceptAnswer(answer, remotePeer.toString(), PROTOCOLS.bid)
+        return { ack: true as const }
+      }, { maxBytes: MAX_ANSWER_BYTES, maxInboundStreams: 256 })
+    }
+  }
+
+  subscribe (): void {
+    if (this.init.plant) this.pubsub.subscribe(this.plantTopic)
+    if (this.init.broker && this.init.site !== undefined) {
+      this.pubsub.subscribe(BID_TOPIC)
+      this.pubsub.subscribe(siteOfferTopic(this.init.site))
+    }
+    if (this.init.shop) this.pubsub.subscribe(OFFER_TOPIC)
+  }
+
+  async stop (): Promise<void> {
+    if (!this.listening) return
+    this.listening = false
+    this.pubsub.removeEventListener('message', this.onMessage)
+    this.pubsub.removeEventListener('subscription-change', this.onSubscriptions)
+  }
+
+  bidders (): string[] {
+    return this.pubsub.getSubscribers(BID_TOPIC).map((p) => p.toString())
+  }
+
+  siteBidders (site: string): string[] {
+    return this.pubsub.getSubscribers(siteTopic(site)).map((p) => p.toString())
+  }
+
+  async publishCall (bidCall: BidCall, options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    await this.pubsub.publish(BID_TOPIC, encodeJson(bidCall))
+  }
+
+  async publishSiteCall (site: string, bidCall: BidCall, options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    await this.pubsub.publish(siteTopic(site), encodeJson(bidCall))
+  }
+
+  /**
+   * Answers go out on the offer topic that the caller listens on, over streams gossipsub already
+   * keeps open: a new stream per bid costs several round trips. A caller that cannot be reached
+   * through gossipsub (not a direct peer) gets the answer on a stream of its own.
+   */
+  async answer (to: PeerRef, answer: BidAnswer, options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    const topic = this.answerTopics.find((t) => this.pubsub.getSubscribers(t).some((p) => p.toString() === to.peer))
+    if (topic !== undefined) {
+      await this.pubsub.publish(topic, encodeJson(answer))
+      return
+    }
+    await call(this.components.libp2p, peerTarget(this.components.libp2p, to), PROTOCOLS.bid, answer, ackSchema, options)
+  }
+
+  private readonly onSubscriptions = (): void => { this.handlers.onBiddersChanged?.() }
+
+  private readonly onMessage = (event: CustomEvent<PubsubMessage>): void => {
+    const message = event.detail
+    const { topic, data } = message
+    // gossipsub signs every message and checks the signature, so `from` is who really published it
+    const from = message.type === 'signed' ? message.from.toString() : undefined
+    try {
+      if (topic === this.plantTopic || topic === BID_TOPIC) {
+        const bidCall = decodeJson(data, bidCallSchema, MAX_CALL_BYTES, `call on ${topic}`)
+        if (from === undefined || bidCall.replyTo.peer !== from) throw new SenderMismatchError(`call ${bidCall.requestId} asks for answers to ${bidCall.replyTo.peer} but was published by ${from ?? 'nobody'}`)
+        if (this.init.plant && topic === this.plantTopic) this.handlers.onPlantCall?.(bidCall, from)
+        if (this.init.broker && topic === BID_TOPIC) this.handlers.onBrokerCall?.(bidCall, from)
+        return
+      }
+      if (this.answerTopics.includes(topic) && (this.init.shop || this.init.broker)) {
+        const answer = decodeJson(data, bidAnswerSchema, MAX_ANSWER_BYTES, `answer on ${topic}`)
+        this.acceptAnswer(answer, from, topic)
+      }
+    } catch (err: any) {
+      this.dropped(`message on ${topic}`, from, err?.message ?? String(err))
+    }
+  }
+
+  /** an answer counts only from the bidder it names: the plant, or the broker that forwarded it */
+  private acceptAnswer (answer: BidAnswer, from: string | undefined, where: string): void {
+    const bidder = answerBidder(answer)
+    if (bidder !== from) {
+      this.dropped(`answer on ${where}`, from, `answer for ${answer.requestId} names ${bidder} but comes from ${from ?? 'nobody'}`)
+      return
+    }
+    this.handlers.onAnswer?.(answer, from)
+  }
+
+  private dropped (what: string, from: string | undefined, reason: string): void {
+    this.log('dropped a %s from %s: %s', what, from, reason)
+    this.handlers.onDropped?.(what, from, reason)
+  }
+}
+
+export function bidsService (components: BidsComponents, init: BidsInit, handlers: BidsHandlers): BidsService {
+  return new Bids(components, init, handlers)
+}
