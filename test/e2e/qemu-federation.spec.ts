@@ -96,3 +96,32 @@ qtest('a plant killed with SIGKILL while its VMs run re-attaches to them when it
   await plant.kill('SIGTERM')
   t.deepEqual(pidsMentioning(join(dir.path, 'plant')), [], 'no QEMU process is left')
 })
+
+qtest('an order that outlives the shop\'s deadline leaves no QEMU process, no VM folder and no record, and the client gets a clear error', async (t) => {
+  const dir = await tempDir('vmplant-qd-')
+  // the guest action outlasts the agreement; the first create also builds the golden image
+  const federation = await startEmbeddedFederation({ plants: 1, dataDir: dir.path, shop: { orderTimeoutMs: 25_000 }, plant: { driver: { kind: 'qemu', poolSize: 0, accel: 'auto', tbSizeMB: 64, diskMB: 64, overheadMB: 64 } } })
+  const client = new VmplantClient({ shop: federation.shopAddr, privateKey: await generateKeyPair('Ed25519') })
+  t.teardown(async () => {
+    await client.stop()
+    await federation.stop()
+    await killMentioning(dir.path)
+    await rm(defaultGoldenShmDir(join(dir.path, 'plant-0', 'line')), { recursive: true, force: true })
+    await dir.remove()
+  })
+  await federation.ready()
+  await client.start()
+  const slow = { hardware: spec.hardware, actions: [{ id: 'forever', run: 'sleep 600', timeoutMs: 900_000 }] }
+  const error = await t.throwsAsync(client.create(slow, 'lab'))
+  t.regex(error.message, /every plant that bid failed: .*(expired|cancelled)/)
+  const plant = federation.plants[0]!
+  const lineDir = join(dir.path, 'plant-0', 'line')
+  const gone = async (): Promise<void> => {
+    if (pidsMentioning(join(lineDir, 'vms')).length > 0) throw new Error('a QEMU process still runs')
+    if ((await readdir(join(lineDir, 'vms'))).length > 0) throw new Error('a VM folder is still there')
+    const status = await plant.plantStatus()
+    if (status.vms + status.producing > 0) throw new Error(`the plant still counts ${status.vms} VMs and ${status.producing} productions`)
+  }
+  await eventually(gone, 20_000)
+  t.deepEqual((await client.list()).vms, [], 'no record of the VM')
+})

@@ -262,6 +262,8 @@ export function productionLineConformance (target: ConformanceTarget): void {
     const child = spawn(process.execPath, [CHILD], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, VMPLANT_LINE_CHILD: JSON.stringify({ kind, ...order }) } })
     children.add(child.pid as number)
     const exited = once(child, 'exit')
+    // forgotten once reaped: the pid may be another process's later
+    void exited.then(() => { children.delete(child.pid as number) })
     let stderr = ''
     child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
     const said = new Set<string>()

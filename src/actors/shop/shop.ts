@@ -25,6 +25,8 @@ const LIST_TIMEOUT_MS = 10_000
 const CANCEL_ATTEMPTS = 8
 const CANCEL_BACKOFF_MS = 1000
 const CANCEL_BACKOFF_MAX_MS = 30_000
+/** how long a round that waited for its first bidders waits once they appear */
+const FIRST_BIDDERS_SETTLE_MS = 200
 
 interface Round {
   call: BidCall
@@ -168,10 +170,20 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
           }
           return state
         }
-        case 'bidders.changed':
+        case 'bidders.changed': {
+          if (transport.bidders().length === 0) return state
+          // a subscription arrives before gossipsub's stream back to that peer may be open: a call
+          // published at once could miss it, so the waiting rounds start a moment later
+          for (const round of rounds.values()) {
+            if (!round.waiting) continue
+            const requestId = round.call.requestId
+            ctx.task((signal) => ctx.clock.sleep(FIRST_BIDDERS_SETTLE_MS, { signal }), () => ({ type: 'round.start', requestId }))
+          }
+          return state
+        }
         case 'round.start': {
-          const waiting = message.type === 'round.start' ? [rounds.get(message.requestId)] : (transport.bidders().length > 0 ? [...rounds.values()] : [])
-          for (const round of waiting) if (round?.waiting === true) startRound(state, round, ctx)
+          const round = rounds.get(message.requestId)
+          if (round?.waiting === true) startRound(state, round, ctx)
           return state
         }
         case 'round.published': {
