@@ -1,4 +1,5 @@
 import '../../src/polyfill.js'
+import type { ExecutionContext } from 'ava'
 import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
@@ -21,9 +22,10 @@ const spec = {
   ]
 }
 
-qtest('through the federation, a QEMU VM runs two actions in its guest, shows as running, and destroy leaves nothing behind', async (t) => {
-  const dir = await tempDir('vmplant-qf-')
-  const federation = await startEmbeddedFederation({ plants: 1, dataDir: dir.path, plant: { driver: { kind: 'qemu', poolSize: 0, accel: 'auto', tbSizeMB: 64, diskMB: 64, overheadMB: 64 } } })
+/** One shop and one QEMU plant in this process, with a client; all of it, VMs included, removed when the test ends. */
+async function qemuFederation (t: ExecutionContext, prefix: string, shop: { orderTimeoutMs?: number }) {
+  const dir = await tempDir(prefix)
+  const federation = await startEmbeddedFederation({ plants: 1, dataDir: dir.path, shop, plant: { driver: { kind: 'qemu', poolSize: 0, accel: 'auto', tbSizeMB: 64, diskMB: 64, overheadMB: 64 } } })
   const client = new VmplantClient({ shop: federation.shopAddr, privateKey: await generateKeyPair('Ed25519') })
   t.teardown(async () => {
     await client.stop()
@@ -34,6 +36,11 @@ qtest('through the federation, a QEMU VM runs two actions in its guest, shows as
   })
   await federation.ready()
   await client.start()
+  return { dir, client, federation }
+}
+
+qtest('through the federation, a QEMU VM runs two actions in its guest, shows as running, and destroy leaves nothing behind', async (t) => {
+  const { dir, client } = await qemuFederation(t, 'vmplant-qf-', {})
   const { classad } = await client.create(spec, 'lab')
   t.is(classad.line, 'qemu')
   t.is(classad.attributes.ip_address, '10.20.0.5')
@@ -98,19 +105,8 @@ qtest('a plant killed with SIGKILL while its VMs run re-attaches to them when it
 })
 
 qtest('an order that outlives the shop\'s deadline leaves no QEMU process, no VM folder and no record, and the client gets a clear error', async (t) => {
-  const dir = await tempDir('vmplant-qd-')
   // the guest action outlasts the agreement; the first create also builds the golden image
-  const federation = await startEmbeddedFederation({ plants: 1, dataDir: dir.path, shop: { orderTimeoutMs: 25_000 }, plant: { driver: { kind: 'qemu', poolSize: 0, accel: 'auto', tbSizeMB: 64, diskMB: 64, overheadMB: 64 } } })
-  const client = new VmplantClient({ shop: federation.shopAddr, privateKey: await generateKeyPair('Ed25519') })
-  t.teardown(async () => {
-    await client.stop()
-    await federation.stop()
-    await killMentioning(dir.path)
-    await rm(defaultGoldenShmDir(join(dir.path, 'plant-0', 'line')), { recursive: true, force: true })
-    await dir.remove()
-  })
-  await federation.ready()
-  await client.start()
+  const { dir, client, federation } = await qemuFederation(t, 'vmplant-qd-', { orderTimeoutMs: 25_000 })
   const slow = { hardware: spec.hardware, actions: [{ id: 'forever', run: 'sleep 600', timeoutMs: 900_000 }] }
   const error = await t.throwsAsync(client.create(slow, 'lab'))
   t.regex(error.message, /every plant that bid failed: .*(expired|cancelled)/)

@@ -17,7 +17,8 @@ export function makeLine (kind: LineKind, init: Record<string, unknown>): Produc
   }
 }
 
-function runs (command: string, args: string[]): boolean {
+/** true when `command` exists here, whatever it thinks of the arguments */
+export function runs (command: string, args: string[]): boolean {
   try {
     execFileSync(command, args, { stdio: 'ignore' })
     return true

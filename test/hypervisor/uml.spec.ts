@@ -13,16 +13,8 @@ import test, { type TestFn } from 'ava'
 import { ProductionError, VmNotFoundError, type GoldenImage } from '../../src/hypervisor/index.js'
 import { createUmlLineInit, InvalidUmlLineInitError, UmlBootError, umlLine, type UmlProductionLine } from '../../src/hypervisor/uml/index.js'
 import { writeCowFile } from '../../src/hypervisor/uml/cow.js'
+import { runs } from '../helpers/hypervisors.js'
 
-function runs (command: string, args: string[]): boolean {
-  try {
-    execFileSync(command, args, { stdio: 'ignore' })
-    return true
-  } catch (err: any) {
-    // present, but unhappy with the arguments
-    return err?.code !== 'ENOENT'
-  }
-}
 
 function haveUml (): boolean {
   return runs('linux.uml', ['--version']) && runs('mke2fs', ['-V']) && existsSync('/bin/busybox')

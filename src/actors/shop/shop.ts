@@ -53,6 +53,14 @@ export interface ShopState {
   liveness: Liveness
 }
 
+/**
+ * The time a plant is given: less than the shop waits, so that a plant out of time says so
+ * (and destroys the VM) before the shop stops listening.
+ */
+export function plantBudgetMs (orderTimeoutMs: number): number {
+  return Math.max(1, orderTimeoutMs - Math.min(2000, Math.floor(orderTimeoutMs / 10)))
+}
+
 /** Plants never keep their VMs' shops in mind, and the shop keeps no VM: the VMID names the plant. */
 export function plantOf (vmid: string): string {
   return vmidSchema.parse(vmid).slice(vmid.indexOf('.') + 1)
@@ -108,17 +116,19 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
         auth: round.auth,
         biddingMs: round.biddingMs,
         cost: offer.cost,
-        budgetMs: components.orderTimeoutMs
+        budgetMs: plantBudgetMs(components.orderTimeoutMs)
       }
+      const deadline = ctx.clock.timeout(components.orderTimeoutMs)
       try {
-        const classad = await transport.order(offer.plant, order, { signal: AbortSignal.any([signal, ctx.clock.timeout(components.orderTimeoutMs)]) })
+        const classad = await transport.order(offer.plant, order, { signal: AbortSignal.any([signal, deadline]) })
         attempts.push({ plant: offer.plant.peer })
         return { classad, attempts }
       } catch (err: any) {
         // whatever the plant did, the agreement is off: it must not keep a VM nobody will know of
         ctx.self.send({ type: 'order.abandoned', plant: offer.plant, requestId: round.call.requestId })
         signal.throwIfAborted()
-        attempts.push({ plant: offer.plant.peer, error: err?.message ?? String(err) })
+        const error = deadline.aborted ? `no VM within the order's ${components.orderTimeoutMs} ms; the order was cancelled` : err?.message ?? String(err)
+        attempts.push({ plant: offer.plant.peer, error })
       }
     }
     throw new NoBidsError(`every plant that bid failed: ${attempts.map((a) => `${a.plant.slice(-8)}: ${a.error}`).join('; ')}`)

@@ -87,20 +87,11 @@ export async function scanProcesses (workDir: string, options: AbortOptions = {}
   options.signal?.throwIfAborted()
   const prefix = join(workDir, 'vms') + '/'
   const found = new Map<string, number[]>()
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8')
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
-      if (state === 'Z' || state === 'X') continue
-      const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0')
-      const name = argv.indexOf('-name')
-      const token = name >= 0 ? /^vmplant-([0-9a-f]{12})$/.exec(argv[name + 1] ?? '')?.[1] : undefined
-      if (token === undefined || !argv.some((arg) => arg.includes(prefix + token + '/'))) continue
-      found.set(token, [...(found.get(token) ?? []), Number(entry)])
-    } catch {
-      // the process ended while we looked
-    }
+  for (const { pid, argv } of await liveProcesses()) {
+    const name = argv.indexOf('-name')
+    const token = name >= 0 ? /^vmplant-([0-9a-f]{12})$/.exec(argv[name + 1] ?? '')?.[1] : undefined
+    if (token === undefined || !argv.some((arg) => arg.includes(prefix + token + '/'))) continue
+    found.set(token, [...(found.get(token) ?? []), pid])
   }
   return found
 }
@@ -108,16 +99,22 @@ export async function scanProcesses (workDir: string, options: AbortOptions = {}
 /** Live QEMU processes (`-name vmplant-...`) whose command line contains `text`. */
 export async function scanMentioning (text: string, options: AbortOptions = {}): Promise<number[]> {
   options.signal?.throwIfAborted()
-  const out: number[] = []
+  return (await liveProcesses()).filter(({ argv }) => {
+    const name = argv.indexOf('-name')
+    return name >= 0 && /^vmplant-/.test(argv[name + 1] ?? '') && argv.some((arg) => arg.includes(text))
+  }).map(({ pid }) => pid)
+}
+
+/** Every live process but this one (zombies left out), with its command line. */
+async function liveProcesses (): Promise<Array<{ pid: number, argv: string[] }>> {
+  const out: Array<{ pid: number, argv: string[] }> = []
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
     try {
       const stat = await readFile(`/proc/${entry}/stat`, 'utf8')
       const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
       if (state === 'Z' || state === 'X') continue
-      const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0')
-      const name = argv.indexOf('-name')
-      if (name >= 0 && /^vmplant-/.test(argv[name + 1] ?? '') && argv.some((arg) => arg.includes(text))) out.push(Number(entry))
+      out.push({ pid: Number(entry), argv: (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0') })
     } catch {
       // the process ended while we looked
     }
