@@ -1,7 +1,7 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import type { PrivateKey } from '@libp2p/interface'
 import { createNode, type VmplantLibp2p } from '../net/node.js'
-import { ShopClient } from '../net/protocols/client/index.js'
+import { clientProtocol, type ShopClient } from '../net/protocols/client/index.js'
 import type { AbortOptions, Classad, CreateResult, ListResult } from '../interface/index.js'
 
 export interface ClientInit {
@@ -26,7 +26,7 @@ export class VmplantClient {
     if (this.node !== undefined) return
     this.node = await createNode({ privateKey: this.init.privateKey, listen: [], logPrefix: 'vmplant:client' })
     await this.node.start()
-    this.shop = new ShopClient(this.node, multiaddr(this.init.shop), this.init.privateKey)
+    this.shop = clientProtocol({ libp2p: this.node, clock: { now: Date.now } }).shop(multiaddr(this.init.shop), this.init.privateKey)
   }
 
   async stop (): Promise<void> {

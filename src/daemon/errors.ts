@@ -6,3 +6,12 @@ export class ConfigError extends Error {
     this.name = ConfigError.name
   }
 }
+
+/** The plant's production line cannot run on this host (a program missing, a folder not on tmpfs). */
+export class LineUnhealthyError extends Error {
+  static override name = 'LineUnhealthyError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = LineUnhealthyError.name
+  }
+}

@@ -1,5 +1,6 @@
 import type { Logger } from '@libp2p/logger'
 import { FAULT_POINTS, type FaultPoint, type Faults } from '../actors/plant/ports.js'
+import { ConfigError } from './errors.js'
 
 /**
  * Fault injection for the crash tests, and only for them: with VMPLANT_TEST_FAULT=<point> set, the
@@ -10,7 +11,7 @@ import { FAULT_POINTS, type FaultPoint, type Faults } from '../actors/plant/port
 export function faultsFromEnv (log: Logger, env: NodeJS.ProcessEnv = process.env): Faults | undefined {
   const point = env.VMPLANT_TEST_FAULT
   if (point === undefined || point === '') return undefined
-  if (!(FAULT_POINTS as readonly string[]).includes(point)) throw new Error(`VMPLANT_TEST_FAULT=${point} is not a fault point; use one of ${FAULT_POINTS.join(', ')}`)
+  if (!(FAULT_POINTS as readonly string[]).includes(point)) throw new ConfigError(`VMPLANT_TEST_FAULT=${point} is not a fault point; use one of ${FAULT_POINTS.join(', ')}`)
   log.error('fault injection is on: this process kills itself at %s', point)
   return {
     hit (at: FaultPoint) {

@@ -18,10 +18,11 @@ import { plantStore, type LevelStore } from '../store/index.js'
 import { createLine } from './create-line.js'
 import type { ProductionLine } from '../interface/index.js'
 import type { NodeConfig } from './config.js'
-import { createBids, serveProtocols, type Actors, type DroppedMessage } from './wiring.js'
+import { createBids, createProtocols, serveProtocols, type Actors, type DroppedMessage } from './wiring.js'
 import { BootstrapDialer } from './bootstrap.js'
 import { remoteImages, type RemoteImages } from '../net/protocols/image/index.js'
 import { faultsFromEnv } from './faults.js'
+import { LineUnhealthyError } from './errors.js'
 
 export interface VmplantNodeOptions {
   /** log prefix, one per node when several share a process */
@@ -96,7 +97,8 @@ export class VmplantNode {
     const system = this.system = new ActorSystem({ clock, random: seededRandom(randomInt(2 ** 31)), logPrefix: `vmplant:${name}`, onExhausted, ...(this.options.trace !== undefined ? { trace: this.options.trace } : {}) })
     const roles = { plant: config.roles.includes('plant'), broker: config.roles.includes('broker'), shop: config.roles.includes('shop') }
     const bids = this.bids = createBids(libp2p, roles, config.site, this.actors, this.log, this.dropped)
-    const transport = new Libp2pTransport(libp2p, bids)
+    const protocols = createProtocols(libp2p, clock)
+    const transport = new Libp2pTransport(libp2p, { bids, ...protocols })
 
     if (config.roles.includes('plant')) {
       this.store = plantStore(join(config.dataDir, 'store'))
@@ -104,7 +106,7 @@ export class VmplantNode {
       this.line = this.options.line ?? createLine(config.plant.driver, join(config.dataDir, 'line'))
       await this.line.start()
       const fingerprint = await this.line.fingerprint()
-      if (!fingerprint.healthy) throw new Error(`the ${this.line.kind} production line cannot run here: ${fingerprint.detail}`)
+      if (!fingerprint.healthy) throw new LineUnhealthyError(`the ${this.line.kind} production line cannot run here: ${fingerprint.detail}`)
       this.log('%s line: %s (%s)', this.line.kind, fingerprint.version, fingerprint.acceleration)
       const faults = faultsFromEnv(this.log)
       this.images = remoteImages({ libp2p, warehouse: this.store.warehouse }, { dir: join(config.dataDir, 'images'), logPrefix: `vmplant:${name}:images` })
@@ -129,7 +131,7 @@ export class VmplantNode {
       this.actors.shop = await system.spawn('shop', shopBehavior({ transport, ...config.shop }))
     }
     await bids.start()
-    await serveProtocols(libp2p, clock, this.actors)
+    await serveProtocols(libp2p, clock, protocols, this.actors)
     await libp2p.start()
     await this.images?.start()
     bids.subscribe()
@@ -149,13 +151,13 @@ export class VmplantNode {
     await stopping
   }
 
-  /** Stops everything; VMs keep running unless `destroyVms` (the embedded demo and tests use it). */
   /** the plant's own account of itself (plants only) */
   async plantStatus (options: { signal?: AbortSignal } = {}): Promise<PlantStatus> {
     if (this.actors.plant === undefined) throw new Error('this node is not a plant')
     return await this.actors.plant.ask(plantMessages.status(), options)
   }
 
+  /** Stops everything; VMs keep running unless `destroyVms` (the embedded demo and tests use it). */
   async stop (options: { destroyVms?: boolean } = {}): Promise<void> {
     this.dialer?.stop()
     await this.bids?.stop()

@@ -6,10 +6,10 @@ import { shopMessages, type ShopMessage } from '../actors/shop/messages.js'
 import { plantMessages, type PlantMessage } from '../actors/plant/messages.js'
 import type { BrokerMessage } from '../actors/broker/broker.js'
 import { bidsService, type BidsService } from '../net/protocols/bids/index.js'
-import { serveOrders } from '../net/protocols/order/index.js'
-import { serveVms } from '../net/protocols/vm/index.js'
-import { serveClients } from '../net/protocols/client/index.js'
-import { serveWarehouse } from '../net/protocols/warehouse/index.js'
+import { orderProtocol, type OrderProtocol } from '../net/protocols/order/index.js'
+import { vmProtocol, type VmProtocol } from '../net/protocols/vm/index.js'
+import { clientProtocol } from '../net/protocols/client/index.js'
+import { warehouseProtocol } from '../net/protocols/warehouse/index.js'
 
 export interface Actors {
   shop?: ActorRef<ShopMessage>
@@ -39,26 +39,33 @@ export function createBids (libp2p: VmplantLibp2p, roles: { plant: boolean, brok
   })
 }
 
+/** The request/response protocols of a node: their client halves serve the transport, their edges the actors. */
+export interface NodeProtocols { orders: OrderProtocol, vms: VmProtocol }
+
+export function createProtocols (libp2p: VmplantLibp2p, clock: Clock): NodeProtocols {
+  return { orders: orderProtocol({ libp2p, clock }), vms: vmProtocol({ libp2p, clock }) }
+}
+
 /**
- * Connects the request/response protocols to the actors. Each protocol's edge has decoded the
- * frame, checked its size and bound it to its sender; this only turns it into an actor's command.
+ * Connects the protocols' edges to the actors. Each edge has decoded the frame, checked its size
+ * and bound it to its sender; this only turns it into an actor's command.
  */
-export async function serveProtocols (libp2p: VmplantLibp2p, clock: Clock, actors: Actors): Promise<void> {
+export async function serveProtocols (libp2p: VmplantLibp2p, clock: Clock, protocols: NodeProtocols, actors: Actors): Promise<void> {
   const { shop, plant } = actors
   if (plant !== undefined) {
-    await serveOrders({ libp2p, clock }, {
+    await protocols.orders.handle({
       onOrder: async (order, from, signal) => await plant.ask(plantMessages.order(order, from), { signal }),
       onCancel: (requestId, from) => { plant.send(plantMessages.cancel(requestId, from)) }
     })
-    await serveVms({ libp2p, clock }, {
+    await protocols.vms.handle({
       query: async (vmid, owner, signal) => await plant.ask(plantMessages.query(vmid, owner), { signal }),
       destroy: async (vmid, owner, signal) => await plant.ask(plantMessages.destroy(vmid, owner), { signal }),
       list: async (owner, signal) => await plant.ask(plantMessages.list(owner), { signal })
     })
-    await serveWarehouse(libp2p, async (request, signal) => await plant.ask(plantMessages.warehouse(request), { signal }))
+    await warehouseProtocol({ libp2p }).handle(async (request, signal) => await plant.ask(plantMessages.warehouse(request), { signal }))
   }
   if (shop !== undefined) {
-    await serveClients({ libp2p, clock }, {
+    await clientProtocol({ libp2p, clock }).handle({
       create: async (spec, domain, owner, auth, signal) => await shop.ask(shopMessages.create(spec, domain, owner, auth), { signal }),
       query: async (vmid, auth, signal) => await shop.ask(shopMessages.query(vmid, auth), { signal }),
       destroy: async (vmid, auth, signal) => await shop.ask(shopMessages.destroy(vmid, auth), { signal }),

@@ -2,14 +2,24 @@ import type { AbortOptions, BidAnswer, BidCall, Order, PeerRef, Transport, VmReq
 import type { VmplantLibp2p } from './node.js'
 import { PROTOCOLS } from './protocols.js'
 import type { BidsService } from './protocols/bids/index.js'
-import { sendCancel, sendOrder } from './protocols/order/index.js'
-import { sendVmRequest } from './protocols/vm/index.js'
+import type { OrderProtocol } from './protocols/order/index.js'
+import type { VmProtocol } from './protocols/vm/index.js'
+
+/** The client halves of the protocols the actors send on. */
+export interface TransportProtocols {
+  bids: BidsService
+  orders: OrderProtocol
+  vms: VmProtocol
+}
 
 /** The actors' network on a libp2p node: the protocols' client halves behind the Transport port. */
 export class Libp2pTransport implements Transport {
   private selfRef?: PeerRef
 
-  constructor (private readonly node: VmplantLibp2p, private readonly bids: BidsService) {
+  private readonly bids: BidsService
+
+  constructor (private readonly node: VmplantLibp2p, private readonly protocols: TransportProtocols) {
+    this.bids = protocols.bids
     node.addEventListener('self:peer:update', () => { this.selfRef = undefined })
   }
 
@@ -31,7 +41,7 @@ export class Libp2pTransport implements Transport {
   async publishCall (call: BidCall, options?: AbortOptions): Promise<void> { await this.bids.publishCall(call, options) }
   async publishSiteCall (site: string, call: BidCall, options?: AbortOptions): Promise<void> { await this.bids.publishSiteCall(site, call, options) }
   async answer (to: PeerRef, answer: BidAnswer, options?: AbortOptions): Promise<void> { await this.bids.answer(to, answer, options) }
-  async order (plant: PeerRef, order: Order, options?: AbortOptions) { return await sendOrder(this.node, plant, order, options) }
-  async cancel (plant: PeerRef, requestId: string, options?: AbortOptions): Promise<void> { await sendCancel(this.node, plant, requestId, options) }
-  async vmRequest (plant: string, request: VmRequest, options?: AbortOptions): Promise<unknown> { return await sendVmRequest(this.node, plant, request, options) }
+  async order (plant: PeerRef, order: Order, options?: AbortOptions) { return await this.protocols.orders.order(plant, order, options) }
+  async cancel (plant: PeerRef, requestId: string, options?: AbortOptions): Promise<void> { await this.protocols.orders.cancel(plant, requestId, options) }
+  async vmRequest (plant: string, request: VmRequest, options?: AbortOptions): Promise<unknown> { return await this.protocols.vms.request(plant, request, options) }
 }

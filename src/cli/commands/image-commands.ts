@@ -1,10 +1,8 @@
 import type { Command } from 'commander'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
-import { z } from 'zod'
 import { createNode } from '../../net/node.js'
-import { call } from '../../net/rpc.js'
-import { PROTOCOLS } from '../../net/protocols.js'
+import { warehouseProtocol } from '../../net/protocols/warehouse/index.js'
 import type { WarehouseRequest } from '../../interface/messages.js'
 import { readWarehouse, formatPlanView, type ImageSummary, type PlanView } from '../../actors/plant/warehouse-view.js'
 import { actionIdentity, isHostAction, topologicalOrder, validateSpec } from '../../planner/index.js'
@@ -30,7 +28,7 @@ async function read (where: Where, request: WarehouseRequest): Promise<unknown> 
   const node = await createNode({ privateKey: await generateKeyPair('Ed25519'), listen: [] })
   await node.start()
   try {
-    return await call(node, multiaddr(where.plant as string), PROTOCOLS.warehouse, request, z.unknown(), { signal: AbortSignal.timeout(30_000) })
+    return await warehouseProtocol({ libp2p: node }).read(multiaddr(where.plant as string), request, { signal: AbortSignal.timeout(30_000) })
   } finally {
     await node.stop()
   }

@@ -10,6 +10,8 @@ import { call, serve } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
 import { assertSender, signAuth, signCreate, verifyAuth, verifyCreate } from '../../auth.js'
 
+export { AuthError } from '../../auth.js'
+
 /** What the shop does with a client's request; the edge has bound `owner` to the noise-authenticated peer and checked the signature. */
 export interface ClientHandlers {
   create: (spec: unknown, domain: string, owner: string, auth: Auth, signal: AbortSignal) => Promise<CreateResult>
@@ -18,10 +20,36 @@ export interface ClientHandlers {
   list: (auth: Auth, signal: AbortSignal) => Promise<ListResult>
 }
 
-export interface ClientComponents { libp2p: VmplantLibp2p, clock: { now(): number } }
+export interface ClientProtocolInit {
+  /** how long a create may take before the stream is dropped: bidding plus the order; @default 900000 */
+  timeoutMs?: number
+}
 
-/** Registers the shop's side of `/vmplant/client`. */
-export async function serveClients (components: ClientComponents, handlers: ClientHandlers): Promise<void> {
+export interface ClientProtocolComponents {
+  libp2p: VmplantLibp2p
+  /** the node's clock, for the age of client signatures */
+  clock: { now(): number }
+}
+
+/** `/vmplant/client/1.0.0`: a client's create, query, destroy and list, signed by the client. */
+export interface ClientProtocol {
+  /** registers the shop's side: the signer must be the sending peer, and the signature must verify */
+  handle(handlers: ClientHandlers): Promise<void>
+  /** the client's side: requests to one shop, signed with `key` */
+  shop(address: Multiaddr, key: PrivateKey): ShopClient
+}
+
+export const CLIENT_DEFAULTS = { timeoutMs: 900_000 } as const
+
+export function clientProtocol (components: ClientProtocolComponents, init: ClientProtocolInit = {}): ClientProtocol {
+  const timeoutMs = init.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs
+  return {
+    handle: async (handlers) => { await serveClients(components, handlers, timeoutMs) },
+    shop: (address, key) => new ShopClient(components.libp2p, address, key)
+  }
+}
+
+async function serveClients (components: ClientProtocolComponents, handlers: ClientHandlers, timeoutMs: number): Promise<void> {
   await serve(components.libp2p, PROTOCOLS.client, clientRequestSchema, async (request, { remotePeer, signal }): Promise<unknown> => {
     const client = remotePeer.toString()
     assertSender(request.auth.owner, client, `${request.type} request's signature`)
@@ -44,7 +72,7 @@ export async function serveClients (components: ClientComponents, handlers: Clie
         throw new Error(`unknown client request ${(unknown as { type: string }).type}`)
       }
     }
-  })
+  }, { timeoutMs })
 }
 
 /** The client's side: every request signed with the client's key, sent on the client's own connection. */

@@ -6,6 +6,8 @@ import { PROTOCOLS } from '../../protocols.js'
 import { verifyCreate, assertSender } from '../../auth.js'
 import { ackSchema, peerTarget } from '../target.js'
 
+export { AuthError } from '../../auth.js'
+
 const orderRequestSchema = z.discriminatedUnion('type', [orderSchema, orderCancelSchema])
 
 /** What a plant does with an order that passed the edge: the client's signature verified, the sender known. */
@@ -15,27 +17,62 @@ export interface OrderHandlers {
   onCancel: (requestId: string, from: string) => void
 }
 
-export interface OrderComponents { libp2p: VmplantLibp2p, clock: { now(): number } }
-
-/** Registers the plant's side of `/vmplant/order`: produce a VM, or cancel an order. */
-export async function serveOrders (components: OrderComponents, handlers: OrderHandlers): Promise<void> {
-  await serve(components.libp2p, PROTOCOLS.order, orderRequestSchema, async (request, { remotePeer, signal }) => {
-    const from = remotePeer.toString()
-    if (request.type === 'order.cancel') {
-      handlers.onCancel(request.requestId, from)
-      return { ack: true as const }
-    }
-    assertSender(request.auth.owner, request.owner, `order ${request.requestId}'s signature`)
-    await verifyCreate(request.auth, request.spec, request.domain, components.clock.now())
-    return await handlers.onOrder(request, from, signal)
-  })
+export interface OrderProtocolInit {
+  /** how long the plant may take to answer an order before the stream is dropped; @default 600000 */
+  timeoutMs?: number
+  /** how long finding an unreachable plant may take before a cancel is given up (the shop retries); @default 3000 */
+  cancelDialTimeoutMs?: number
 }
 
-/** The shop's side: one order, answered by the VM's classad. */
-export async function sendOrder (libp2p: VmplantLibp2p, plant: PeerRef, order: Order, options: AbortOptions = {}): Promise<Classad> {
-  return await call(libp2p, peerTarget(libp2p, plant), PROTOCOLS.order, order, classadSchema, options)
+export interface OrderProtocolComponents {
+  libp2p: VmplantLibp2p
+  /** the node's clock, for the age of client signatures */
+  clock: { now(): number }
 }
 
-export async function sendCancel (libp2p: VmplantLibp2p, plant: PeerRef, requestId: string, options: AbortOptions = {}): Promise<void> {
-  await call(libp2p, peerTarget(libp2p, plant), PROTOCOLS.order, { type: 'order.cancel', requestId }, ackSchema, { ...options, dialTimeoutMs: 3000 })
+/** `/vmplant/order/1.0.0`: a shop orders a VM from a plant, or cancels an order. */
+export interface OrderProtocol {
+  /** registers the plant's side: the edge verifies the client's signature over spec and domain */
+  handle(handlers: OrderHandlers): Promise<void>
+  /** the shop's side: one order, answered by the VM's classad */
+  order(plant: PeerRef, order: Order, options?: AbortOptions): Promise<Classad>
+  cancel(plant: PeerRef, requestId: string, options?: AbortOptions): Promise<void>
+}
+
+export const ORDER_DEFAULTS = { timeoutMs: 600_000, cancelDialTimeoutMs: 3000 } as const
+
+class Orders implements OrderProtocol {
+  private readonly init: Required<OrderProtocolInit>
+
+  constructor (private readonly components: OrderProtocolComponents, init: OrderProtocolInit) {
+    this.init = { ...ORDER_DEFAULTS, ...init }
+  }
+
+  async handle (handlers: OrderHandlers): Promise<void> {
+    const { libp2p, clock } = this.components
+    await serve(libp2p, PROTOCOLS.order, orderRequestSchema, async (request, { remotePeer, signal }) => {
+      const from = remotePeer.toString()
+      if (request.type === 'order.cancel') {
+        handlers.onCancel(request.requestId, from)
+        return { ack: true as const }
+      }
+      assertSender(request.auth.owner, request.owner, `order ${request.requestId}'s signature`)
+      await verifyCreate(request.auth, request.spec, request.domain, clock.now())
+      return await handlers.onOrder(request, from, signal)
+    }, { timeoutMs: this.init.timeoutMs })
+  }
+
+  async order (plant: PeerRef, order: Order, options: AbortOptions = {}): Promise<Classad> {
+    const { libp2p } = this.components
+    return await call(libp2p, peerTarget(libp2p, plant), PROTOCOLS.order, order, classadSchema, options)
+  }
+
+  async cancel (plant: PeerRef, requestId: string, options: AbortOptions = {}): Promise<void> {
+    const { libp2p } = this.components
+    await call(libp2p, peerTarget(libp2p, plant), PROTOCOLS.order, { type: 'order.cancel', requestId }, ackSchema, { ...options, dialTimeoutMs: this.init.cancelDialTimeoutMs })
+  }
+}
+
+export function orderProtocol (components: OrderProtocolComponents, init: OrderProtocolInit = {}): OrderProtocol {
+  return new Orders(components, init)
 }

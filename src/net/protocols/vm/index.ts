@@ -6,6 +6,8 @@ import { call, serve } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
 import { verifyAuth } from '../../auth.js'
 
+export { AuthError } from '../../auth.js'
+
 /** The plant's answers about VMs; `owner` is the client whose signature the edge verified. */
 export interface VmHandlers {
   query: (vmid: string, owner: string, signal: AbortSignal) => Promise<Classad>
@@ -13,31 +15,55 @@ export interface VmHandlers {
   list: (owner: string, signal: AbortSignal) => Promise<Classad[]>
 }
 
-export interface VmComponents { libp2p: VmplantLibp2p, clock: { now(): number } }
-
-/** Registers the plant's side of `/vmplant/vm`: every request carries the client's signature, checked here. */
-export async function serveVms (components: VmComponents, handlers: VmHandlers): Promise<void> {
-  await serve(components.libp2p, PROTOCOLS.vm, vmRequestSchema, async (request, { signal }): Promise<unknown> => {
-    const now = components.clock.now()
-    switch (request.type) {
-      case 'vm.query':
-        await verifyAuth(request.auth, 'query', request.vmid, now)
-        return await handlers.query(request.vmid, request.auth.owner, signal)
-      case 'vm.destroy':
-        await verifyAuth(request.auth, 'destroy', request.vmid, now)
-        return await handlers.destroy(request.vmid, request.auth.owner, signal)
-      case 'vm.list':
-        await verifyAuth(request.auth, 'list', '', now)
-        return await handlers.list(request.auth.owner, signal)
-      default: {
-        const unknown: never = request
-        throw new Error(`unknown vm request ${(unknown as { type: string }).type}`)
-      }
-    }
-  })
+export interface VmProtocolInit {
+  /** how long a forwarded request may wait to find the plant; @default 10000 */
+  dialTimeoutMs?: number
 }
 
-/** The shop's side: forwards a client's signed request to the plant that holds the VM. */
-export async function sendVmRequest (libp2p: VmplantLibp2p, plant: string, request: VmRequest, options: AbortOptions = {}): Promise<unknown> {
-  return await call(libp2p, peerIdFromString(plant), PROTOCOLS.vm, request, z.unknown(), options)
+export interface VmProtocolComponents {
+  libp2p: VmplantLibp2p
+  /** the node's clock, for the age of client signatures */
+  clock: { now(): number }
+}
+
+/** `/vmplant/vm/1.0.0`: a shop forwards a client's signed query, destroy or list to a plant. */
+export interface VmProtocol {
+  /** registers the plant's side: every request carries the client's signature, checked here */
+  handle(handlers: VmHandlers): Promise<void>
+  /** the shop's side */
+  request(plant: string, request: VmRequest, options?: AbortOptions): Promise<unknown>
+}
+
+class Vms implements VmProtocol {
+  constructor (private readonly components: VmProtocolComponents, private readonly init: VmProtocolInit) {}
+
+  async handle (handlers: VmHandlers): Promise<void> {
+    const { libp2p, clock } = this.components
+    await serve(libp2p, PROTOCOLS.vm, vmRequestSchema, async (request, { signal }): Promise<unknown> => {
+      const now = clock.now()
+      switch (request.type) {
+        case 'vm.query':
+          await verifyAuth(request.auth, 'query', request.vmid, now)
+          return await handlers.query(request.vmid, request.auth.owner, signal)
+        case 'vm.destroy':
+          await verifyAuth(request.auth, 'destroy', request.vmid, now)
+          return await handlers.destroy(request.vmid, request.auth.owner, signal)
+        case 'vm.list':
+          await verifyAuth(request.auth, 'list', '', now)
+          return await handlers.list(request.auth.owner, signal)
+        default: {
+          const unknown: never = request
+          throw new Error(`unknown vm request ${(unknown as { type: string }).type}`)
+        }
+      }
+    })
+  }
+
+  async request (plant: string, request: VmRequest, options: AbortOptions = {}): Promise<unknown> {
+    return await call(this.components.libp2p, peerIdFromString(plant), PROTOCOLS.vm, request, z.unknown(), { ...options, ...(this.init.dialTimeoutMs !== undefined ? { dialTimeoutMs: this.init.dialTimeoutMs } : {}) })
+  }
+}
+
+export function vmProtocol (components: VmProtocolComponents, init: VmProtocolInit = {}): VmProtocol {
+  return new Vms(components, init)
 }

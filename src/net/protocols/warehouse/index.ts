@@ -1,9 +1,32 @@
-import { warehouseRequestSchema, type WarehouseRequest } from '../../../interface/index.js'
+import type { Multiaddr } from '@multiformats/multiaddr'
+import { z } from 'zod'
+import { warehouseRequestSchema, type AbortOptions, type WarehouseRequest } from '../../../interface/index.js'
 import type { VmplantLibp2p } from '../../node.js'
-import { serve } from '../../rpc.js'
+import { call, serve } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
 
-/** Registers `/vmplant/warehouse`: anyone may read a plant's catalogue (list, inspect, plan). */
-export async function serveWarehouse (libp2p: VmplantLibp2p, read: (request: WarehouseRequest, signal: AbortSignal) => Promise<unknown>): Promise<void> {
-  await serve(libp2p, PROTOCOLS.warehouse, warehouseRequestSchema, async (request, { signal }) => await read(request, signal))
+export interface WarehouseProtocolComponents { libp2p: VmplantLibp2p }
+
+/** `/vmplant/warehouse/1.0.0`: anyone may read a plant's catalogue (list, inspect, plan). */
+export interface WarehouseProtocol {
+  /** registers the plant's side */
+  handle(read: (request: WarehouseRequest, signal: AbortSignal) => Promise<unknown>): Promise<void>
+  /** asks a plant */
+  read(plant: Multiaddr, request: WarehouseRequest, options?: AbortOptions): Promise<unknown>
+}
+
+class Warehouses implements WarehouseProtocol {
+  constructor (private readonly components: WarehouseProtocolComponents) {}
+
+  async handle (read: (request: WarehouseRequest, signal: AbortSignal) => Promise<unknown>): Promise<void> {
+    await serve(this.components.libp2p, PROTOCOLS.warehouse, warehouseRequestSchema, async (request, { signal }) => await read(request, signal))
+  }
+
+  async read (plant: Multiaddr, request: WarehouseRequest, options: AbortOptions = {}): Promise<unknown> {
+    return await call(this.components.libp2p, plant, PROTOCOLS.warehouse, request, z.unknown(), options)
+  }
+}
+
+export function warehouseProtocol (components: WarehouseProtocolComponents): WarehouseProtocol {
+  return new Warehouses(components)
 }
