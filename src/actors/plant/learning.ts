@@ -1,5 +1,6 @@
 import { actionIdentity, artifactBytes, hardwareKey, isHostAction, sha256Hex, topologicalOrder, type ActionSpec, type VmSpec } from '../../planner/index.js'
-import type { ProductionLine } from '../../interface/index.js'
+import type { PlantStore, ProductionLine } from '../../interface/index.js'
+import type { PeerImages } from './ports.js'
 import type { Warehouse, WarehouseRecord } from '../../store/index.js'
 
 /** When a plant learns golden images, and how much room they may take. */
@@ -58,4 +59,33 @@ export async function evictBeyondBudget (warehouse: Warehouse, budgetMB: number,
     evicted.push(record.id)
   }
   return evicted
+}
+
+export interface LearningParts {
+  line: ProductionLine
+  store: PlantStore
+  warehouse: Warehouse
+  images?: PeerImages | undefined
+  /** keys of prefixes being learned right now, so that two productions do not build the same image */
+  learning: Set<string>
+}
+
+/** After a create: counts the request's prefixes, builds the one that is due, then keeps the warehouse within its budget. */
+export async function learnAfter (parts: LearningParts, config: LearningConfig, spec: VmSpec, now: () => number, signal: AbortSignal): Promise<{ learned?: string, evicted: string[] }> {
+  const { line, store, warehouse, learning } = parts
+  const prefix = await duePrefix(warehouse, line.kind, spec, config)
+  let learned: string | undefined
+  const key = prefix?.map(actionIdentity).join(',')
+  if (prefix !== undefined && key !== undefined && !learning.has(key)) {
+    learning.add(key)
+    try {
+      learned = (await learnPrefix(line, warehouse, spec, prefix, now, signal)).id
+      parts.images?.announce()
+    } finally {
+      learning.delete(key)
+    }
+  }
+  const inUse = new Set((await store.listVms({ signal })).filter((r) => r.classad.state !== 'crashed').map((r) => r.classad.goldenImage))
+  const evicted = config.diskBudgetMB !== undefined ? await evictBeyondBudget(warehouse, config.diskBudgetMB, inUse) : []
+  return { ...(learned !== undefined ? { learned } : {}), evicted }
 }

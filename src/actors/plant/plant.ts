@@ -4,10 +4,11 @@ import {
   type BidAnswer, type Classad, type PlantStore, type ProductionLine, type Transport
 } from '../../interface/index.js'
 import type { Warehouse } from '../../store/index.js'
-import { actionIdentity, InvalidSpecError, isHostAction, validateSpec, type VmSpec } from '../../planner/index.js'
-import { duePrefix, evictBeyondBudget, learnPrefix, type LearningConfig } from './learning.js'
+import { InvalidSpecError, isHostAction, validateSpec } from '../../planner/index.js'
+import { learnAfter, type LearningConfig } from './learning.js'
+import { classadOf } from './classad.js'
 import type { CostConfig, CostModel } from './cost.js'
-import { produce, type ProductionResult } from './production.js'
+import { produce } from './production.js'
 import { readWarehouse } from './warehouse-view.js'
 import { imageFit } from './image-fit.js'
 import { reconcile } from './reconcile.js'
@@ -72,50 +73,6 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
   const refuse = (ctx: ActorContext<PlantMessage>, reply: { reject: (e: Error) => void }, error: Error): void => {
     ctx.log('refused an order: %s', error.message)
     reply.reject(error)
-  }
-
-  const classadOf = (production: Production, result: ProductionResult, ctx: ActorContext<PlantMessage>, network: { name: string, index: number }): Classad => {
-    const { order, spec } = production
-    return {
-      vmid: production.vmid,
-      plant: self(),
-      domain: order.domain,
-      owner: order.owner,
-      state: 'running',
-      memoryMB: spec.hardware.memoryMB,
-      os: spec.hardware.os,
-      arch: spec.hardware.arch,
-      line: line.kind,
-      goldenImage: result.image.id,
-      network,
-      cost: order.cost,
-      createdAt: new Date(ctx.clock.now()).toISOString(),
-      timings: { biddingMs: order.biddingMs, cloningMs: result.cloningMs, configuringMs: result.configuringMs, totalMs: order.biddingMs + result.cloningMs + result.configuringMs },
-      actions: { cloned: result.cloned, run: result.run },
-      outputs: Object.fromEntries(Object.entries(result.outputs).map(([id, r]) => [id, { exitCode: r.exitCode, stdout: r.stdout, stderr: r.stderr, durationMs: r.durationMs }])),
-      attributes: result.attributes,
-      recovered: result.recovered
-    }
-  }
-
-  /** counts the request's prefixes; builds the one that is due, then keeps the warehouse within its budget */
-  const learnAfter = async (spec: VmSpec, now: () => number, signal: AbortSignal): Promise<{ learned?: string, evicted: string[] }> => {
-    const config = components.learning as LearningConfig
-    const prefix = await duePrefix(warehouse, line.kind, spec, config)
-    let learned: string | undefined
-    const key = prefix?.map(actionIdentity).join(',')
-    if (prefix !== undefined && key !== undefined && !learning.has(key)) {
-      learning.add(key)
-      try {
-        learned = (await learnPrefix(line, warehouse, spec, prefix, now, signal)).id
-        components.images?.announce()
-      } finally {
-        learning.delete(key)
-      }
-    }
-    const inUse = new Set((await store.listVms()).filter((r) => r.classad.state !== 'crashed').map((r) => r.classad.goldenImage))
-    const evicted = config.diskBudgetMB !== undefined ? await evictBeyondBudget(warehouse, config.diskBudgetMB, inUse) : []
-    return { ...(learned !== undefined ? { learned } : {}), evicted }
   }
 
   const transition = (state: PlantState, message: PlantMessage, ctx: ActorContext<PlantMessage>): PlantState => {
@@ -225,7 +182,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         }
         faults?.hit('before-commit')
         const network = state.networks.get(production.domain) as { allocation: { name: string, index: number, domain: string, allocatedAt: string }, committed: boolean }
-        const classad = classadOf(production, outcome.value, ctx, { name: network.allocation.name, index: network.allocation.index })
+        const classad = classadOf(production, outcome.value, { plant: self(), line: line.kind, now: ctx.clock.now(), network: { name: network.allocation.name, index: network.allocation.index } })
         production.phase = 'committing'
         const record = { classad, handle: outcome.value.handle, requestId: production.order.requestId, orderedBy: production.orderedBy }
         const newNetwork = network.committed ? undefined : network.allocation
@@ -258,7 +215,8 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         }
         faults?.hit('after-commit')
         production.reply.resolve(classad)
-        if (components.learning !== undefined) ctx.task((signal) => learnAfter(production.spec, () => ctx.clock.now(), signal), (learned) => ({ type: 'learning.done', outcome: learned }))
+        const learningConfig = components.learning
+        if (learningConfig !== undefined) ctx.task((signal) => learnAfter({ line, store, warehouse, images: components.images, learning }, learningConfig, production.spec, () => ctx.clock.now(), signal), (learned) => ({ type: 'learning.done', outcome: learned }))
         return state
       }
       case 'vm.query': {
