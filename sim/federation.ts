@@ -6,7 +6,7 @@ import { plantMessages, type PlantMessage } from '../src/actors/plant/messages.j
 import { brokerBehavior, type BrokerMessage } from '../src/actors/broker/broker.js'
 import { costModel, COST_DEFAULTS, type CostConfig } from '../src/actors/plant/cost.js'
 import { simLine, type SimLineInit } from '../src/hypervisor/sim/index.js'
-import type { Auth, CreateResult, ProductionLine } from '../src/interface/index.js'
+import type { Auth, Classad, CreateResult, ListResult, ProductionLine, VmRequest } from '../src/interface/index.js'
 import { VirtualClock } from './virtual-clock.js'
 import { MemoryNetwork } from './memory-transport.js'
 import { MemoryPlantStore } from './memory-store.js'
@@ -18,12 +18,27 @@ export interface SimPlantInit {
   cost?: Partial<CostConfig>
   /** @default 4096 */
   memoryMB?: number
+  /**
+   * its peer id; @default `sim-plant-<index>`. The shop finds a VM's plant from its VMID, which
+   * holds a base58 peer id as on libp2p: query and destroy through the shop need one here.
+   */
+  peer?: string
+  /** one-way delay of messages to and from it, ms; @default the federation's */
+  latencyMs?: number
+}
+
+export interface SimBrokerInit {
+  site: string
+  /** @default `sim-broker-<site>` */
+  peer?: string
+  /** one-way delay of messages to and from it, ms; @default the federation's */
+  latencyMs?: number
 }
 
 export interface SimFederationInit {
   plants: SimPlantInit[]
   /** sites that have a broker */
-  brokers?: string[]
+  brokers?: Array<string | SimBrokerInit>
   shop?: Partial<Omit<ShopComponents, 'transport'>>
   /** @default 1 */
   seed?: number
@@ -41,11 +56,36 @@ export interface SimFederation {
   plants: SimPlant[]
   /** a create through the shop, run on the virtual clock until it is answered */
   create(spec: unknown, domain: string, owner?: string): Promise<CreateResult>
+  /** a client's requests to the shop; they do not move the clock: the caller runs it */
+  client: SimClient
   stop(): Promise<void>
 }
 
+export interface SimClient {
+  create(spec: unknown, domain: string, owner?: string): Promise<CreateResult>
+  query(vmid: string, owner?: string): Promise<Classad>
+  destroy(vmid: string, owner?: string): Promise<{ vmid: string, destroyed: true }>
+  list(owner?: string): Promise<ListResult>
+}
+
 /** a client's signature is checked at the libp2p edge, which the simulator has not */
-const UNCHECKED_AUTH: Auth = { owner: '12D3KooWSimClient', ts: 1, sig: 'unchecked' }
+const UNCHECKED_AUTH: Auth = { owner: '12D3KooWSimUser', ts: 1, sig: 'unchecked' }
+const auth = (owner: string): Auth => ({ ...UNCHECKED_AUTH, owner })
+
+/** What the libp2p vm protocol's edge does: the owner is the client whose signature it checked. */
+function vmRequestHandler (actor: ActorRef<PlantMessage>): (request: VmRequest, signal: AbortSignal) => Promise<unknown> {
+  return async (request, signal) => {
+    switch (request.type) {
+      case 'vm.query': return await actor.ask(plantMessages.query(request.vmid, request.auth.owner), { signal })
+      case 'vm.destroy': return await actor.ask(plantMessages.destroy(request.vmid, request.auth.owner), { signal })
+      case 'vm.list': return await actor.ask(plantMessages.list(request.auth.owner), { signal })
+      default: {
+        const unknown: never = request
+        throw new Error(`unknown vm request ${(unknown as { type: string }).type}`)
+      }
+    }
+  }
+}
 
 /**
  * The real shop, broker and plant actors on a virtual clock and an in-memory network, with sim
@@ -63,10 +103,11 @@ export async function startSimFederation (init: SimFederationInit): Promise<SimF
   const shopTransport = network.join(shopPeer, shopHandlers)
   const shop = await system.spawn<any, ShopMessage>('shop', shopBehavior({ transport: shopTransport, bidWindowMs: 2000, orderTimeoutMs: 120_000, ...init.shop }))
   shopHandlers.onAnswer = (answer) => shop.send(shopMessages.answer(answer))
+  shopHandlers.onBiddersChanged = () => shop.send(shopMessages.biddersChanged())
 
-  for (const site of init.brokers ?? []) {
-    const peer = `sim-broker-${site}`
-    const handlers: Parameters<MemoryNetwork['join']>[1] = { broker: { site } }
+  for (const b of init.brokers ?? []) {
+    const { site, peer = `sim-broker-${site}`, latencyMs } = typeof b === 'string' ? { site: b } as SimBrokerInit : b
+    const handlers: Parameters<MemoryNetwork['join']>[1] = { broker: { site }, ...(latencyMs !== undefined ? { latencyMs } : {}) }
     const transport = network.join(peer, handlers)
     const broker = await system.spawn<any, BrokerMessage>(`broker-${site}`, brokerBehavior({ transport, site, windowShare: 0.6 }))
     handlers.onBrokerCall = (call) => broker.send({ type: 'bid.call', call })
@@ -75,8 +116,8 @@ export async function startSimFederation (init: SimFederationInit): Promise<SimF
   }
 
   for (const [i, p] of init.plants.entries()) {
-    const peer = `sim-plant-${i}`
-    const handlers: Parameters<MemoryNetwork['join']>[1] = { plant: p.site !== undefined ? { site: p.site } : {} }
+    const peer = p.peer ?? `sim-plant-${i}`
+    const handlers: Parameters<MemoryNetwork['join']>[1] = { plant: p.site !== undefined ? { site: p.site } : {}, ...(p.latencyMs !== undefined ? { latencyMs: p.latencyMs } : {}) }
     const transport = network.join(peer, handlers)
     const line = simLine({ ...p.line, clock })
     await line.start()
@@ -87,7 +128,15 @@ export async function startSimFederation (init: SimFederationInit): Promise<SimF
     handlers.onPlantCall = (call, from) => actor.send(plantMessages.bidCall(call, from))
     handlers.onOrder = async (order, from, signal) => await actor.ask(plantMessages.order(order, from), { signal })
     handlers.onCancel = (requestId, from) => actor.send(plantMessages.cancel(requestId, from))
+    handlers.onVmRequest = vmRequestHandler(actor)
     plants.push({ peer, actor, line, store })
+  }
+
+  const client: SimClient = {
+    create: async (spec, domain, owner = UNCHECKED_AUTH.owner) => await shop.ask(shopMessages.create(spec, domain, owner, auth(owner))),
+    query: async (vmid, owner = UNCHECKED_AUTH.owner) => await shop.ask(shopMessages.query(vmid, auth(owner))),
+    destroy: async (vmid, owner = UNCHECKED_AUTH.owner) => await shop.ask(shopMessages.destroy(vmid, auth(owner))),
+    list: async (owner = UNCHECKED_AUTH.owner) => await shop.ask(shopMessages.list(auth(owner)))
   }
 
   return {
@@ -96,7 +145,8 @@ export async function startSimFederation (init: SimFederationInit): Promise<SimF
     shop,
     brokers,
     plants,
-    create: async (spec, domain, owner = UNCHECKED_AUTH.owner) => await clock.run(shop.ask(shopMessages.create(spec, domain, owner, { ...UNCHECKED_AUTH, owner }))),
+    client,
+    create: async (spec, domain, owner) => await clock.run(client.create(spec, domain, owner)),
     stop: async () => {
       await system.stop()
       for (const plant of plants) {

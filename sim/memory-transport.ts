@@ -13,6 +13,10 @@ export interface MemoryHandlers {
   onOrder?: (order: Order, from: string, signal: AbortSignal) => Promise<Classad>
   onCancel?: (requestId: string, from: string) => void
   onVmRequest?: (request: VmRequest, signal: AbortSignal) => Promise<unknown>
+  /** a shop: the set of reachable bidders changed, as a gossipsub subscription change tells it */
+  onBiddersChanged?: () => void
+  /** one-way delay of every message to and from this node, in ms; @default the network's */
+  latencyMs?: number
 }
 
 export interface MemoryNetworkInit {
@@ -24,7 +28,8 @@ export interface MemoryNetworkInit {
 /**
  * A network in memory for the real actors under a virtual clock: every message takes the link's
  * latency on that clock. Senders are known by construction, as noise makes them known on libp2p.
- * Nodes that are down (`setDown`) neither receive nor answer.
+ * Nodes that are down (`setDown`) neither receive nor answer: an answer a node had under way when
+ * it went down is lost too.
  */
 export class MemoryNetwork {
   private readonly nodes = new Map<string, MemoryHandlers>()
@@ -42,9 +47,15 @@ export class MemoryNetwork {
   }
 
   setDown (peer: string, down: boolean): void {
+    if (down === this.down.has(peer)) return
     if (down) this.down.add(peer)
     else this.down.delete(peer)
+    const node = this.nodes.get(peer)
+    if (node?.plant === undefined && node?.broker === undefined) return
+    for (const [shop, h] of this.nodes) if (h.shop === true && !this.down.has(shop)) h.onBiddersChanged?.()
   }
+
+  isDown (peer: string): boolean { return this.down.has(peer) }
 
   peersWhere (match: (h: MemoryHandlers) => boolean): string[] {
     return [...this.nodes.entries()].filter(([peer, h]) => !this.down.has(peer) && match(h)).map(([peer]) => peer)
@@ -52,11 +63,13 @@ export class MemoryNetwork {
 
   /** delivers after the link's latency; a message to a node that is down is lost */
   async deliver<T>(to: string, options: AbortOptions, work: (handlers: MemoryHandlers) => T | Promise<T>): Promise<T> {
-    await this.init.clock.sleep(this.latencyMs, options)
     const handlers = this.nodes.get(to)
+    const latencyMs = handlers?.latencyMs ?? this.latencyMs
+    await this.init.clock.sleep(latencyMs, options)
     if (handlers === undefined || this.down.has(to)) throw new Error(`peer ${to} is unreachable`)
     const result = await work(handlers)
-    await this.init.clock.sleep(this.latencyMs, options)
+    if (this.down.has(to)) throw new Error(`peer ${to} went down before it answered`)
+    await this.init.clock.sleep(latencyMs, options)
     return result
   }
 

@@ -4,11 +4,13 @@ import { registerClientCommands } from './commands/client-commands.js'
 import { registerNodeCommand } from './commands/node-command.js'
 import { registerLocalCommands } from './commands/local-commands.js'
 import { registerImageCommands } from './commands/image-commands.js'
+import { registerSimCommand } from './commands/sim-command.js'
 import { consoleOutput, type Output } from './output.js'
 import { UsageError } from './errors.js'
 import { InvalidSpecError } from '../planner/index.js'
 import { ConfigError } from '../daemon/errors.js'
 import { RemoteError } from '../net/errors.js'
+import { ScenarioError } from '../../sim/errors.js'
 
 /** Runs the vmplant command line; resolves with the exit code (0 ok, 1 failed, 2 bad input). */
 export async function main (argv: string[], out: Output = consoleOutput): Promise<number> {
@@ -21,6 +23,7 @@ export async function main (argv: string[], out: Output = consoleOutput): Promis
   registerLocalCommands(program, out)
   registerClientCommands(program, out)
   registerImageCommands(program, out)
+  registerSimCommand(program, out)
   const exitOverride = (command: Command): void => { command.exitOverride(); command.commands.forEach(exitOverride) }
   exitOverride(program)
   try {
@@ -29,7 +32,7 @@ export async function main (argv: string[], out: Output = consoleOutput): Promis
   } catch (err: any) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2
     out.error(`vmplant: ${err?.message ?? String(err)}`)
-    if (err instanceof UsageError || err instanceof InvalidSpecError || err instanceof ConfigError) return 2
+    if (err instanceof UsageError || err instanceof InvalidSpecError || err instanceof ConfigError || err instanceof ScenarioError) return 2
     if (err instanceof RemoteError && (err.code === InvalidSpecError.name || err.code === 'MalformedMessageError')) return 2
     return 1
   }

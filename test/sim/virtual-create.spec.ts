@@ -1,6 +1,7 @@
 import test from 'ava'
 import { startSimFederation, type SimFederation } from '../../sim/federation.js'
 import { NoBidsError } from '../../src/interface/index.js'
+import { withoutHostTimers } from '../helpers/host-timers.js'
 
 const SPEC = {
   hardware: { memoryMB: 128, os: 'linux' },
@@ -8,22 +9,6 @@ const SPEC = {
     { id: 'net', run: 'echo ip_address=10.0.0.7', exports: ['ip_address'] },
     { id: 'app', run: 'echo installed', after: ['net'] }
   ]
-}
-
-/** counts every host timer the code under test asks for while `work` runs */
-async function withoutHostTimers<T> (work: () => Promise<T>): Promise<{ value: T, timers: string[] }> {
-  const timers: string[] = []
-  const saved = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval, timeout: AbortSignal.timeout }
-  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => { timers.push(`setTimeout(${String(args[1])})`); return saved.setTimeout(...args) }) as typeof setTimeout
-  globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => { timers.push(`setInterval(${String(args[1])})`); return saved.setInterval(...args) }) as typeof setInterval
-  AbortSignal.timeout = (ms: number) => { timers.push(`AbortSignal.timeout(${ms})`); return saved.timeout.call(AbortSignal, ms) }
-  try {
-    return { value: await work(), timers }
-  } finally {
-    globalThis.setTimeout = saved.setTimeout
-    globalThis.setInterval = saved.setInterval
-    AbortSignal.timeout = saved.timeout
-  }
 }
 
 async function leftovers (federation: SimFederation): Promise<{ vms: number, records: number }> {

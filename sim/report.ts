@@ -1,0 +1,143 @@
+import { mkdir, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+
+/** What became of one request. `lost`: never answered, which the federation must not do. */
+export type Outcome = 'ok' | 'refused' | 'error' | 'lost'
+
+export interface RequestRow {
+  id: string
+  /** virtual ms after the start */
+  arrivalMs: number
+  /** from arrival to the shop's answer, virtual ms */
+  latencyMs?: number
+  outcome: Outcome
+  domain: string
+  spec: number
+  /** the winning plant's scenario name */
+  plant?: string
+  cost?: number
+  /** plants ordered, the winner included */
+  attempts?: number
+  offers?: number
+  /** when the VM was destroyed at the end of its lifetime, virtual ms */
+  destroyedMs?: number
+  /** why it was refused or failed, or why its destroy failed */
+  reason?: string
+}
+
+export interface PlantSample { atMs: number, plant: string, up: boolean, vms: number, producing: number, networks: number }
+
+export interface PlantSummary {
+  plant: string
+  /** requests it won */
+  wins: number
+  /** most VMs (running and in production) it held at a sample */
+  peakVms: number
+  /** mean VMs (running and in production) over the samples */
+  meanVms: number
+}
+
+export interface SimSummary {
+  scenario: string
+  seed: number
+  requests: number
+  ok: number
+  refused: number
+  error: number
+  lost: number
+  destroyed: number
+  /** over the requests that got a VM, virtual ms */
+  latencyMs: { p50: number, p95: number, max: number }
+  /** mean cost paid per VM */
+  meanCost: number
+  /** virtual ms from the start to the last event of the run */
+  endMs: number
+  plants: PlantSummary[]
+  /** why the run stopped before every request was answered */
+  failure?: string
+}
+
+export const REQUEST_COLUMNS = ['id', 'arrival_ms', 'latency_ms', 'outcome', 'domain', 'spec', 'plant', 'cost', 'attempts', 'offers', 'destroyed_ms', 'reason'] as const
+export const PLANT_COLUMNS = ['at_ms', 'plant', 'up', 'vms', 'producing', 'networks'] as const
+
+/** a number as it is written: integers as they are, others to the microsecond, so output is stable */
+function num (n: number | undefined): string {
+  if (n === undefined) return ''
+  return Number.isInteger(n) ? String(n) : n.toFixed(3)
+}
+
+/** RFC 4180: a field with a comma, quote or line break is quoted, quotes doubled */
+function field (s: string | undefined): string {
+  if (s === undefined) return ''
+  return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
+}
+
+export function requestsCsv (rows: RequestRow[]): string {
+  const lines = rows.map((r) => [field(r.id), num(r.arrivalMs), num(r.latencyMs), r.outcome, field(r.domain), num(r.spec), field(r.plant), num(r.cost), num(r.attempts), num(r.offers), num(r.destroyedMs), field(r.reason)].join(','))
+  return [REQUEST_COLUMNS.join(','), ...lines].join('\n') + '\n'
+}
+
+export function plantsCsv (samples: PlantSample[]): string {
+  const lines = samples.map((s) => [num(s.atMs), field(s.plant), s.up ? '1' : '0', num(s.vms), num(s.producing), num(s.networks)].join(','))
+  return [PLANT_COLUMNS.join(','), ...lines].join('\n') + '\n'
+}
+
+/** Writes requests.csv and plants.csv into `dir`, which is made when missing. */
+export async function writeReport (dir: string, rows: RequestRow[], samples: PlantSample[]): Promise<void> {
+  await mkdir(dir, { recursive: true })
+  await writeFile(join(dir, 'requests.csv'), requestsCsv(rows))
+  await writeFile(join(dir, 'plants.csv'), plantsCsv(samples))
+}
+
+function quantile (sorted: number[], q: number): number {
+  if (sorted.length === 0) return 0
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number
+}
+
+export function summarize (run: { scenario: string, seed: number, endMs: number, rows: RequestRow[], samples: PlantSample[], failure?: string }): SimSummary {
+  const ok = run.rows.filter((r) => r.outcome === 'ok')
+  const latencies = ok.map((r) => r.latencyMs ?? 0).sort((a, b) => a - b)
+  const plants = new Map<string, PlantSummary & { total: number, count: number }>()
+  for (const s of run.samples) {
+    const p = plants.get(s.plant) ?? { plant: s.plant, wins: 0, peakVms: 0, meanVms: 0, total: 0, count: 0 }
+    const vms = s.vms + s.producing
+    p.peakVms = Math.max(p.peakVms, vms)
+    p.total += vms
+    p.count++
+    plants.set(s.plant, p)
+  }
+  for (const r of ok) {
+    const p = plants.get(r.plant ?? '')
+    if (p !== undefined) p.wins++
+  }
+  const count = (outcome: RequestRow['outcome']): number => run.rows.filter((r) => r.outcome === outcome).length
+  return {
+    scenario: run.scenario,
+    seed: run.seed,
+    requests: run.rows.length,
+    ok: ok.length,
+    refused: count('refused'),
+    error: count('error'),
+    lost: count('lost'),
+    destroyed: run.rows.filter((r) => r.destroyedMs !== undefined).length,
+    latencyMs: { p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), max: latencies.at(-1) ?? 0 },
+    meanCost: ok.length === 0 ? 0 : ok.reduce((sum, r) => sum + (r.cost ?? 0), 0) / ok.length,
+    endMs: run.endMs,
+    plants: [...plants.values()].map(({ total, count, ...p }) => ({ ...p, meanVms: count === 0 ? 0 : total / count })),
+    ...(run.failure !== undefined ? { failure: run.failure } : {})
+  }
+}
+
+/** The summary as a few lines of text for a terminal. */
+export function formatSummary (s: SimSummary): string[] {
+  const lines = [
+    `scenario ${s.scenario}, seed ${s.seed}: ${s.requests} requests in ${num(s.endMs / 1000)} virtual s`,
+    `  ok ${s.ok}   refused ${s.refused}   error ${s.error}   lost ${s.lost}   destroyed ${s.destroyed}`,
+    `  latency (virtual ms) p50 ${num(s.latencyMs.p50)}   p95 ${num(s.latencyMs.p95)}   max ${num(s.latencyMs.max)}   mean cost ${num(s.meanCost)}`
+  ]
+  const width = Math.max(5, ...s.plants.map((p) => p.plant.length))
+  lines.push(`  ${'plant'.padEnd(width)}  ${'wins'.padStart(6)}  ${'peak VMs'.padStart(8)}  ${'mean VMs'.padStart(8)}`)
+  for (const p of s.plants) lines.push(`  ${p.plant.padEnd(width)}  ${String(p.wins).padStart(6)}  ${String(p.peakVms).padStart(8)}  ${p.meanVms.toFixed(2).padStart(8)}`)
+  if (s.failure !== undefined) lines.push(`  the run stopped early: ${s.failure}`)
+  return lines
+}

@@ -1,0 +1,49 @@
+import test from 'ava'
+import { readFile, writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
+import { main } from '../../src/cli/main.js'
+import type { Output } from '../../src/cli/output.js'
+import { packageRoot } from '../../src/paths.js'
+import { tempDir } from '../helpers/temp.js'
+
+function capture (): Output & { out: string[], err: string[] } {
+  const out: string[] = []
+  const err: string[] = []
+  return { out, err, print: (l) => out.push(l), error: (l) => err.push(l) }
+}
+
+test('vmplant sim runs a scenario, writes its CSV and prints a summary', async (t) => {
+  const dir = await tempDir()
+  t.teardown(dir.remove)
+  const output = capture()
+  const code = await main(['sim', join(packageRoot, 'sim', 'scenarios', 'paper-3.4.yaml'), '--seed', '3', '--out', dir.path], output)
+  t.is(code, 0, output.err.join('\n'))
+  const text = output.out.join('\n')
+  t.regex(text, /scenario paper-3-4, seed 3: 14 requests/)
+  t.regex(text, /ok 14 {3}refused 0 {3}error 0 {3}lost 0/)
+  t.regex(text, /\n {2}a +13 +13 /)
+  const requests = await readFile(join(dir.path, 'requests.csv'), 'utf8')
+  t.is(requests.split('\n')[0], 'id,arrival_ms,latency_ms,outcome,domain,spec,plant,cost,attempts,offers,destroyed_ms,reason')
+  t.is(requests.trim().split('\n').length, 15)
+  t.regex(await readFile(join(dir.path, 'plants.csv'), 'utf8'), /^at_ms,plant,up,vms,producing,networks\n0,a,1,0,0,0\n/)
+  t.deepEqual(output.err, [], 'no progress line when stderr is not a terminal')
+})
+
+test('vmplant sim names the field of a bad scenario and exits with 2', async (t) => {
+  const dir = await tempDir()
+  t.teardown(dir.remove)
+  const file = join(dir.path, 'bad.yaml')
+  await writeFile(file, 'name: bad\ntopology:\n  sites:\n    - name: lab\n      plants: [{ name: a, memoryMB: -5 }]\nworkload:\n  arrivals: { kind: poisson, ratePerSec: 1, requests: 3 }\n  domains: { count: 2 }\n  mix: [{ spec: { hardware: { memoryMB: 64, os: linux }, actions: [] } }]\n')
+  const output = capture()
+  t.is(await main(['sim', file], output), 2)
+  t.deepEqual(output.err, [`vmplant: ${file}: topology.sites[0].plants[0].memoryMB: must be more than 0`])
+  const seed = capture()
+  t.is(await main(['sim', file, '--seed', 'many'], seed), 2)
+  t.regex(seed.err[0] ?? '', /--seed must be a whole number/)
+})
+
+test('vmplant --help lists the sim command', async (t) => {
+  const output = capture()
+  t.is(await main(['--help'], output), 0)
+  t.regex(output.out.join('\n'), /sim \[options\] <scenario>/)
+})
