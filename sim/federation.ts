@@ -5,6 +5,7 @@ import { plantBehavior } from '../src/actors/plant/plant.js'
 import { plantMessages, type PlantMessage } from '../src/actors/plant/messages.js'
 import { brokerBehavior, type BrokerMessage } from '../src/actors/broker/broker.js'
 import { costModel, COST_DEFAULTS, type CostConfig } from '../src/actors/plant/cost.js'
+import type { LearningConfig } from '../src/actors/plant/learning.js'
 import { simLine, type SimLineInit } from '../src/hypervisor/sim/index.js'
 import type { Auth, Classad, CreateResult, ListResult, ProductionLine, VmRequest } from '../src/interface/index.js'
 import { VirtualClock } from './virtual-clock.js'
@@ -16,6 +17,8 @@ export interface SimPlantInit {
   site?: string
   line?: SimLineInit
   cost?: Partial<CostConfig>
+  /** learning golden images from repeated action prefixes; @default off */
+  learning?: LearningConfig
   /** @default 4096 */
   memoryMB?: number
   /**
@@ -124,7 +127,10 @@ export async function startSimFederation (init: SimFederationInit): Promise<SimF
     const store = new MemoryPlantStore()
     await store.start()
     const cost = { ...COST_DEFAULTS, ...p.cost }
-    const actor = await system.spawn<any, PlantMessage>(`plant-${i}`, plantBehavior({ line, store, warehouse: store.warehouse, transport, cost: costModel(cost), limits: cost, memoryCapacityMB: p.memoryMB ?? 4096 }))
+    // each plant's cost model draws from its own stream, so one plant's draws do not shift another's
+    const random = seededRandom((Math.imul((init.seed ?? 1) ^ 0xc057c057, 0x9e3779b1) + i) >>> 0)
+    const learning = p.learning !== undefined && p.learning.after > 0 ? { learning: p.learning } : {}
+    const actor = await system.spawn<any, PlantMessage>(`plant-${i}`, plantBehavior({ line, store, warehouse: store.warehouse, transport, cost: costModel(cost, { random }), limits: cost, memoryCapacityMB: p.memoryMB ?? 4096, ...learning }))
     handlers.onPlantCall = (call, from) => actor.send(plantMessages.bidCall(call, from))
     handlers.onOrder = async (order, from, signal) => await actor.ask(plantMessages.order(order, from), { signal })
     handlers.onCancel = (requestId, from) => actor.send(plantMessages.cancel(requestId, from))

@@ -40,6 +40,8 @@ export interface PlantSummary {
 export interface SimSummary {
   scenario: string
   seed: number
+  /** the cost model every plant bid with, when the run set one for all */
+  policy?: string
   requests: number
   ok: number
   refused: number
@@ -50,6 +52,12 @@ export interface SimSummary {
   latencyMs: { p50: number, p95: number, max: number }
   /** mean cost paid per VM */
   meanCost: number
+  /** cost paid for all VMs */
+  totalCost: number
+  /** the busiest plant's mean VMs over the mean of all plants' (1: perfectly even; plants down count too) */
+  imbalance: number
+  /** host-only networks in use in the whole federation: mean and peak over the samples */
+  networks: { mean: number, peak: number }
   /** virtual ms from the start to the last event of the run */
   endMs: number
   plants: PlantSummary[]
@@ -94,7 +102,14 @@ function quantile (sorted: number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] as number
 }
 
-export function summarize (run: { scenario: string, seed: number, endMs: number, rows: RequestRow[], samples: PlantSample[], failure?: string }): SimSummary {
+/** the federation's networks in use at each sample time */
+function networksOverTime (samples: PlantSample[]): number[] {
+  const byTime = new Map<number, number>()
+  for (const s of samples) byTime.set(s.atMs, (byTime.get(s.atMs) ?? 0) + s.networks)
+  return [...byTime.values()]
+}
+
+export function summarize (run: { scenario: string, seed: number, policy?: string, endMs: number, rows: RequestRow[], samples: PlantSample[], failure?: string }): SimSummary {
   const ok = run.rows.filter((r) => r.outcome === 'ok')
   const latencies = ok.map((r) => r.latencyMs ?? 0).sort((a, b) => a - b)
   const plants = new Map<string, PlantSummary & { total: number, count: number }>()
@@ -111,9 +126,14 @@ export function summarize (run: { scenario: string, seed: number, endMs: number,
     if (p !== undefined) p.wins++
   }
   const count = (outcome: RequestRow['outcome']): number => run.rows.filter((r) => r.outcome === outcome).length
+  const means = [...plants.values()].map((p) => p.count === 0 ? 0 : p.total / p.count)
+  const meanOfMeans = means.reduce((a, b) => a + b, 0) / Math.max(1, means.length)
+  const totalCost = ok.reduce((sum, r) => sum + (r.cost ?? 0), 0)
+  const networks = networksOverTime(run.samples)
   return {
     scenario: run.scenario,
     seed: run.seed,
+    ...(run.policy !== undefined ? { policy: run.policy } : {}),
     requests: run.rows.length,
     ok: ok.length,
     refused: count('refused'),
@@ -121,7 +141,10 @@ export function summarize (run: { scenario: string, seed: number, endMs: number,
     lost: count('lost'),
     destroyed: run.rows.filter((r) => r.destroyedMs !== undefined).length,
     latencyMs: { p50: quantile(latencies, 0.5), p95: quantile(latencies, 0.95), max: latencies.at(-1) ?? 0 },
-    meanCost: ok.length === 0 ? 0 : ok.reduce((sum, r) => sum + (r.cost ?? 0), 0) / ok.length,
+    meanCost: ok.length === 0 ? 0 : totalCost / ok.length,
+    totalCost,
+    imbalance: meanOfMeans === 0 ? 1 : Math.max(...means) / meanOfMeans,
+    networks: { mean: networks.length === 0 ? 0 : networks.reduce((a, b) => a + b, 0) / networks.length, peak: Math.max(0, ...networks) },
     endMs: run.endMs,
     plants: [...plants.values()].map(({ total, count, ...p }) => ({ ...p, meanVms: count === 0 ? 0 : total / count })),
     ...(run.failure !== undefined ? { failure: run.failure } : {})
@@ -131,10 +154,11 @@ export function summarize (run: { scenario: string, seed: number, endMs: number,
 /** The summary as a few lines of text for a terminal. */
 export function formatSummary (s: SimSummary): string[] {
   const lines = [
-    `scenario ${s.scenario}, seed ${s.seed}: ${s.requests} requests in ${num(s.endMs / 1000)} virtual s`,
+    `scenario ${s.scenario}, seed ${s.seed}${s.policy !== undefined ? `, policy ${s.policy}` : ''}: ${s.requests} requests in ${num(s.endMs / 1000)} virtual s`,
     `  ok ${s.ok}   refused ${s.refused}   error ${s.error}   lost ${s.lost}   destroyed ${s.destroyed}`,
     `  latency (virtual ms) p50 ${num(s.latencyMs.p50)}   p95 ${num(s.latencyMs.p95)}   max ${num(s.latencyMs.max)}   mean cost ${num(s.meanCost)}`
   ]
+  lines.push(`  networks in use mean ${s.networks.mean.toFixed(2)}   peak ${s.networks.peak}   imbalance ${s.imbalance.toFixed(2)}`)
   const width = Math.max(5, ...s.plants.map((p) => p.plant.length))
   lines.push(`  ${'plant'.padEnd(width)}  ${'wins'.padStart(6)}  ${'peak VMs'.padStart(8)}  ${'mean VMs'.padStart(8)}`)
   for (const p of s.plants) lines.push(`  ${p.plant.padEnd(width)}  ${String(p.wins).padStart(6)}  ${String(p.peakVms).padStart(8)}  ${p.meanVms.toFixed(2).padStart(8)}`)

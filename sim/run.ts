@@ -4,6 +4,8 @@ import { startSimFederation, type SimFederation, type SimPlantInit, type SimBrok
 import { plantNames, type Scenario } from './scenario.js'
 import { planWorkload, type PlannedRequest } from './workload.js'
 import { summarize, writeReport, type PlantSample, type RequestRow, type SimSummary } from './report.js'
+import type { CostModelName } from '../src/actors/plant/cost.js'
+import { runPlots, writePlots } from './plots.js'
 
 export type { Outcome, PlantSample, RequestRow, SimSummary } from './report.js'
 
@@ -12,8 +14,10 @@ export interface SimProgress { done: number, total: number, virtualMs: number }
 export interface RunOptions {
   /** @default the scenario's seed */
   seed?: number
-  /** a folder for requests.csv and plants.csv; none: nothing is written */
+  /** a folder for requests.csv, plants.csv and the plots; none: nothing is written */
   out?: string
+  /** the cost model every plant bids with, whatever the scenario gives each; @default the scenario's */
+  policy?: CostModelName
   /** called after every answered request */
   onProgress?: (progress: SimProgress) => void
 }
@@ -31,7 +35,7 @@ function peerId (role: 'P' | 'B', index: number): string {
 
 interface Built { federation: SimFederation, names: Map<string, string>, peers: Map<string, string> }
 
-async function build (scenario: Scenario, seed: number): Promise<Built> {
+async function build (scenario: Scenario, seed: number, policy?: CostModelName): Promise<Built> {
   const plants: SimPlantInit[] = []
   const brokers: SimBrokerInit[] = []
   const names = new Map<string, string>()
@@ -47,7 +51,8 @@ async function build (scenario: Scenario, seed: number): Promise<Built> {
     for (const plant of site.plants) {
       for (const name of plantNames(plant)) {
         const peer = peerId('P', plants.length)
-        plants.push({ peer, memoryMB: plant.memoryMB, cost: plant.cost, line: plant.line, ...(site.broker ? { site: site.name } : {}), ...latency })
+        const cost = policy !== undefined ? { ...plant.cost, model: policy } : plant.cost
+        plants.push({ peer, memoryMB: plant.memoryMB, cost, line: plant.line, ...(plant.learning !== undefined ? { learning: plant.learning } : {}), ...(site.broker ? { site: site.name } : {}), ...latency })
         names.set(peer, name)
         peers.set(name, peer)
       }
@@ -65,7 +70,7 @@ export async function runScenario (scenario: Scenario, options: RunOptions = {})
   const seed = options.seed ?? scenario.seed
   // the workload has its own random stream, so the actors' draws cannot change it
   const planned = planWorkload(scenario.workload, seededRandom((seed ^ 0x5eed5eed) >>> 0))
-  const { federation, names, peers } = await build(scenario, seed)
+  const { federation, names, peers } = await build(scenario, seed, options.policy)
   const { clock, network, client } = federation
   const start = clock.now()
   const rel = (): number => clock.now() - start
@@ -133,7 +138,10 @@ export async function runScenario (scenario: Scenario, options: RunOptions = {})
   // stopping rejects the replies still owed: what was unanswered until now stays `lost`
   const answered = rows.map((row) => ({ ...row }))
   await federation.stop()
-  const summary = summarize({ scenario: scenario.name, seed, endMs, rows: answered, samples, ...(failure !== undefined ? { failure: failure.message } : {}) })
-  if (options.out !== undefined) await writeReport(options.out, answered, samples)
+  const summary = summarize({ scenario: scenario.name, seed, endMs, rows: answered, samples, ...(options.policy !== undefined ? { policy: options.policy } : {}), ...(failure !== undefined ? { failure: failure.message } : {}) })
+  if (options.out !== undefined) {
+    await writeReport(options.out, answered, samples)
+    await writePlots(options.out, runPlots(answered, samples, options.policy))
+  }
   return { rows: answered, samples, summary }
 }

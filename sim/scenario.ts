@@ -24,8 +24,15 @@ const plantSchema = z.strictObject({
   count: z.number().int().min(1).max(100_000).default(1),
   /** host memory the plant may give to VMs */
   memoryMB: z.number().int().positive().default(4096),
+  /** the plant's cost config; its `model` is the policy it bids with (`--policy` overrides it on every plant) */
   cost: costConfigSchema.default(COST_DEFAULTS),
-  line: lineSchema.default({ cloneMs: 0, resumeMs: 0, actionMs: 0, goldenMs: 0 })
+  line: lineSchema.default({ cloneMs: 0, resumeMs: 0, actionMs: 0, goldenMs: 0 }),
+  /** golden images learned from repeated action prefixes, as `plant.learning` of a node config */
+  learning: z.strictObject({
+    /** requests of one prefix after which it becomes a golden image; 0: never */
+    after: z.number().int().min(0).default(0),
+    diskBudgetMB: z.number().min(0).optional()
+  }).optional()
 })
 
 const siteSchema = z.strictObject({

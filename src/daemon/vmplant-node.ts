@@ -116,7 +116,7 @@ export class VmplantNode {
         warehouse: this.store.warehouse,
         transport,
         ...(faults !== undefined ? { faults } : {}),
-        cost: costModel(config.plant.cost),
+        cost: costModel(config.plant.cost, { random: seededRandom(randomInt(2 ** 31)) }),
         limits: config.plant.cost,
         memoryCapacityMB: config.plant.memoryMB ?? Math.floor(totalmem() / 1024 / 1024 * 0.8),
         hostFreeMB: availableMemoryMB,

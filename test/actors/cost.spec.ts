@@ -3,6 +3,7 @@ import { COST_DEFAULTS, costModel, type PlantLoad } from '../../src/actors/plant
 import { rankOffers } from '../../src/actors/shop/select.js'
 import { seededRandom } from '../../src/actors/runtime/index.js'
 import type { BidOffer } from '../../src/interface/messages.js'
+import { validateNodeConfig } from '../../src/daemon/config.js'
 
 const empty = (): PlantLoad => ({ runningVms: 0, domains: new Set(), networksInUse: 0, memoryUsedMB: 0, memoryCapacityMB: 8192 })
 
@@ -56,4 +57,68 @@ test('ranking puts the cheapest first and breaks ties at random', (t) => {
   }
   t.deepEqual([...firsts].sort(), ['a', 'b'])
   t.false(rankOffers([offer('a', 1), offer('b', 2)], seededRandom(1)).tie)
+})
+
+test('warm model: the paper\'s cost plus 10 per action left to run and 50 without an admissible image', (t) => {
+  const warm = costModel({ ...COST_DEFAULTS, model: 'warm' })
+  const paper = costModel(COST_DEFAULTS)
+  const load: PlantLoad = { ...empty(), runningVms: 2, domains: new Set(['a']), networksInUse: 1 }
+  t.deepEqual(warm(load, { domain: 'a', memoryMB: 64, image: { saves: 2, remaining: 1, local: true } }), { bid: true, cost: 18, reason: 'compute 4 x 2 VMs = 8, reuses a\'s network, golden image saves 2, 1 to run: 10' })
+  t.like(warm(load, { domain: 'a', memoryMB: 64, image: { saves: 0, remaining: 3, local: false } }), { bid: true, cost: 8 + 50 + 30 })
+  t.like(warm(load, { domain: 'b', memoryMB: 64, image: { saves: 3, remaining: 0, local: true } }), { bid: true, cost: 58 })
+  // without an image part (a call with no DAG, or at order time) it is the paper's cost
+  t.deepEqual(warm(load, { domain: 'b', memoryMB: 64 }), paper(load, { domain: 'b', memoryMB: 64 }))
+  // the config's own charges win over the warm defaults
+  t.like(costModel({ ...COST_DEFAULTS, model: 'warm', actionCost: 1, noImageCost: 0 })(load, { domain: 'a', memoryMB: 64, image: { saves: 0, remaining: 3, local: false } }), { cost: 11 })
+  t.like(warm({ ...load, runningVms: 32 }, { domain: 'a', memoryMB: 64 }), { bid: false, reason: 'all 32 VM slots are taken' })
+})
+
+test('paper and memory models ignore an image part unless its charges are configured', (t) => {
+  const image = { saves: 0, remaining: 5, local: false }
+  t.like(costModel(COST_DEFAULTS)(empty(), { domain: 'a', memoryMB: 64, image }), { cost: 50, reason: 'compute 4 x 0 VMs = 0, new host-only network 50, no golden image here, 5 to run' })
+  t.like(costModel({ ...COST_DEFAULTS, model: 'memory' })(empty(), { domain: 'a', memoryMB: 1024, image }), { cost: 125 })
+})
+
+test('random model: bids come from the seeded source it is given, within 0..maxRandomCost', (t) => {
+  const draws = (seed: number, config = COST_DEFAULTS): number[] => {
+    const cost = costModel({ ...config, model: 'random' }, { random: seededRandom(seed) })
+    return Array.from({ length: 50 }, () => (cost(empty(), { domain: 'a', memoryMB: 64 }) as { cost: number }).cost)
+  }
+  t.deepEqual(draws(4), draws(4), 'the same seed, the same bids')
+  t.notDeepEqual(draws(5), draws(4))
+  t.true(draws(4).every((c) => Number.isInteger(c) && c >= 0 && c <= 100))
+  t.true(new Set(draws(4)).size > 20, 'spread over the range')
+  t.true(draws(9, { ...COST_DEFAULTS, maxRandomCost: 3 }).every((c) => c <= 3))
+  const verdict = costModel({ ...COST_DEFAULTS, model: 'random' }, { random: seededRandom(1) })(empty(), { domain: 'a', memoryMB: 64 })
+  t.regex((verdict as { reason: string }).reason, /^random bid \d+ of 0\.\.100$/)
+  // the shared limits still hold
+  t.like(costModel({ ...COST_DEFAULTS, model: 'random', maxVms: 1 }, { random: seededRandom(1) })({ ...empty(), runningVms: 1 }, { domain: 'a', memoryMB: 64 }), { bid: false, reason: 'all 1 VM slots are taken' })
+})
+
+test('random model: never Math.random, and refused without a seeded source', (t) => {
+  const saved = Math.random
+  Math.random = () => { throw new Error('Math.random called') }
+  try {
+    const cost = costModel({ ...COST_DEFAULTS, model: 'random' }, { random: seededRandom(2) })
+    t.true(cost(empty(), { domain: 'a', memoryMB: 64 }).bid)
+  } finally {
+    Math.random = saved
+  }
+  t.throws(() => costModel({ ...COST_DEFAULTS, model: 'random' }), { instanceOf: TypeError, message: /needs a seeded random source/ })
+})
+
+test('a bad cost config is refused naming the field', (t) => {
+  const error = (cost: unknown): string => {
+    try {
+      validateNodeConfig({ roles: ['plant'], dataDir: 'x', plant: { cost } })
+      return 'accepted'
+    } catch (err: any) {
+      return err.message
+    }
+  }
+  t.regex(error({ model: 'cheapest' }), /^config: plant\.cost\.model: .*"paper".*"memory".*"warm".*"random"/)
+  t.regex(error({ model: 'random', maxRandomCost: 0 }), /^config: plant\.cost\.maxRandomCost: /)
+  t.regex(error({ model: 'warm', actionCost: -1 }), /^config: plant\.cost\.actionCost: /)
+  t.regex(error({ model: 'warm', warmth: 3 }), /^config: plant\.cost: unknown field\(s\) warmth/)
+  t.is(error({ model: 'warm', actionCost: 2 }), 'accepted')
 })

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import type { Random } from '../../interface/index.js'
 
 /** What a cost model sees of the plant when it prices a request. */
 export interface PlantLoad {
@@ -27,22 +28,49 @@ export type CostVerdict = { bid: true, cost: number, reason: string } | { bid: f
 /** Prices a request; a plant that cannot host the VM does not bid. */
 export type CostModel = (load: PlantLoad, request: CostRequest) => CostVerdict
 
+/** The cost models a plant can bid with; the simulator compares them as policies. */
+export const COST_MODELS = ['paper', 'memory', 'warm', 'random'] as const
+export type CostModelName = typeof COST_MODELS[number]
+
+/**
+ * The warm model's image charges when the config gives none: a plant with no admissible golden
+ * image must build or fetch one first, a one-time piece of work priced like the paper's other
+ * one-time cost, a new host-only network (50); each action its best image leaves to run is work
+ * done for this VM alone, priced at 10, a little more than two running VMs (2 x 4).
+ */
+export const WARM_DEFAULTS = { noImageCost: 50, actionCost: 10 } as const
+
+/** the random model's highest bid when the config gives none: twice the paper's network cost, so its bids span the paper's range */
+export const DEFAULT_MAX_RANDOM_COST = 100
+
 export const costConfigSchema = z.strictObject({
-  /** 'paper': section 3.4, compute plus network cost; 'memory': the prototype's host-memory model (section 4.1) */
-  model: z.enum(['paper', 'memory']).default('paper'),
-  /** cost per VM already running here (paper model) */
+  /**
+   * 'paper': section 3.4, compute plus network cost; 'memory': the prototype's host-memory model
+   * (section 4.1); 'warm': the paper's cost plus the image charges (noImageCost, actionCost);
+   * 'random': a bid drawn from a seeded random source, a baseline that ignores the load
+   */
+  model: z.enum(COST_MODELS).default('paper'),
+  /** cost per VM already running here (paper and warm models) */
   computeCost: z.number().min(0).default(4),
-  /** one-time cost of a host-only network for a domain new to this plant (paper model) */
+  /** one-time cost of a host-only network for a domain new to this plant (paper and warm models) */
   networkCost: z.number().min(0).default(50),
   maxNetworks: z.number().int().min(1).max(4096).default(4),
   maxVms: z.number().int().min(1).max(100_000).default(32),
-  /** added when the plant has no admissible golden image and must fetch or build one first (both models) */
-  noImageCost: z.number().min(0).default(0),
-  /** added per action the plant's best image leaves to run (both models) */
-  actionCost: z.number().min(0).default(0)
+  /** added when the plant has no admissible golden image and must fetch or build one first; @default 0, and 50 for the warm model */
+  noImageCost: z.number().min(0).optional(),
+  /** added per action the plant's best image leaves to run; @default 0, and 10 for the warm model */
+  actionCost: z.number().min(0).optional(),
+  /** the random model bids a whole number from 0 to this, uniformly; @default 100 */
+  maxRandomCost: z.number().int().min(1).max(1_000_000).optional()
 })
 export type CostConfig = z.output<typeof costConfigSchema>
 export const COST_DEFAULTS: CostConfig = costConfigSchema.parse({})
+
+/** What a cost model may need besides its config. */
+export interface CostModelComponents {
+  /** the seeded source the random model draws from; required by that model only */
+  random?: Random
+}
 
 /** The limits every model shares: VM slots, host-only networks and memory. */
 function capacityProblem (config: CostConfig, load: PlantLoad, request: CostRequest): string | undefined {
@@ -58,7 +86,7 @@ function capacityProblem (config: CostConfig, load: PlantLoad, request: CostRequ
 function imageCost (config: CostConfig, request: CostRequest): { cost: number, reason: string } {
   if (request.image === undefined) return { cost: 0, reason: '' }
   const { saves, remaining, local } = request.image
-  const cost = (local ? 0 : config.noImageCost) + config.actionCost * remaining
+  const cost = (local ? 0 : config.noImageCost ?? 0) + (config.actionCost ?? 0) * remaining
   const what = local ? `golden image saves ${saves}, ${remaining} to run` : `no golden image here, ${remaining} to run`
   return { cost, reason: cost > 0 ? `, ${what}: ${cost}` : `, ${what}` }
 }
@@ -91,10 +119,40 @@ export function memoryCost (config: CostConfig): CostModel {
   }
 }
 
-export function costModel (config: CostConfig): CostModel {
+/**
+ * Warm-image-aware: the paper's cost, plus noImageCost when the plant has no admissible golden
+ * image and actionCost per action its best image leaves to run (WARM_DEFAULTS unless the config
+ * says otherwise). A plant that already holds the request's prefix as a golden image makes the VM
+ * sooner and says so in its bid. Where the call carries no DAG (or at order time) nothing is added.
+ */
+export function warmCost (config: CostConfig): CostModel {
+  return paperCost({ ...config, noImageCost: config.noImageCost ?? WARM_DEFAULTS.noImageCost, actionCost: config.actionCost ?? WARM_DEFAULTS.actionCost })
+}
+
+/**
+ * A baseline that ignores the load: a whole number from 0 to maxRandomCost, drawn from the seeded
+ * `random` (never Math.random, so a simulation replays). The shared limits still hold: a plant
+ * that cannot host the VM does not bid.
+ */
+export function randomCost (config: CostConfig, random: Random): CostModel {
+  return (load, request) => {
+    const problem = capacityProblem(config, load, request)
+    if (problem !== undefined) return { bid: false, reason: problem }
+    const max = config.maxRandomCost ?? DEFAULT_MAX_RANDOM_COST
+    const cost = random.int(max + 1)
+    return { bid: true, cost, reason: `random bid ${cost} of 0..${max}` }
+  }
+}
+
+export function costModel (config: CostConfig, components: CostModelComponents = {}): CostModel {
   switch (config.model) {
     case 'paper': return paperCost(config)
     case 'memory': return memoryCost(config)
+    case 'warm': return warmCost(config)
+    case 'random': {
+      if (components.random === undefined) throw new TypeError('the random cost model needs a seeded random source (costModel(config, { random }))')
+      return randomCost(config, components.random)
+    }
     default: {
       const unknown: never = config.model
       throw new Error(`unknown cost model ${String(unknown)}`)

@@ -2,6 +2,8 @@ import type { Command } from 'commander'
 import { loadScenario } from '../../../sim/scenario.js'
 import { runScenario, type SimProgress } from '../../../sim/run.js'
 import { formatSummary } from '../../../sim/report.js'
+import { formatComparison, runPolicies } from '../../../sim/policies.js'
+import { COST_MODELS, type CostModelName } from '../../../src/actors/plant/cost.js'
 import { UsageError } from '../errors.js'
 import type { Output } from '../output.js'
 
@@ -11,20 +13,31 @@ function parseSeed (value: string): number {
   return n
 }
 
+function parsePolicies (value: string): CostModelName[] {
+  const names = value.split(',').map((p) => p.trim())
+  const policies: CostModelName[] = []
+  for (const name of names) {
+    if (!(COST_MODELS as readonly string[]).includes(name)) throw new UsageError(`--policy: "${name}" is not a cost model; choose from ${COST_MODELS.join(', ')}`)
+    if (policies.includes(name as CostModelName)) throw new UsageError(`--policy names "${name}" twice`)
+    policies.push(name as CostModelName)
+  }
+  return policies
+}
+
 /** One line on a terminal, rewritten in place as requests are answered; nothing elsewhere. */
-function progressLine (): { update: (p: SimProgress) => void, clear: () => void } {
+function progressLine (): { update: (p: SimProgress, label?: string) => void, clear: () => void } {
   if (process.stderr.isTTY !== true) return { update: () => {}, clear: () => {} }
-  let shown = -1
+  let shown = ''
   return {
-    update: (p) => {
+    update: (p, label) => {
       const percent = Math.floor(100 * p.done / p.total)
-      if (percent === shown) return
-      shown = percent
+      if (`${label ?? ''}${percent}` === shown) return
+      shown = `${label ?? ''}${percent}`
       const width = 30
       const filled = Math.round(width * p.done / p.total)
-      process.stderr.write(`\r[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total} requests, ${(p.virtualMs / 1000).toFixed(1)} virtual s`)
+      process.stderr.write(`\r\x1b[K${label !== undefined ? `${label} ` : ''}[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total} requests, ${(p.virtualMs / 1000).toFixed(1)} virtual s`)
     },
-    clear: () => { if (shown >= 0) process.stderr.write('\r\x1b[K') }
+    clear: () => { if (shown !== '') process.stderr.write('\r\x1b[K') }
   }
 }
 
@@ -33,11 +46,28 @@ export function registerSimCommand (program: Command, out: Output): void {
     .description('run a scenario in the simulator: the real shop, broker and plant code on a virtual clock and an in-memory network; prints a summary')
     .argument('<scenario>', 'the scenario, a YAML file (see sim/README.md)')
     .option('--seed <n>', 'seed of every random choice (default: the scenario\'s seed)')
-    .option('--out <dir>', 'write requests.csv (one row per request) and plants.csv (plant samples over time) into this folder')
-    .action(async (file: string, options: { seed?: string, out?: string }) => {
+    .option('--out <dir>', 'write requests.csv (one row per request), plants.csv (plant samples over time) and SVG plots into this folder')
+    .option('--policy <models>', `run once per cost model, comma-separated (${COST_MODELS.join(',')}), overriding every plant's cost.model; with --out, each run goes to DIR/<policy>/ and the comparison to DIR`)
+    .action(async (file: string, options: { seed?: string, out?: string, policy?: string }) => {
       const seed = options.seed !== undefined ? parseSeed(options.seed) : undefined
+      const policies = options.policy !== undefined ? parsePolicies(options.policy) : undefined
       const scenario = await loadScenario(file)
       const progress = progressLine()
+      if (policies !== undefined) {
+        let comparison
+        try {
+          comparison = await runPolicies(scenario, policies, { ...(seed !== undefined ? { seed } : {}), ...(options.out !== undefined ? { out: options.out } : {}), onProgress: (policy, p) => { progress.update(p, policy) } })
+        } finally {
+          progress.clear()
+        }
+        for (const run of comparison.runs) out.print(formatSummary(run.summary).join('\n'))
+        out.print(`policies compared on ${scenario.name}, seed ${comparison.runs[0]?.summary.seed ?? ''}:`)
+        out.print(formatComparison(comparison.runs.map((r) => r.summary)).join('\n'))
+        if (options.out !== undefined) out.print(`  wrote ${options.out}/<policy>/ (CSV and plots per policy), ${options.out}/policies.csv${policies.length > 1 ? `, ${options.out}/latency-cdf.svg and ${options.out}/cost-by-policy.svg` : ''}`)
+        const lost = comparison.runs.reduce((n, r) => n + r.summary.lost, 0)
+        if (lost > 0) throw new Error(`${lost} request(s) were never answered`)
+        return
+      }
       let result
       try {
         result = await runScenario(scenario, { ...(seed !== undefined ? { seed } : {}), ...(options.out !== undefined ? { out: options.out } : {}), onProgress: progress.update })
@@ -45,7 +75,7 @@ export function registerSimCommand (program: Command, out: Output): void {
         progress.clear()
       }
       out.print(formatSummary(result.summary).join('\n'))
-      if (options.out !== undefined) out.print(`  wrote ${options.out}/requests.csv and ${options.out}/plants.csv`)
+      if (options.out !== undefined) out.print(`  wrote ${options.out}/requests.csv, plants.csv, latency-cdf.svg, utilisation.svg and networks.svg`)
       if (result.summary.lost > 0) throw new Error(`${result.summary.lost} request(s) were never answered`)
     })
 }
