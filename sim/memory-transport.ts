@@ -35,6 +35,11 @@ export class MemoryNetwork {
   private readonly nodes = new Map<string, MemoryHandlers>()
   private readonly down = new Set<string>()
   private readonly latencyMs: number
+  /**
+   * answers of `peersWhere` by its caller's key, until a node joins or goes up or down: every call
+   * for bids asks for the bidders, and walking ten thousand nodes per call was most of a large run
+   */
+  private readonly cached = new Map<string, string[]>()
 
   constructor (private readonly init: MemoryNetworkInit) {
     this.latencyMs = init.latencyMs ?? 1
@@ -43,6 +48,7 @@ export class MemoryNetwork {
   /** joins a node; its handlers may be filled in after its actors are spawned */
   join (peer: string, handlers: MemoryHandlers): Transport {
     this.nodes.set(peer, handlers)
+    this.cached.clear()
     return new MemoryTransport(this, peer)
   }
 
@@ -50,6 +56,7 @@ export class MemoryNetwork {
     if (down === this.down.has(peer)) return
     if (down) this.down.add(peer)
     else this.down.delete(peer)
+    this.cached.clear()
     const node = this.nodes.get(peer)
     if (node?.plant === undefined && node?.broker === undefined) return
     for (const [shop, h] of this.nodes) if (h.shop === true && !this.down.has(shop)) h.onBiddersChanged?.()
@@ -59,6 +66,20 @@ export class MemoryNetwork {
 
   peersWhere (match: (h: MemoryHandlers) => boolean): string[] {
     return [...this.nodes.entries()].filter(([peer, h]) => !this.down.has(peer) && match(h)).map(([peer]) => peer)
+  }
+
+  /**
+   * `peersWhere(match)`, remembered under `key` until the network changes; `match` must say the
+   * same for the same handlers (it may read only their roles, which are fixed at join). The
+   * caller must not change the list.
+   */
+  peersCached (key: string, match: (h: MemoryHandlers) => boolean): readonly string[] {
+    let peers = this.cached.get(key)
+    if (peers === undefined) {
+      peers = this.peersWhere(match)
+      this.cached.set(key, peers)
+    }
+    return peers
   }
 
   /** delivers after the link's latency; a message to a node that is down is lost */
@@ -73,11 +94,22 @@ export class MemoryNetwork {
     return result
   }
 
-  /** gossip: each subscriber gets its copy after the latency; none is waited for */
-  broadcast (peers: string[], work: (handlers: MemoryHandlers) => void): void {
-    for (const peer of peers) this.deliver(peer, {}, work).catch(() => {})
+  /**
+   * gossip: each subscriber gets its copy after the latency; none is waited for. No sender waits,
+   * so unlike `deliver` there is no way back to wait out: that event would change nothing.
+   */
+  broadcast (peers: readonly string[], work: (handlers: MemoryHandlers) => void): void {
+    for (const peer of peers) {
+      const handlers = this.nodes.get(peer)
+      this.init.clock.sleep(handlers?.latencyMs ?? this.latencyMs).then(() => {
+        if (handlers !== undefined && !this.down.has(peer)) work(handlers)
+      }).catch(() => {})
+    }
   }
 }
+
+/** who answers the shop's calls: its brokers, and the plants of sites without one */
+const isBidder = (h: MemoryHandlers): boolean => (h.plant !== undefined && h.plant.site === undefined) || h.broker !== undefined
 
 class MemoryTransport implements Transport {
   constructor (private readonly network: MemoryNetwork, private readonly peer: string) {}
@@ -85,28 +117,30 @@ class MemoryTransport implements Transport {
   self (): PeerRef { return { peer: this.peer, addrs: [] } }
 
   bidders (): string[] {
-    return this.network.peersWhere((h) => (h.plant !== undefined && h.plant.site === undefined) || h.broker !== undefined)
+    return [...this.network.peersCached('bidders', isBidder)]
   }
 
   siteBidders (site: string): string[] {
-    return this.network.peersWhere((h) => h.plant?.site === site)
+    return [...this.siteBiddersCached(site)]
   }
 
   async plants (): Promise<string[]> {
-    return this.network.peersWhere((h) => h.plant !== undefined)
+    return [...this.network.peersCached('plants', (h) => h.plant !== undefined)]
   }
 
   async publishCall (call: BidCall): Promise<void> {
-    for (const peer of this.bidders()) {
-      this.network.broadcast([peer], (h) => {
-        if (h.broker !== undefined) h.onBrokerCall?.(call, this.peer)
-        else h.onPlantCall?.(call, this.peer)
-      })
-    }
+    this.network.broadcast(this.network.peersCached('bidders', isBidder), (h) => {
+      if (h.broker !== undefined) h.onBrokerCall?.(call, this.peer)
+      else h.onPlantCall?.(call, this.peer)
+    })
   }
 
   async publishSiteCall (site: string, call: BidCall): Promise<void> {
-    this.network.broadcast(this.siteBidders(site), (h) => h.onPlantCall?.(call, this.peer))
+    this.network.broadcast(this.siteBiddersCached(site), (h) => h.onPlantCall?.(call, this.peer))
+  }
+
+  private siteBiddersCached (site: string): readonly string[] {
+    return this.network.peersCached(`site:${site}`, (h) => h.plant?.site === site)
   }
 
   async answer (to: PeerRef, answer: BidAnswer, options: AbortOptions = {}): Promise<void> {
