@@ -135,6 +135,17 @@ class MemoryTransport implements Transport {
     })
   }
 
+  async callBidders (peers: string[], call: BidCall): Promise<void> {
+    const bidders = new Set(this.bidders())
+    for (const peer of peers) {
+      if (!bidders.has(peer)) continue
+      this.network.broadcast([peer], (h) => {
+        if (h.broker !== undefined) h.onBrokerCall?.(call, this.peer)
+        else h.onPlantCall?.(call, this.peer)
+      })
+    }
+  }
+
   async publishSiteCall (site: string, call: BidCall): Promise<void> {
     this.network.broadcast(this.siteBiddersCached(site), (h) => h.onPlantCall?.(call, this.peer))
   }

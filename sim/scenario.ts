@@ -92,7 +92,9 @@ export const scenarioSchema = z.strictObject({
     latencyMs: ms.default(1),
     shop: z.strictObject({
       bidWindowMs: z.number().int().min(1).default(2000),
-      orderTimeoutMs: z.number().int().min(1).default(120_000)
+      orderTimeoutMs: z.number().int().min(1).default(120_000),
+      /** power of d choices: the shop calls only this many bidders, at random */
+      choices: z.number().int().min(1).optional()
     }).default({ bidWindowMs: 2000, orderTimeoutMs: 120_000 }),
     sites: z.array(siteSchema).min(1)
   }),

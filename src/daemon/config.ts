@@ -54,7 +54,9 @@ export const nodeConfigSchema = z.strictObject({
   site: z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'must be lower-case letters, digits and "-"').optional(),
   shop: z.strictObject({
     bidWindowMs: z.number().int().min(1).max(600_000).default(2000),
-    orderTimeoutMs: z.number().int().min(1).default(120_000)
+    orderTimeoutMs: z.number().int().min(1).default(120_000),
+    /** power of d choices: call only this many bidders, at random; absent: call all */
+    choices: z.number().int().min(1).max(10_000).optional()
   }).default({ bidWindowMs: 2000, orderTimeoutMs: 120_000 }),
   plant: z.strictObject({
     cost: costConfigSchema.default(costConfigSchema.parse({})),

@@ -17,6 +17,8 @@ export interface Transport {
   plants(options?: AbortOptions): Promise<string[]>
   publishCall(call: BidCall, options?: AbortOptions): Promise<void>
   publishSiteCall(site: string, call: BidCall, options?: AbortOptions): Promise<void>
+  /** sends the call to these bidders only, each on its own stream (the power of d choices) */
+  callBidders(peers: string[], call: BidCall, options?: AbortOptions): Promise<void>
   /** sends an offer or a decline to whoever called */
   answer(to: PeerRef, answer: BidAnswer, options?: AbortOptions): Promise<void>
   /** orders a plant to produce a VM; resolves with its classad */

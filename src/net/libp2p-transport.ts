@@ -40,6 +40,7 @@ export class Libp2pTransport implements Transport {
 
   async publishCall (call: BidCall, options?: AbortOptions): Promise<void> { await this.bids.publishCall(call, options) }
   async publishSiteCall (site: string, call: BidCall, options?: AbortOptions): Promise<void> { await this.bids.publishSiteCall(site, call, options) }
+  async callBidders (peers: string[], call: BidCall, options?: AbortOptions): Promise<void> { await this.bids.callPeers(peers, call, options) }
   async answer (to: PeerRef, answer: BidAnswer, options?: AbortOptions): Promise<void> { await this.bids.answer(to, answer, options) }
   async order (plant: PeerRef, order: Order, options?: AbortOptions) { return await this.protocols.orders.order(plant, order, options) }
   async cancel (plant: PeerRef, requestId: string, options?: AbortOptions): Promise<void> { await this.protocols.orders.cancel(plant, requestId, options) }

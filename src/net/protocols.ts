@@ -4,6 +4,8 @@ export const PROTOCOLS = {
   client: '/vmplant/client/1.0.0',
   /** plant or broker -> shop (or plant -> broker): an offer or a decline for a call for bids */
   bid: '/vmplant/bid/1.0.0',
+  /** shop -> chosen plants or brokers: a call for bids sent to a few bidders only (power of d choices) */
+  call: '/vmplant/call/1.0.0',
   /** shop -> plant: produce a VM */
   order: '/vmplant/order/1.0.0',
   /** shop -> plant: query, destroy and list VMs */

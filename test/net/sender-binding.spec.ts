@@ -132,3 +132,13 @@ test.serial('a client request signed by one client but sent by another peer is r
   t.is((await client.query(mine.classad.vmid)).state, 'running')
   await client.destroy(mine.classad.vmid)
 })
+
+test.serial('a call sent on the call stream in another peer\'s name is dropped by the plant', async (t) => {
+  const { federation } = fixture
+  const plant = federation.plants[1]!
+  const shopRef = { peer: federation.shop.peerId, addrs: federation.shop.multiaddrs }
+  const call: BidCall = { type: 'bid.call', requestId: 'r-forgedstream0', replyTo: shopRef, hardware: { memoryMB: 64, os: 'linux', arch: 'x86_64' }, domain: 'grid', actionCount: 0, windowMs: 1000 }
+  t.like(await rogueRequest(plant.multiaddrs[0] as string, PROTOCOLS.call, call), { ok: true })
+  const drop = await waitFor(() => plant.dropped.find((d) => d.reason.includes('r-forgedstream0')), 'the plant to drop the forged call')
+  t.regex(drop.reason, /asks for answers to .* but comes from/)
+})

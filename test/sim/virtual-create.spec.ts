@@ -1,6 +1,7 @@
 import test from 'ava'
 import { startSimFederation, type SimFederation } from '../../sim/federation.js'
 import { NoBidsError } from '../../src/interface/index.js'
+import { plantMessages } from '../../src/actors/plant/messages.js'
 import { withoutHostTimers } from '../helpers/host-timers.js'
 
 const SPEC = {
@@ -111,4 +112,21 @@ test('a subscriber that never answers slows only the first round', async (t) => 
   t.true(firstMs >= 1_000, `first round waited its window: ${firstMs} ms`)
   t.is(two.bidding.expected, 2, 'the silent peer is no longer waited for')
   t.true(secondMs < 100, `second round took ${secondMs} ms`)
+})
+
+test('with the power of d choices the shop calls d random bidders and still places every VM', async (t) => {
+  const federation = await startSimFederation({ seed: 5, plants: [{}, {}, {}, {}, {}, {}], shop: { bidWindowMs: 500, choices: 2 } })
+  t.teardown(federation.stop)
+  const winners = new Set<string>()
+  for (let i = 0; i < 12; i++) {
+    const result = await federation.create(SPEC, `domain-${i}`)
+    t.is(result.bidding.expected, 2)
+    t.is(result.bidding.answered, 2)
+    t.true(result.bidding.offers.length <= 2)
+    winners.add(result.classad.plant)
+  }
+  t.true(winners.size >= 3, `12 creates over 6 plants with 2 choices each landed on ${winners.size} plants`)
+  let vms = 0
+  for (const plant of federation.plants) vms += (await federation.clock.run(plant.actor.ask(plantMessages.status()))).vms
+  t.is(vms, 12, 'every VM is on some plant')
 })

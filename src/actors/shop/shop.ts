@@ -4,7 +4,7 @@ import {
   type Auth, type BidCall, type BidOffer, type CreateResult, type ListResult, type Order, type Transport, type VmRequest
 } from '../../interface/index.js'
 import { actionIdentity, validateSpec, type VmSpec } from '../../planner/index.js'
-import { rankOffers } from './select.js'
+import { chooseAtRandom, rankOffers } from './select.js'
 import { expectedBidders, noteRound, type Liveness } from './liveness.js'
 import type { OrderOutcome, ShopMessage } from './messages.js'
 
@@ -14,6 +14,11 @@ export interface ShopComponents {
   bidWindowMs: number
   /** how long one plant may take to produce a VM, in ms: the order's agreed expiry; @default 120000 */
   orderTimeoutMs: number
+  /**
+   * Power of d choices: call only this many bidders, drawn at random among the expected ones, on
+   * streams of their own, instead of publishing the call to all. @default undefined (call all)
+   */
+  choices?: number | undefined
 }
 
 export const SHOP_DEFAULTS = { bidWindowMs: 2000, orderTimeoutMs: 120_000 } as const
@@ -79,8 +84,16 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
     round.startedAt = ctx.clock.now()
     round.expected = expectedBidders(state.liveness, transport.bidders())
     const requestId = round.call.requestId
-    ctx.log('round %s: calling %d bidders for %s', requestId, round.expected.size, round.call.domain)
-    ctx.task((signal) => transport.publishCall(round.call, { signal }), (outcome) => ({ type: 'round.published', requestId, outcome }))
+    const choices = components.choices
+    if (choices !== undefined && choices < round.expected.size) {
+      round.expected = new Set(chooseAtRandom([...round.expected].sort(), choices, ctx.random))
+      const chosen = [...round.expected]
+      ctx.log('round %s: calling %d chosen bidders for %s', requestId, chosen.length, round.call.domain)
+      ctx.task((signal) => transport.callBidders(chosen, round.call, { signal }), (outcome) => ({ type: 'round.published', requestId, outcome }))
+    } else {
+      ctx.log('round %s: calling %d bidders for %s', requestId, round.expected.size, round.call.domain)
+      ctx.task((signal) => transport.publishCall(round.call, { signal }), (outcome) => ({ type: 'round.published', requestId, outcome }))
+    }
     ctx.task((signal) => ctx.clock.sleep(components.bidWindowMs, { signal }), () => ({ type: 'round.deadline', requestId }))
   }
 

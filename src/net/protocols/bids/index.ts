@@ -1,4 +1,5 @@
 import { logger, type Logger } from '@libp2p/logger'
+import { peerIdFromString } from '@libp2p/peer-id'
 import type { Message as PubsubMessage } from '@libp2p/gossipsub'
 import { bidAnswerSchema, bidCallSchema, type AbortOptions, type BidAnswer, type BidCall, type PeerRef } from '../../../interface/index.js'
 import type { VmplantLibp2p } from '../../node.js'
@@ -51,6 +52,8 @@ export interface BidsService {
   siteBidders(site: string): string[]
   publishCall(call: BidCall, options?: AbortOptions): Promise<void>
   publishSiteCall(site: string, call: BidCall, options?: AbortOptions): Promise<void>
+  /** the call on a stream to each of `peers`; a peer that cannot be reached is skipped (it will not answer) */
+  callPeers(peers: string[], call: BidCall, options?: AbortOptions): Promise<void>
   answer(to: PeerRef, answer: BidAnswer, options?: AbortOptions): Promise<void>
 }
 
@@ -78,6 +81,18 @@ class Bids implements BidsService {
         this.acceptAnswer(answer, remotePeer.toString(), PROTOCOLS.bid)
         return { ack: true as const }
       }, { maxBytes: MAX_ANSWER_BYTES, maxInboundStreams: 256 })
+    }
+    if (this.init.plant || this.init.broker) {
+      await serve(this.components.libp2p, PROTOCOLS.call, bidCallSchema, async (bidCall, { remotePeer }) => {
+        const from = remotePeer.toString()
+        if (bidCall.replyTo.peer !== from) {
+          this.dropped(`call on ${PROTOCOLS.call}`, from, `call ${bidCall.requestId} asks for answers to ${bidCall.replyTo.peer} but comes from ${from}`)
+          return { ack: true as const }
+        }
+        if (this.init.broker) this.handlers.onBrokerCall?.(bidCall, from)
+        else this.handlers.onPlantCall?.(bidCall, from)
+        return { ack: true as const }
+      }, { maxBytes: MAX_CALL_BYTES, maxInboundStreams: 256 })
     }
   }
 
@@ -113,6 +128,18 @@ class Bids implements BidsService {
   async publishSiteCall (site: string, bidCall: BidCall, options: AbortOptions = {}): Promise<void> {
     options.signal?.throwIfAborted()
     await this.pubsub.publish(siteTopic(site), encodeJson(bidCall))
+  }
+
+  async callPeers (peers: string[], bidCall: BidCall, options: AbortOptions = {}): Promise<void> {
+    options.signal?.throwIfAborted()
+    const libp2p = this.components.libp2p
+    await Promise.all(peers.map(async (peer) => {
+      try {
+        await call(libp2p, peerIdFromString(peer), PROTOCOLS.call, bidCall, ackSchema, { ...options, dialTimeoutMs: 3000 })
+      } catch (err: any) {
+        this.log('could not call %s for bids on %s: %s', peer, bidCall.requestId, err?.message)
+      }
+    }))
   }
 
   /**
