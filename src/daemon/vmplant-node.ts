@@ -131,7 +131,7 @@ export class VmplantNode {
       this.actors.shop = await system.spawn('shop', shopBehavior({ transport, ...config.shop }))
     }
     await bids.start()
-    await serveProtocols(libp2p, clock, protocols, this.actors)
+    await serveProtocols(protocols, this.actors)
     await libp2p.start()
     await this.images?.start()
     bids.subscribe()

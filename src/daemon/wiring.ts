@@ -8,8 +8,8 @@ import type { BrokerMessage } from '../actors/broker/broker.js'
 import { bidsService, type BidsService } from '../net/protocols/bids/index.js'
 import { orderProtocol, type OrderProtocol } from '../net/protocols/order/index.js'
 import { vmProtocol, type VmProtocol } from '../net/protocols/vm/index.js'
-import { clientProtocol } from '../net/protocols/client/index.js'
-import { warehouseProtocol } from '../net/protocols/warehouse/index.js'
+import { clientProtocol, type ClientProtocol } from '../net/protocols/client/index.js'
+import { warehouseProtocol, type WarehouseProtocol } from '../net/protocols/warehouse/index.js'
 
 export interface Actors {
   shop?: ActorRef<ShopMessage>
@@ -40,17 +40,17 @@ export function createBids (libp2p: VmplantLibp2p, roles: { plant: boolean, brok
 }
 
 /** The request/response protocols of a node: their client halves serve the transport, their edges the actors. */
-export interface NodeProtocols { orders: OrderProtocol, vms: VmProtocol }
+export interface NodeProtocols { orders: OrderProtocol, vms: VmProtocol, warehouse: WarehouseProtocol, clients: ClientProtocol }
 
 export function createProtocols (libp2p: VmplantLibp2p, clock: Clock): NodeProtocols {
-  return { orders: orderProtocol({ libp2p, clock }), vms: vmProtocol({ libp2p, clock }) }
+  return { orders: orderProtocol({ libp2p, clock }), vms: vmProtocol({ libp2p, clock }), warehouse: warehouseProtocol({ libp2p }), clients: clientProtocol({ libp2p, clock }) }
 }
 
 /**
  * Connects the protocols' edges to the actors. Each edge has decoded the frame, checked its size
  * and bound it to its sender; this only turns it into an actor's command.
  */
-export async function serveProtocols (libp2p: VmplantLibp2p, clock: Clock, protocols: NodeProtocols, actors: Actors): Promise<void> {
+export async function serveProtocols (protocols: NodeProtocols, actors: Actors): Promise<void> {
   const { shop, plant } = actors
   if (plant !== undefined) {
     await protocols.orders.handle({
@@ -62,10 +62,10 @@ export async function serveProtocols (libp2p: VmplantLibp2p, clock: Clock, proto
       destroy: async (vmid, owner, signal) => await plant.ask(plantMessages.destroy(vmid, owner), { signal }),
       list: async (owner, signal) => await plant.ask(plantMessages.list(owner), { signal })
     })
-    await warehouseProtocol({ libp2p }).handle(async (request, signal) => await plant.ask(plantMessages.warehouse(request), { signal }))
+    await protocols.warehouse.handle(async (request, signal) => await plant.ask(plantMessages.warehouse(request), { signal }))
   }
   if (shop !== undefined) {
-    await clientProtocol({ libp2p, clock }).handle({
+    await protocols.clients.handle({
       create: async (spec, domain, owner, auth, signal) => await shop.ask(shopMessages.create(spec, domain, owner, auth), { signal }),
       query: async (vmid, auth, signal) => await shop.ask(shopMessages.query(vmid, auth), { signal }),
       destroy: async (vmid, auth, signal) => await shop.ask(shopMessages.destroy(vmid, auth), { signal }),

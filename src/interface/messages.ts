@@ -65,6 +65,11 @@ export const bidAnswerSchema = z.discriminatedUnion('type', [
 export type BidAnswer = z.output<typeof bidAnswerSchema>
 export type BidOffer = Extract<BidAnswer, { type: 'bid.offer' }>
 
+/** The peer an answer comes from: the broker that forwarded an offer, else the plant, or the decliner. */
+export function answerBidder (answer: BidAnswer): string {
+  return answer.type === 'bid.offer' ? (answer.via ?? answer.plant.peer) : answer.bidder
+}
+
 /** A client's signature over one operation, checked by the plant that holds the VM. */
 export const authSchema = z.strictObject({
   owner: peerIdString,

@@ -1,8 +1,8 @@
-import { createHash } from 'node:crypto'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { base64 } from 'multiformats/bases/base64'
 import { AuthError, type Auth } from '../interface/index.js'
+import { canonicalJson, sha256Hex, type Json } from '../planner/index.js'
 
 export { AuthError }
 
@@ -13,19 +13,12 @@ function payload (op: string, subject: string, ts: number): Uint8Array {
   return new TextEncoder().encode(`vmplant-auth-v1\n${op}\n${subject}\n${ts}`)
 }
 
-/** JSON with sorted keys, so that a value hashes the same whoever re-encoded it. */
-function canonical (value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonical).join(',')}]`
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0)
-    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonical(v)}`).join(',')}}`
-  }
-  return JSON.stringify(value) ?? 'null'
-}
-
-/** What a create signature covers: the spec exactly as the client sent it, and the domain. */
+/**
+ * What a create signature covers: the spec exactly as the client sent it, and the domain, in
+ * canonical JSON so that the hash is the same whoever re-encoded them.
+ */
 export function createSubject (spec: unknown, domain: string): string {
-  return createHash('sha256').update(canonical({ spec, domain })).digest('hex')
+  return sha256Hex(canonicalJson({ spec: spec as Json, domain }))
 }
 
 /** Signs an operation on a VM (or on all of the owner's VMs, with subject '') with the client's key. */

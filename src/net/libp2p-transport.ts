@@ -16,10 +16,7 @@ export interface TransportProtocols {
 export class Libp2pTransport implements Transport {
   private selfRef?: PeerRef
 
-  private readonly bids: BidsService
-
   constructor (private readonly node: VmplantLibp2p, private readonly protocols: TransportProtocols) {
-    this.bids = protocols.bids
     node.addEventListener('self:peer:update', () => { this.selfRef = undefined })
   }
 
@@ -29,8 +26,8 @@ export class Libp2pTransport implements Transport {
     return this.selfRef
   }
 
-  bidders (): string[] { return this.bids.bidders() }
-  siteBidders (site: string): string[] { return this.bids.siteBidders(site) }
+  bidders (): string[] { return this.protocols.bids.bidders() }
+  siteBidders (site: string): string[] { return this.protocols.bids.siteBidders(site) }
 
   async plants (options: AbortOptions = {}): Promise<string[]> {
     options.signal?.throwIfAborted()
@@ -38,10 +35,10 @@ export class Libp2pTransport implements Transport {
     return peers.filter((p) => p.protocols.includes(PROTOCOLS.vm)).map((p) => p.id.toString())
   }
 
-  async publishCall (call: BidCall, options?: AbortOptions): Promise<void> { await this.bids.publishCall(call, options) }
-  async publishSiteCall (site: string, call: BidCall, options?: AbortOptions): Promise<void> { await this.bids.publishSiteCall(site, call, options) }
-  async callBidders (peers: string[], call: BidCall, options?: AbortOptions): Promise<void> { await this.bids.callPeers(peers, call, options) }
-  async answer (to: PeerRef, answer: BidAnswer, options?: AbortOptions): Promise<void> { await this.bids.answer(to, answer, options) }
+  async publishCall (call: BidCall, options?: AbortOptions): Promise<void> { await this.protocols.bids.publishCall(call, options) }
+  async publishSiteCall (site: string, call: BidCall, options?: AbortOptions): Promise<void> { await this.protocols.bids.publishSiteCall(site, call, options) }
+  async callBidders (peers: string[], call: BidCall, options?: AbortOptions): Promise<void> { await this.protocols.bids.callPeers(peers, call, options) }
+  async answer (to: PeerRef, answer: BidAnswer, options?: AbortOptions): Promise<void> { await this.protocols.bids.answer(to, answer, options) }
   async order (plant: PeerRef, order: Order, options?: AbortOptions) { return await this.protocols.orders.order(plant, order, options) }
   async cancel (plant: PeerRef, requestId: string, options?: AbortOptions): Promise<void> { await this.protocols.orders.cancel(plant, requestId, options) }
   async vmRequest (plant: string, request: VmRequest, options?: AbortOptions): Promise<unknown> { return await this.protocols.vms.request(plant, request, options) }

@@ -1,5 +1,5 @@
 import type { Behavior, TaskOutcome } from '../runtime/index.js'
-import type { BidAnswer, BidCall, BidOffer, PeerRef, Transport } from '../../interface/index.js'
+import { answerBidder, type BidAnswer, type BidCall, type BidOffer, type PeerRef, type Transport } from '../../interface/index.js'
 import { rankOffers } from '../shop/select.js'
 
 export type BrokerMessage =
@@ -61,7 +61,7 @@ export function brokerBehavior (components: BrokerComponents): Behavior<Map<stri
           const round = rounds.get(answer.requestId)
           // answers to calls this broker did not make (a shop on the same node runs its own rounds) are not its business
           if (round === undefined) return rounds
-          const bidder = answer.type === 'bid.offer' ? answer.plant.peer : answer.bidder
+          const bidder = answerBidder(answer)
           if (round.answered.has(bidder)) return rounds
           round.answered.add(bidder)
           if (answer.type === 'bid.offer') round.offers.push(answer)

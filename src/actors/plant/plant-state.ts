@@ -12,7 +12,6 @@ export interface Production {
   spec: VmSpec
   /** the peer that ordered it; only it may cancel */
   orderedBy: string
-  domain: string
   memoryMB: number
   phase: 'producing' | 'committing'
   /** aborts the production task: the order expired or the shop cancelled */
@@ -25,12 +24,15 @@ export interface Production {
 /** What the plant keeps of a committed VM to price bids and honour cancels; the record itself is in the store. */
 export interface HeldVm { domain: string, memoryMB: number, requestId: string, orderedBy: string }
 
+/** A domain's network on this plant; `committed` is false while only a production under way holds it. */
+export interface HeldNetwork { allocation: NetworkAllocation, committed: boolean }
+
 export interface PlantState {
   productions: Map<string, Production>
   /** committed, live VMs by vmid: an index of the store loaded at start */
   vms: Map<string, HeldVm>
-  /** host-only networks by domain; `committed` is false while only a production under way holds it */
-  networks: Map<string, { allocation: NetworkAllocation, committed: boolean }>
+  /** host-only networks by domain */
+  networks: Map<string, HeldNetwork>
   /** calls for bids this plant answered, by request id: who may order against them */
   calls: Map<string, { caller: string, at: number }>
   reconciled: Reconciliation
@@ -61,7 +63,7 @@ export function allocateNetwork (state: PlantState, domain: string, maxNetworks:
 /** True while a VM or a production of the domain, other than `except`, still uses its network. */
 export function domainInUse (state: PlantState, domain: string, except: string): boolean {
   for (const [vmid, vm] of state.vms) if (vmid !== except && vm.domain === domain) return true
-  for (const [vmid, p] of state.productions) if (vmid !== except && p.domain === domain) return true
+  for (const [vmid, p] of state.productions) if (vmid !== except && p.order.domain === domain) return true
   return false
 }
 

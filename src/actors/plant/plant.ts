@@ -14,7 +14,7 @@ import { imageFit } from './image-fit.js'
 import { reconcile } from './reconcile.js'
 import type { PlantMessage } from './messages.js'
 import type { Faults, PeerImages } from './ports.js'
-import { allocateNetwork, domainInUse, forgetOldCalls, plantLoad, type PlantState, type Production } from './plant-state.js'
+import { allocateNetwork, domainInUse, forgetOldCalls, plantLoad, type HeldNetwork, type PlantState, type Production } from './plant-state.js'
 
 export interface PlantComponents {
   line: ProductionLine
@@ -61,8 +61,9 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
   /** Ends a production that will not deliver: the VM is destroyed (by produce, or here), the reservation freed. */
   const release = (state: PlantState, production: Production): void => {
     state.productions.delete(production.vmid)
-    const network = state.networks.get(production.domain)
-    if (network !== undefined && !network.committed && !domainInUse(state, production.domain, production.vmid)) state.networks.delete(production.domain)
+    const { domain } = production.order
+    const network = state.networks.get(domain)
+    if (network !== undefined && !network.committed && !domainInUse(state, domain, production.vmid)) state.networks.delete(domain)
   }
 
   /** Destroys a committed VM and then its record; `reply` is answered once the record is gone. */
@@ -132,7 +133,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
           return state
         }
         const vmid = `vm-${ctx.random.hex(8)}.${self()}`
-        const production: Production = { vmid, order, spec, orderedBy: from, domain: order.domain, memoryMB, phase: 'producing', abort: new AbortController(), reply }
+        const production: Production = { vmid, order, spec, orderedBy: from, memoryMB, phase: 'producing', abort: new AbortController(), reply }
         state.productions.set(vmid, production)
         if (!state.networks.has(order.domain)) state.networks.set(order.domain, { allocation: allocateNetwork(state, order.domain, components.limits.maxNetworks, ctx.clock.now()), committed: false })
         ctx.log('producing %s for %s in domain %s, due in %d ms', vmid, order.owner, order.domain, order.budgetMs)
@@ -181,7 +182,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
           return state
         }
         faults?.hit('before-commit')
-        const network = state.networks.get(production.domain) as { allocation: { name: string, index: number, domain: string, allocatedAt: string }, committed: boolean }
+        const network = state.networks.get(production.order.domain) as HeldNetwork
         const classad = classadOf(production, outcome.value, { plant: self(), line: line.kind, now: ctx.clock.now(), network: { name: network.allocation.name, index: network.allocation.index } })
         production.phase = 'committing'
         const record = { classad, handle: outcome.value.handle, requestId: production.order.requestId, orderedBy: production.orderedBy }
@@ -205,8 +206,8 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
           return state
         }
         state.productions.delete(vmid)
-        state.vms.set(vmid, { domain: production.domain, memoryMB: production.memoryMB, requestId: production.order.requestId, orderedBy: production.orderedBy })
-        const network = state.networks.get(production.domain)
+        state.vms.set(vmid, { domain: production.order.domain, memoryMB: production.memoryMB, requestId: production.order.requestId, orderedBy: production.orderedBy })
+        const network = state.networks.get(production.order.domain)
         if (network !== undefined) network.committed = true
         if (production.ended !== undefined) {
           destroyVm(ctx, vmid)

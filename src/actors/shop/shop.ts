@@ -1,6 +1,6 @@
 import type { ActorContext, Behavior, Reply } from '../runtime/index.js'
 import {
-  classadSchema, destroyResultSchema, vmidSchema, NoBidsError,
+  answerBidder, classadSchema, destroyResultSchema, vmidSchema, NoBidsError,
   type Auth, type BidCall, type BidOffer, type CreateResult, type ListResult, type Order, type Transport, type VmRequest
 } from '../../interface/index.js'
 import { actionIdentity, validateSpec, type VmSpec } from '../../planner/index.js'
@@ -41,6 +41,8 @@ interface Round {
   auth: Auth
   /** waiting for the first bidders to appear: a shop that just started sees none yet */
   waiting: boolean
+  /** bidders appeared; the round starts after FIRST_BIDDERS_SETTLE_MS */
+  settling: boolean
   startedAt: number
   expected: Set<string>
   offers: BidOffer[]
@@ -183,7 +185,7 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
             dag: spec.actions.map((a) => ({ id: a.id, identity: actionIdentity(a), after: a.after })),
             windowMs: components.bidWindowMs
           }
-          const round: Round = { call, rawSpec: message.spec, spec, owner: message.owner, auth: message.auth, waiting: true, startedAt: ctx.clock.now(), expected: new Set(), offers: [], declines: [], answered: new Set(), closed: false, biddingMs: 0, ranked: [], tie: false, reply: message.reply }
+          const round: Round = { call, rawSpec: message.spec, spec, owner: message.owner, auth: message.auth, waiting: true, settling: false, startedAt: ctx.clock.now(), expected: new Set(), offers: [], declines: [], answered: new Set(), closed: false, biddingMs: 0, ranked: [], tie: false, reply: message.reply }
           rounds.set(requestId, round)
           if (transport.bidders().length > 0) startRound(state, round, ctx)
           else {
@@ -198,7 +200,8 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
           // a subscription arrives before gossipsub's stream back to that peer may be open: a call
           // published at once could miss it, so the waiting rounds start a moment later
           for (const round of rounds.values()) {
-            if (!round.waiting) continue
+            if (!round.waiting || round.settling) continue
+            round.settling = true
             const requestId = round.call.requestId
             ctx.task((signal) => ctx.clock.sleep(FIRST_BIDDERS_SETTLE_MS, { signal }), () => ({ type: 'round.start', requestId }))
           }
@@ -220,7 +223,7 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
         }
         case 'bid.answer': {
           const { answer } = message
-          const bidder = answer.type === 'bid.offer' ? (answer.via ?? answer.plant.peer) : answer.bidder
+          const bidder = answerBidder(answer)
           // even a late answer shows the bidder is alive again
           state.liveness.set(bidder, { misses: 0 })
           const round = rounds.get(answer.requestId)

@@ -1,15 +1,14 @@
 import { logger, type Logger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Message as PubsubMessage } from '@libp2p/gossipsub'
-import { bidAnswerSchema, bidCallSchema, type AbortOptions, type BidAnswer, type BidCall, type PeerRef } from '../../../interface/index.js'
+import { answerBidder, AuthError, bidAnswerSchema, bidCallSchema, type AbortOptions, type BidAnswer, type BidCall, type PeerRef } from '../../../interface/index.js'
 import type { VmplantLibp2p } from '../../node.js'
 import { decodeJson, encodeJson } from '../../codec.js'
 import { call, serve } from '../../rpc.js'
 import { BID_TOPIC, OFFER_TOPIC, PROTOCOLS, siteOfferTopic, siteTopic } from '../../protocols.js'
 import { ackSchema, peerTarget } from '../target.js'
-import { answerBidder, SenderMismatchError } from './errors.js'
 
-export { SenderMismatchError, answerBidder } from './errors.js'
+export { AuthError }
 
 /** A call for bids is small; anything larger on the topic is noise or an attack. */
 export const MAX_CALL_BYTES = 64 * 1024
@@ -167,7 +166,7 @@ class Bids implements BidsService {
     try {
       if (topic === this.plantTopic || topic === BID_TOPIC) {
         const bidCall = decodeJson(data, bidCallSchema, MAX_CALL_BYTES, `call on ${topic}`)
-        if (from === undefined || bidCall.replyTo.peer !== from) throw new SenderMismatchError(`call ${bidCall.requestId} asks for answers to ${bidCall.replyTo.peer} but was published by ${from ?? 'nobody'}`)
+        if (from === undefined || bidCall.replyTo.peer !== from) throw new AuthError(`call ${bidCall.requestId} asks for answers to ${bidCall.replyTo.peer} but was published by ${from ?? 'nobody'}`)
         if (this.init.plant && topic === this.plantTopic) this.handlers.onPlantCall?.(bidCall, from)
         if (this.init.broker && topic === BID_TOPIC) this.handlers.onBrokerCall?.(bidCall, from)
         return
