@@ -1,16 +1,20 @@
-import { readdir, readFile, rm, stat, writeFile } from 'node:fs/promises'
+import { readdir, rm, stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AbortOptions } from './index.js'
-import { pidAlive } from './pid-alive.js'
+import { isAlive, readPidFile } from './proc.js'
 
 const OWNER = 'owner.pid'
 /** a build folder without an owner file (killed before it was written) is abandoned after this long */
 const ORPHAN_AGE_MS = 10 * 60_000
 
-
 /** Marks a golden build folder as this process's, so that a line started after this process died knows it is abandoned. */
 export async function claimBuildDir (dir: string): Promise<void> {
   await writeFile(join(dir, OWNER), `${process.pid}\n`)
+}
+
+/** Drops the mark before the folder is renamed into place as a finished golden. */
+export async function releaseBuildDir (dir: string): Promise<void> {
+  await rm(join(dir, OWNER), { force: true })
 }
 
 /**
@@ -30,9 +34,9 @@ export async function abandonedBuildDirs (parent: string, prefix: string, option
   const out: string[] = []
   for (const name of names.filter((n) => n.startsWith(prefix))) {
     const dir = join(parent, name)
-    const owner = Number((await readFile(join(dir, OWNER), 'utf8').catch(() => '')).trim())
-    if (Number.isInteger(owner) && owner > 0) {
-      if (owner !== process.pid && !pidAlive(owner)) out.push(dir)
+    const owner = readPidFile(join(dir, OWNER))
+    if (owner !== undefined) {
+      if (owner !== process.pid && !isAlive(owner)) out.push(dir)
       continue
     }
     const age = Date.now() - ((await stat(dir).catch(() => undefined))?.mtimeMs ?? Date.now())
@@ -41,6 +45,3 @@ export async function abandonedBuildDirs (parent: string, prefix: string, option
   return out
 }
 
-export async function removeDir (dir: string): Promise<void> {
-  await rm(dir, { recursive: true, force: true })
-}

@@ -5,4 +5,5 @@ export type {
 } from '../interface/index.js'
 export { hardwareProblem } from '../interface/index.js'
 
+export { checkHardware } from './hardware.js'
 export * from './errors.js'

@@ -1,12 +1,11 @@
-import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { rmSync, writeFileSync } from 'node:fs'
 import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AbortOptions } from './index.js'
 import { ProductionError } from './errors.js'
-import { pidAlive } from './pid-alive.js'
+import { isAlive, readPidFile } from './proc.js'
 
 const heldInThisProcess = new Set<string>()
-
 
 /**
  * One started line per work folder. A line removes what it finds half-made in its folder (a clone
@@ -19,10 +18,8 @@ export async function acquireWorkDirLock (workDir: string, options: AbortOptions
   await mkdir(workDir, { recursive: true })
   const path = join(workDir, 'line.lock')
   if (heldInThisProcess.has(workDir)) throw new ProductionError(`work folder ${workDir} is used by another started line in this process`)
-  if (existsSync(path)) {
-    const pid = Number(readFileSync(path, 'utf8').trim())
-    if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && pidAlive(pid)) throw new ProductionError(`work folder ${workDir} is used by the running process ${pid}`)
-  }
+  const pid = readPidFile(path)
+  if (pid !== undefined && pid !== process.pid && isAlive(pid)) throw new ProductionError(`work folder ${workDir} is used by the running process ${pid}`)
   writeFileSync(path, `${process.pid}\n`)
   heldInThisProcess.add(workDir)
 }

@@ -1,7 +1,8 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
+import { existsSync, readdirSync, statSync } from 'node:fs'
 import { join, relative } from 'node:path'
 import type { ProductionLine } from '../../src/hypervisor/index.js'
+import { isAlive } from '../../src/hypervisor/proc.js'
 import { simLine, type SimLineInit } from '../../src/hypervisor/sim/index.js'
 import { qemuLine, type QemuLineInit } from '../../src/hypervisor/qemu/index.js'
 import { umlLine, type UmlLineInit } from '../../src/hypervisor/uml/index.js'
@@ -83,26 +84,12 @@ export async function until (check: () => boolean, deadlineMs: number, everyMs =
 
 /** Pids of live processes whose command line mentions `needle` (QEMU names are cut to 15 characters, so -f). */
 export function pidsMentioning (needle: string): number[] {
-  const out: number[] = []
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8')
-      if (stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z') continue
-      if (readFileSync(`/proc/${entry}/cmdline`, 'utf8').includes(needle)) out.push(Number(entry))
-    } catch {}
-  }
-  return out
+  return readdirSync('/proc').filter((entry) => /^\d+$/.test(entry) && Number(entry) !== process.pid).map(Number).filter((pid) => isAlive(pid, needle))
 }
 
+/** gone, or a zombie */
 export function processGone (pid: number): boolean {
-  if (!existsSync(`/proc/${pid}`)) return true
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z'
-  } catch {
-    return true
-  }
+  return !isAlive(pid)
 }
 
 /** SIGKILLs each pid that is still alive. */

@@ -1,28 +1,22 @@
-import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import test, { type TestFn } from 'ava'
-
-/** True when QEMU and qemu-img are on the PATH. */
-export function haveQemu (): boolean {
-  try {
-    execFileSync('qemu-system-x86_64', ['--version'], { stdio: 'ignore' })
-    execFileSync('qemu-img', ['--version'], { stdio: 'ignore' })
-    return true
-  } catch {
-    return false
-  }
-}
+import { lineMissing, type LineKind } from '../helpers/hypervisors.js'
 
 /**
- * `test.serial` when QEMU is here or CI is set (so that a CI without QEMU fails), else a skip
- * that says why.
+ * `test.serial` when the line can run here or CI is set (so that a CI without it fails), else a
+ * skip that says why.
  */
-export function qemuTest (): TestFn['serial'] {
-  if (haveQemu() || process.env.CI !== undefined) return test.serial
-  console.warn('qemu-system-x86_64 not found: skipping the QEMU line tests (they fail instead when CI is set)')
+export function lineTest (kind: LineKind): TestFn['serial'] {
+  const missing = lineMissing(kind)
+  if (missing === undefined || process.env.CI !== undefined) return test.serial
+  console.warn(`${missing}: skipping the ${kind} line tests (they fail instead when CI is set)`)
   return test.serial.skip as unknown as TestFn['serial']
+}
+
+export function qemuTest (): TestFn['serial'] {
+  return lineTest('qemu')
 }
 
 export interface TempDirs { work: string, golden: string, remove: () => void }
@@ -41,4 +35,5 @@ export function tempDirs (prefix: string): TempDirs {
   }
 }
 
-export { pidsMentioning, processGone, killAll } from '../helpers/hypervisors.js'
+/** for the e2e specs, which import it from here */
+export { pidsMentioning } from '../helpers/hypervisors.js'

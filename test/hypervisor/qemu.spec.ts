@@ -11,8 +11,8 @@ import test from 'ava'
 import { ProductionError, VmNotFoundError, type GoldenImage } from '../../src/hypervisor/index.js'
 import { createQemuLineInit, InvalidQemuLineInitError, QmpClient, QmpClosedError, QmpCommandError, qemuLine, type QemuProductionLine } from '../../src/hypervisor/qemu/index.js'
 import { spawnDetached, waitExit } from '../../src/hypervisor/qemu/process.js'
-import { until } from '../helpers/hypervisors.js'
-import { killAll, pidsMentioning, processGone, qemuTest, tempDirs } from './qemu-helpers.js'
+import { killAll, pidsMentioning, processGone, until } from '../helpers/hypervisors.js'
+import { qemuTest, tempDirs } from './qemu-helpers.js'
 
 const qtest = qemuTest()
 const dirs = tempDirs('vmplant-qemu')

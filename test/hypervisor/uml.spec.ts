@@ -6,29 +6,18 @@
 import '../../src/polyfill.js'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import test, { type TestFn } from 'ava'
+import test from 'ava'
 import { ProductionError, VmNotFoundError, type GoldenImage } from '../../src/hypervisor/index.js'
 import { createUmlLineInit, InvalidUmlLineInitError, UmlBootError, umlLine, type UmlProductionLine } from '../../src/hypervisor/uml/index.js'
 import { writeCowFile } from '../../src/hypervisor/uml/cow.js'
-import { runs } from '../helpers/hypervisors.js'
-
-
-function haveUml (): boolean {
-  return runs('linux.uml', ['--version']) && runs('mke2fs', ['-V']) && existsSync('/bin/busybox')
-}
+import { killAll, runs } from '../helpers/hypervisors.js'
+import { lineTest } from './qemu-helpers.js'
 
 function hashFile (path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex')
-}
-
-/** `test.serial` when UML is here or CI is set (so that a CI without UML fails), else a skip that says why. */
-function umlTest (): TestFn['serial'] {
-  if (haveUml() || process.env.CI !== undefined) return test.serial
-  console.warn('linux.uml, uml-utilities or busybox-static missing: skipping the UML line tests (they fail instead when CI is set)')
-  return test.serial.skip as unknown as TestFn['serial']
 }
 
 /** Pids whose command line contains `needle`, by pgrep -f as an operator would look. */
@@ -41,13 +30,7 @@ function pgrep (needle: string): number[] {
   }
 }
 
-function killAll (pids: number[]): void {
-  for (const pid of pids) {
-    try { process.kill(pid, 'SIGKILL') } catch {}
-  }
-}
-
-const utest = umlTest()
+const utest = lineTest('uml')
 // short paths: the management sockets live inside the work folder
 const work = mkdtempSync(join(tmpdir(), 'vmplant-uml-'))
 const goldenDir = mkdtempSync(join(tmpdir(), 'vmplant-umlg-'))

@@ -2,7 +2,8 @@ import { connectGuestAgent, GuestAgentTimeoutError, type GuestAgentClient } from
 import type { AbortOptions } from '../index.js'
 import { qemuArgs, type MachineConfig } from './args.js'
 import { QemuStartError } from './errors.js'
-import { isAlive, killAndWait, spawnDetached, tailFile } from './process.js'
+import { isAlive } from '../proc.js'
+import { killAndWait, spawnDetached, tailFile } from './process.js'
 import { QmpClient } from './qmp.js'
 
 export interface Booted { pid: number, qmp: QmpClient, agent: GuestAgentClient }

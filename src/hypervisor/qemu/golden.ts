@@ -3,11 +3,10 @@ import { existsSync } from 'node:fs'
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
-import { abandonedBuildDirs, claimBuildDir, removeDir } from '../build-dirs.js'
+import { abandonedBuildDirs, claimBuildDir, releaseBuildDir } from '../build-dirs.js'
 import { exec } from '../guest/exec.js'
 import type { GuestImage } from '../guest/index.js'
-import { hardwareProblem, ProductionError, UnsupportedHardwareError, type AbortOptions, type GoldenImage, type GoldenRequest } from '../index.js'
-import type { Hardware } from '../../interface/index.js'
+import { checkHardware, ProductionError, type AbortOptions, type GoldenImage, type GoldenRequest, type Hardware } from '../index.js'
 import { kernelAppend, type MachineConfig } from './args.js'
 import { coldBoot } from './boot.js'
 import { qemuCapabilities } from './capabilities.js'
@@ -51,12 +50,6 @@ export interface GoldenContext {
   accel: 'kvm' | 'tcg'
 }
 
-/** The one hardware check of the QEMU line, from its capabilities: the plant's bids ask the same. */
-export function checkHardware (init: Pick<QemuLineInit, 'nic'>, hardware: Hardware): void {
-  const problem = hardwareProblem(qemuCapabilities(init), 'qemu', hardware)
-  if (problem !== undefined) throw new UnsupportedHardwareError(problem)
-}
-
 export function goldenImageOf (meta: GoldenMeta, dir: string): GoldenImage {
   return { id: meta.id, line: 'qemu', hardware: meta.hardware, applied: meta.applied, dir, artifacts: { ...GOLDEN_FILES }, createdAt: meta.createdAt }
 }
@@ -75,7 +68,7 @@ const inFlight = new Map<string, Promise<GoldenImage>>()
 /** Boots the guest image, runs the actions, checkpoints it; returns the existing golden when there is one. */
 export async function prepareGolden (ctx: GoldenContext, request: GoldenRequest, options: AbortOptions = {}): Promise<GoldenImage> {
   options.signal?.throwIfAborted()
-  checkHardware(ctx.init, request.hardware)
+  checkHardware(qemuCapabilities(ctx.init), 'qemu', request.hardware)
   const diskMB = request.hardware.diskMB ?? ctx.init.diskMB
   const id = createHash('sha256').update(JSON.stringify({
     MACHINE_MODEL, hardware: request.hardware, diskMB, image: ctx.image.id, accel: ctx.accel, tbSizeMB: ctx.init.tbSizeMB,
@@ -147,7 +140,8 @@ async function build (ctx: GoldenContext, request: GoldenRequest, id: string, di
       version: 1, id, hardware: request.hardware, applied: request.actions.map((a) => a.id), memoryMB: request.hardware.memoryMB,
       accel: ctx.accel, tbSizeMB: init.tbSizeMB, append: machine.append, imageId: image.id, createdAt: Date.now()
     }
-    for (const leftover of ['agent.sock', 'qmp.sock', 'qemu.pid', 'owner.pid']) await rm(join(work, leftover), { force: true })
+    for (const leftover of ['agent.sock', 'qmp.sock', 'qemu.pid']) await rm(join(work, leftover), { force: true })
+    await releaseBuildDir(work)
     await writeFile(file('meta'), JSON.stringify(meta, null, 2) + '\n')
     try {
       await rename(work, dir)
@@ -174,6 +168,6 @@ export async function removeAbandonedBuilds (goldenDir: string, options: AbortOp
   for (const dir of await abandonedBuildDirs(goldenDir, '.build-', options)) {
     for (const pid of await scanMentioning(dir + '/', options)) await killAndWait(pid, dir + '/')
     log('removed the golden build %s that a killed plant left', dir)
-    await removeDir(dir)
+    await rm(dir, { recursive: true, force: true })
   }
 }

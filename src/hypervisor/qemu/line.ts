@@ -8,6 +8,7 @@ import {
   type GuestAction, type HostParams, type LineCapabilities, type LineFingerprint, type ProductionLine, type VmHandle, type VmInfo
 } from '../index.js'
 import { handleString } from '../fingerprint.js'
+import { isAlive, readPidFile } from '../proc.js'
 import { acquireWorkDirLock, releaseWorkDirLock } from '../work-lock.js'
 import { resolveAccel } from './accel.js'
 import { macAddress } from './args.js'
@@ -19,7 +20,7 @@ import { runIncoming } from './migrate.js'
 import { addNic } from './nic.js'
 import { killAndWait } from './process.js'
 import { spawnIncoming, type IncomingVm } from './spawn-clone.js'
-import { readIdentity, readPidFile, scanFolders, scanProcesses, TOKEN, vmPaths, writeIdentity, type VmIdentity } from './vm-store.js'
+import { readIdentity, scanFolders, scanProcesses, TOKEN, vmPaths, writeIdentity, type VmIdentity } from './vm-store.js'
 import { WarmPool } from './warm-pool.js'
 
 const log = logger('vmplant:plant:qemu')
@@ -270,15 +271,20 @@ export class QemuLine implements ProductionLine {
     for (const token of debris) {
       if (this.creating.has(token) || this.pool.owns(token)) continue
       log('removing debris %s (%s)', token, folders.some((f) => f.token === token) ? 'a clone never completed' : 'a process without its folder')
-      await this.removeFolder(token, undefined, processes.get(token))
+      await this.removeFolder(token, undefined, processes.get(token) ?? [])
     }
   }
 
-  /** Kills every QEMU process of the token (the recorded pid and any found in /proc), then removes its folder. */
+  /**
+   * Kills every QEMU process of the token (the recorded pid, and those `found` in /proc), then
+   * removes its folder. A folder has one QEMU: /proc is scanned only when the caller found none
+   * and the recorded pid does not run (its pid file was never written).
+   */
   private async removeFolder (token: string, pid: number | undefined, found?: number[]): Promise<void> {
     const paths = vmPaths(this.init.workDir, token)
-    const pids = new Set([...(found ?? (await scanProcesses(this.init.workDir)).get(token) ?? [])])
-    const recorded = pid ?? readPidFile(paths)
+    const recorded = pid ?? readPidFile(paths.pidFile)
+    const scan = found === undefined && (recorded === undefined || !isAlive(recorded, token))
+    const pids = new Set(scan ? (await scanProcesses(this.init.workDir)).get(token) ?? [] : found ?? [])
     if (recorded !== undefined) pids.add(recorded)
     for (const each of pids) await killAndWait(each, token)
     await rm(paths.dir, { recursive: true, force: true })

@@ -1,8 +1,9 @@
 import { connectGuestAgent, type GuestAgentClient } from '../guest/index.js'
 import type { AbortOptions, VmHandle, VmInfo, VmState } from '../index.js'
-import { isAlive, readRssKB } from './process.js'
+import { isAlive, readPidFile } from '../proc.js'
+import { readRssKB } from './process.js'
 import { QmpClient } from './qmp.js'
-import { readPidFile, type VmIdentity, type VmPaths } from './vm-store.js'
+import type { VmIdentity, VmPaths } from './vm-store.js'
 
 /** QMP run states, as the line reports them. */
 const STATE_OF_STATUS: Record<string, VmState> = {
@@ -50,7 +51,7 @@ export class LiveVm {
   }
 
   get pid (): number | undefined {
-    return this.knownPid ?? readPidFile(this.paths)
+    return this.knownPid ?? readPidFile(this.paths.pidFile)
   }
 
   alive (): boolean {

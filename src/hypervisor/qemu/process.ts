@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process'
 import { closeSync, openSync, readFileSync } from 'node:fs'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AbortOptions } from '../index.js'
+import { isAlive, parseStat } from '../proc.js'
 import { QemuStartError } from './errors.js'
 
 /**
@@ -27,29 +28,12 @@ export async function spawnDetached (binary: string, args: string[], logPath: st
   }
 }
 
-/**
- * True when `pid` runs (not a zombie) and, when `token` is given, its command line contains it,
- * so that a recycled pid is not mistaken for our VM.
- */
-export function isAlive (pid: number, token?: string): boolean {
-  try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
-    if (state === 'Z' || state === 'X') return false
-    if (token === undefined) return true
-    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(token)
-  } catch {
-    return false
-  }
-}
-
 /** Gone, or a zombie that some other process must reap; our own zombies are reaped by Node soon. */
 function isGone (pid: number): boolean {
   try {
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8')
-    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    if (fields[0] !== 'Z' && fields[0] !== 'X') return false
-    return Number(fields[1]) !== process.pid
+    const { state, ppid } = parseStat(readFileSync(`/proc/${pid}/stat`, 'utf8'))
+    if (state !== 'Z' && state !== 'X') return false
+    return ppid !== process.pid
   } catch {
     return true
   }

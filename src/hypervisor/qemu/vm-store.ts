@@ -1,7 +1,8 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { existsSync } from 'node:fs'
 import { readdir, readFile, rename, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AbortOptions } from '../index.js'
+import { commandLines } from '../proc.js'
 
 /**
  * What a clone's folder says about the clone: which VM it is, nothing about its state (the plant's
@@ -78,56 +79,34 @@ export async function scanFolders (workDir: string, options: AbortOptions = {}):
   return out
 }
 
+/** Live QEMU processes of vmplant (`-name vmplant-<token>`), with their token and command line. */
+async function vmplantQemus (options: AbortOptions): Promise<Array<{ pid: number, token: string, argv: string[] }>> {
+  options.signal?.throwIfAborted()
+  const out: Array<{ pid: number, token: string, argv: string[] }> = []
+  for (const { pid, argv } of await commandLines()) {
+    const name = argv.indexOf('-name')
+    const token = name >= 0 ? /^vmplant-([0-9a-f]{12})$/.exec(argv[name + 1] ?? '')?.[1] : undefined
+    if (token !== undefined) out.push({ pid, token, argv })
+  }
+  return out
+}
+
 /**
  * Live QEMU processes of this work folder, by token: a clone's command line names its folder
  * (`<workDir>/vms/<token>/...`) and carries `-name vmplant-<token>`. This finds a process whose
  * folder is gone or was never completed, which a killed plant can leave.
  */
 export async function scanProcesses (workDir: string, options: AbortOptions = {}): Promise<Map<string, number[]>> {
-  options.signal?.throwIfAborted()
   const prefix = join(workDir, 'vms') + '/'
   const found = new Map<string, number[]>()
-  for (const { pid, argv } of await liveProcesses()) {
-    const name = argv.indexOf('-name')
-    const token = name >= 0 ? /^vmplant-([0-9a-f]{12})$/.exec(argv[name + 1] ?? '')?.[1] : undefined
-    if (token === undefined || !argv.some((arg) => arg.includes(prefix + token + '/'))) continue
+  for (const { pid, token, argv } of await vmplantQemus(options)) {
+    if (!argv.some((arg) => arg.includes(prefix + token + '/'))) continue
     found.set(token, [...(found.get(token) ?? []), pid])
   }
   return found
 }
 
-/** Live QEMU processes (`-name vmplant-...`) whose command line contains `text`. */
+/** Live QEMU processes of vmplant whose command line contains `text`. */
 export async function scanMentioning (text: string, options: AbortOptions = {}): Promise<number[]> {
-  options.signal?.throwIfAborted()
-  return (await liveProcesses()).filter(({ argv }) => {
-    const name = argv.indexOf('-name')
-    return name >= 0 && /^vmplant-/.test(argv[name + 1] ?? '') && argv.some((arg) => arg.includes(text))
-  }).map(({ pid }) => pid)
-}
-
-/** Every live process but this one (zombies left out), with its command line. */
-async function liveProcesses (): Promise<Array<{ pid: number, argv: string[] }>> {
-  const out: Array<{ pid: number, argv: string[] }> = []
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry) || Number(entry) === process.pid) continue
-    try {
-      const stat = await readFile(`/proc/${entry}/stat`, 'utf8')
-      const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3)
-      if (state === 'Z' || state === 'X') continue
-      out.push({ pid: Number(entry), argv: (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0') })
-    } catch {
-      // the process ended while we looked
-    }
-  }
-  return out
-}
-
-/** The pid QEMU wrote with -pidfile. */
-export function readPidFile (paths: VmPaths): number | undefined {
-  try {
-    const pid = Number(readFileSync(paths.pidFile, 'utf8').trim())
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined
-  } catch {
-    return undefined
-  }
+  return (await vmplantQemus(options)).filter(({ argv }) => argv.some((arg) => arg.includes(text))).map(({ pid }) => pid)
 }

@@ -2,7 +2,7 @@ import { mkdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import {
-  hardwareProblem, ProductionError, UnsupportedHardwareError, VmNotFoundError, type AbortOptions, type ActionResult, type GoldenImage,
+  checkHardware, ProductionError, UnsupportedHardwareError, VmNotFoundError, type AbortOptions, type ActionResult, type GoldenImage,
   type GoldenRequest, type GuestAction, type HostParams, type LineCapabilities, type LineFingerprint, type ProductionLine, type VmHandle, type VmInfo
 } from '../index.js'
 import { systemClock, type Clock } from '../../interface/clock.js'
@@ -95,8 +95,7 @@ class SimLine implements ProductionLine {
 
   async prepareGolden (request: GoldenRequest, options: AbortOptions = {}): Promise<GoldenImage> {
     options.signal?.throwIfAborted()
-    const problem = hardwareProblem(this.capabilities(), this.kind, request.hardware)
-    if (problem !== undefined) throw new UnsupportedHardwareError(problem)
+    checkHardware(this.capabilities(), this.kind, request.hardware)
     const hardware = { ...request.hardware, diskMB: request.hardware.diskMB ?? SIM_DISK_MB }
     const descriptor = { line: this.kind, hardware, applied: request.actions.map((a) => a.id) }
     const id = createHash('sha256').update(JSON.stringify(descriptor)).digest('hex').slice(0, 32)

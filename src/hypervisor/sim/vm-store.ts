@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { HostParams, VmState } from '../index.js'
-import { pidAlive } from '../pid-alive.js'
+import { isAlive } from '../proc.js'
 
 /** One simulated VM: what a hypervisor would hold of it. */
 export interface SimVm {
@@ -92,7 +92,7 @@ export function folderStore (dir: string): SimVmStore {
     clean: async () => {
       for (const name of await names()) {
         const writer = Number(/\.json\.(\d+)-[0-9a-f]+\.tmp$/.exec(name)?.[1])
-        if (Number.isInteger(writer) && writer > 0 && !pidAlive(writer)) await rm(join(root, name), { force: true })
+        if (Number.isInteger(writer) && writer > 0 && !isAlive(writer)) await rm(join(root, name), { force: true })
       }
     }
   }

@@ -3,7 +3,7 @@ import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import type { AbortOptions, GoldenImage, GoldenRequest } from '../index.js'
-import { abandonedBuildDirs, claimBuildDir } from '../build-dirs.js'
+import { abandonedBuildDirs, claimBuildDir, releaseBuildDir } from '../build-dirs.js'
 import { exec } from '../guest/exec.js'
 import { bootUml, LPJ_FILE } from './boot.js'
 import { UmlGoldenActionError } from './errors.js'
@@ -59,7 +59,7 @@ export async function prepareUmlGolden (init: UmlLineInit, request: GoldenReques
       createdAt: Date.now()
     }
     await writeFile(join(tmp, GOLDEN_FILES.descriptor), JSON.stringify(golden) + '\n')
-    await rm(join(tmp, 'owner.pid'), { force: true })
+    await releaseBuildDir(tmp)
     try {
       await rename(tmp, dir)
     } catch (err) {

@@ -2,7 +2,7 @@ import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import {
-  hardwareProblem, ProductionError, UnsupportedHardwareError, VmNotFoundError, type AbortOptions, type ActionResult, type GoldenImage,
+  checkHardware, ProductionError, UnsupportedHardwareError, VmNotFoundError, type AbortOptions, type ActionResult, type GoldenImage,
   type GoldenRequest, type GuestAction, type HostParams, type LineCapabilities, type LineFingerprint, type ProductionLine, type VmHandle,
   type VmInfo, type VmState
 } from '../index.js'
@@ -85,8 +85,7 @@ export class UmlLine implements ProductionLine {
   }
 
   async prepareGolden (request: GoldenRequest, options: AbortOptions = {}): Promise<GoldenImage> {
-    const problem = hardwareProblem(this.capabilities(), this.kind, request.hardware)
-    if (problem !== undefined) throw new UnsupportedHardwareError(problem)
+    checkHardware(this.capabilities(), this.kind, request.hardware)
     return await prepareUmlGolden(this.init, request, options)
   }
 
@@ -216,7 +215,7 @@ export class UmlLine implements ProductionLine {
   async list (options: AbortOptions = {}): Promise<VmInfo[]> {
     options.signal?.throwIfAborted()
     const { vms } = await listFolders(this.init.workDir, options)
-    const processes = await scanUml({ ...options, umlDir: umlDirOf(this.init.workDir) })
+    const processes = await this.processes(options)
     const infos: VmInfo[] = []
     for (const { token, identity } of vms) {
       const vm = { token, identity, boot: await readBoot(this.init.workDir, token, options) }
@@ -247,7 +246,7 @@ export class UmlLine implements ProductionLine {
       await this.remove(token, (await readBoot(this.init.workDir, token, options))?.pid, options)
     }
     const known = new Set(vms.map((vm) => vm.identity.umid))
-    for (const umid of (await scanUml({ ...options, umlDir: umlDirOf(this.init.workDir) })).keys()) {
+    for (const umid of (await this.processes(options)).keys()) {
       if (known.has(umid)) continue
       log('removing debris %s (a UML process without its clone)', umid)
       await killVm(umid, undefined, options)
@@ -287,8 +286,13 @@ export class UmlLine implements ProductionLine {
     return { token, identity, boot: await readBoot(this.init.workDir, token, options) }
   }
 
+  /** Live processes of this line's VMs (its `uml_dir`), by umid: one scan of /proc. */
+  private async processes (options: AbortOptions = {}): Promise<Map<string, number[]>> {
+    return await scanUml({ ...options, umlDir: umlDirOf(this.init.workDir) })
+  }
+
   private async pidsOf (vm: UmlVm, options: AbortOptions = {}): Promise<number[]> {
-    return (await scanUml({ ...options, umlDir: umlDirOf(this.init.workDir) })).get(vm.identity.umid) ?? []
+    return (await this.processes(options)).get(vm.identity.umid) ?? []
   }
 
   /** Kills whatever runs under the token's umid and removes its folders. */

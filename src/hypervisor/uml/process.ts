@@ -3,6 +3,7 @@ import { readdir, readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AbortOptions } from '../index.js'
 import { exec } from '../guest/exec.js'
+import { commandLines, parseStat } from '../proc.js'
 import { UmlStopError } from './errors.js'
 
 /** How often to look again for processes that should be gone; they are not our children, so nothing tells us. */
@@ -18,17 +19,11 @@ const REAP_WAIT_MS = 5_000
 export async function scanUml (options: AbortOptions & { umlDir?: string } = {}): Promise<Map<string, number[]>> {
   options.signal?.throwIfAborted()
   const byUmid = new Map<string, number[]>()
-  for (const entry of await readdir('/proc')) {
-    if (!/^\d+$/.test(entry)) continue
-    try {
-      const argv = (await readFile(`/proc/${entry}/cmdline`, 'utf8')).split('\0')
-      const umid = argv.find((arg) => arg.startsWith('umid='))?.slice('umid='.length)
-      if (umid === undefined || !argv.some((arg) => arg.startsWith('ubd'))) continue
-      if (options.umlDir !== undefined && !argv.includes(`uml_dir=${options.umlDir}`)) continue
-      byUmid.set(umid, [...(byUmid.get(umid) ?? []), Number(entry)])
-    } catch {
-      // the process ended while we looked
-    }
+  for (const { pid, argv } of await commandLines()) {
+    const umid = argv.find((arg) => arg.startsWith('umid='))?.slice('umid='.length)
+    if (umid === undefined || !argv.some((arg) => arg.startsWith('ubd'))) continue
+    if (options.umlDir !== undefined && !argv.includes(`uml_dir=${options.umlDir}`)) continue
+    byUmid.set(umid, [...(byUmid.get(umid) ?? []), pid])
   }
   return byUmid
 }
@@ -117,9 +112,7 @@ export async function killVm (umid: string, pgid: number | undefined, options: A
 async function processGroup (pid: number, options: AbortOptions = {}): Promise<number | undefined> {
   options.signal?.throwIfAborted()
   try {
-    const stat = await readFile(`/proc/${pid}/stat`, 'utf8')
-    // pid (comm) state ppid pgrp ...; comm may hold spaces and parentheses
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[2])
+    return parseStat(await readFile(`/proc/${pid}/stat`, 'utf8')).pgrp
   } catch {
     return undefined
   }
@@ -154,9 +147,9 @@ async function zombiesOfGroup (pgid: number, options: AbortOptions = {}): Promis
   for (const entry of await readdir('/proc')) {
     if (!/^\d+$/.test(entry)) continue
     const stat = await readFile(`/proc/${entry}/stat`, 'utf8').catch(() => '')
-    const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'))
-    const [state, , pgrp] = stat.slice(stat.lastIndexOf(')') + 2).split(' ')
-    if (comm === 'linux.uml' && state === 'Z' && Number(pgrp) === pgid) found.push(Number(entry))
+    if (stat === '') continue
+    const { comm, state, pgrp } = parseStat(stat)
+    if (comm === 'linux.uml' && state === 'Z' && pgrp === pgid) found.push(Number(entry))
   }
   return found
 }

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto'
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AbortOptions } from '../index.js'
 
@@ -93,10 +93,9 @@ async function readJson<T> (path: string, options: AbortOptions = {}): Promise<T
   }
 }
 
+/** Into the clone's folder, which the clone made with its COW file. */
 export async function writeIdentity (workDir: string, token: string, identity: UmlVmIdentity, options: AbortOptions = {}): Promise<void> {
-  const paths = vmPaths(workDir, token)
-  await mkdir(paths.dir, { recursive: true })
-  await writeJson(paths.identity, identity, options)
+  await writeJson(vmPaths(workDir, token).identity, identity, options)
 }
 
 export async function readIdentity (workDir: string, token: string, options: AbortOptions = {}): Promise<UmlVmIdentity | undefined> {
