@@ -9,7 +9,7 @@ import type { LearningConfig } from '../src/actors/plant/learning.js'
 import { simLine, type SimLineInit } from '../src/hypervisor/sim/index.js'
 import type { Auth, Classad, CreateResult, ListResult, ProductionLine, VmRequest } from '../src/interface/index.js'
 import { VirtualClock } from './virtual-clock.js'
-import { MemoryNetwork } from './memory-transport.js'
+import { MemoryNetwork, type MemoryHandlers } from './memory-transport.js'
 import { MemoryPlantStore } from './memory-store.js'
 
 export interface SimPlantInit {
@@ -102,7 +102,7 @@ export async function startSimFederation (init: SimFederationInit): Promise<SimF
   const brokers = new Map<string, ActorRef<BrokerMessage>>()
 
   const shopPeer = 'sim-shop'
-  const shopHandlers = { shop: true } as Parameters<MemoryNetwork['join']>[1]
+  const shopHandlers: MemoryHandlers = { shop: true }
   const shopTransport = network.join(shopPeer, shopHandlers)
   const shop = await system.spawn<any, ShopMessage>('shop', shopBehavior({ transport: shopTransport, bidWindowMs: 2000, orderTimeoutMs: 120_000, ...init.shop }))
   shopHandlers.onAnswer = (answer) => shop.send(shopMessages.answer(answer))
@@ -110,7 +110,7 @@ export async function startSimFederation (init: SimFederationInit): Promise<SimF
 
   for (const b of init.brokers ?? []) {
     const { site, peer = `sim-broker-${site}`, latencyMs } = typeof b === 'string' ? { site: b } as SimBrokerInit : b
-    const handlers: Parameters<MemoryNetwork['join']>[1] = { broker: { site }, ...(latencyMs !== undefined ? { latencyMs } : {}) }
+    const handlers: MemoryHandlers = { broker: { site }, ...(latencyMs !== undefined ? { latencyMs } : {}) }
     const transport = network.join(peer, handlers)
     const broker = await system.spawn<any, BrokerMessage>(`broker-${site}`, brokerBehavior({ transport, site, windowShare: 0.6 }))
     handlers.onBrokerCall = (call) => broker.send({ type: 'bid.call', call })
@@ -120,7 +120,7 @@ export async function startSimFederation (init: SimFederationInit): Promise<SimF
 
   for (const [i, p] of init.plants.entries()) {
     const peer = p.peer ?? `sim-plant-${i}`
-    const handlers: Parameters<MemoryNetwork['join']>[1] = { plant: p.site !== undefined ? { site: p.site } : {}, ...(p.latencyMs !== undefined ? { latencyMs: p.latencyMs } : {}) }
+    const handlers: MemoryHandlers = { plant: p.site !== undefined ? { site: p.site } : {}, ...(p.latencyMs !== undefined ? { latencyMs: p.latencyMs } : {}) }
     const transport = network.join(peer, handlers)
     const line = simLine({ ...p.line, clock })
     await line.start()

@@ -64,7 +64,7 @@ export class MemoryNetwork {
 
   isDown (peer: string): boolean { return this.down.has(peer) }
 
-  peersWhere (match: (h: MemoryHandlers) => boolean): string[] {
+  private peersWhere (match: (h: MemoryHandlers) => boolean): string[] {
     return [...this.nodes.entries()].filter(([peer, h]) => !this.down.has(peer) && match(h)).map(([peer]) => peer)
   }
 
@@ -129,20 +129,19 @@ class MemoryTransport implements Transport {
   }
 
   async publishCall (call: BidCall): Promise<void> {
-    this.network.broadcast(this.network.peersCached('bidders', isBidder), (h) => {
-      if (h.broker !== undefined) h.onBrokerCall?.(call, this.peer)
-      else h.onPlantCall?.(call, this.peer)
-    })
+    this.network.broadcast(this.network.peersCached('bidders', isBidder), this.toBidder(call))
   }
 
   async callBidders (peers: string[], call: BidCall): Promise<void> {
-    const bidders = new Set(this.bidders())
-    for (const peer of peers) {
-      if (!bidders.has(peer)) continue
-      this.network.broadcast([peer], (h) => {
-        if (h.broker !== undefined) h.onBrokerCall?.(call, this.peer)
-        else h.onPlantCall?.(call, this.peer)
-      })
+    const bidders = new Set(this.network.peersCached('bidders', isBidder))
+    this.network.broadcast(peers.filter((peer) => bidders.has(peer)), this.toBidder(call))
+  }
+
+  /** a call as a bidder takes it: a broker for its site, a plant for itself */
+  private toBidder (call: BidCall): (h: MemoryHandlers) => void {
+    return (h) => {
+      if (h.broker !== undefined) h.onBrokerCall?.(call, this.peer)
+      else h.onPlantCall?.(call, this.peer)
     }
   }
 

@@ -18,7 +18,7 @@ export interface PolicyComparison {
   runs: Array<SimResult & { policy: CostModelName }>
 }
 
-export const COMPARISON_COLUMNS = ['policy', 'ok', 'refused', 'error', 'lost', 'mean_cost', 'total_cost', 'latency_p50_ms', 'latency_p95_ms', 'imbalance', 'networks_mean', 'networks_peak'] as const
+const COMPARISON_COLUMNS = ['policy', 'ok', 'refused', 'error', 'lost', 'mean_cost', 'total_cost', 'latency_p50_ms', 'latency_p95_ms', 'imbalance', 'networks_mean', 'networks_peak'] as const
 
 const two = (n: number): string => Number.isInteger(n) ? String(n) : n.toFixed(2)
 
@@ -27,7 +27,7 @@ function comparisonRow (s: SimSummary): string[] {
 }
 
 /** The comparison as CSV, one row per policy in the order they ran. */
-export function comparisonCsv (summaries: SimSummary[]): string {
+function comparisonCsv (summaries: SimSummary[]): string {
   return [COMPARISON_COLUMNS.join(','), ...summaries.map((s) => comparisonRow(s).join(','))].join('\n') + '\n'
 }
 

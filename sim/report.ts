@@ -65,8 +65,8 @@ export interface SimSummary {
   failure?: string
 }
 
-export const REQUEST_COLUMNS = ['id', 'arrival_ms', 'latency_ms', 'outcome', 'domain', 'spec', 'plant', 'cost', 'attempts', 'offers', 'destroyed_ms', 'reason'] as const
-export const PLANT_COLUMNS = ['at_ms', 'plant', 'up', 'vms', 'producing', 'networks'] as const
+const REQUEST_COLUMNS = ['id', 'arrival_ms', 'latency_ms', 'outcome', 'domain', 'spec', 'plant', 'cost', 'attempts', 'offers', 'destroyed_ms', 'reason'] as const
+const PLANT_COLUMNS = ['at_ms', 'plant', 'up', 'vms', 'producing', 'networks'] as const
 
 /** a number as it is written: integers as they are, others to the microsecond, so output is stable */
 function num (n: number | undefined): string {
@@ -80,12 +80,12 @@ function field (s: string | undefined): string {
   return /[",\r\n]/.test(s) ? `"${s.replace(/"/g, '""')}"` : s
 }
 
-export function requestsCsv (rows: RequestRow[]): string {
+function requestsCsv (rows: RequestRow[]): string {
   const lines = rows.map((r) => [field(r.id), num(r.arrivalMs), num(r.latencyMs), r.outcome, field(r.domain), num(r.spec), field(r.plant), num(r.cost), num(r.attempts), num(r.offers), num(r.destroyedMs), field(r.reason)].join(','))
   return [REQUEST_COLUMNS.join(','), ...lines].join('\n') + '\n'
 }
 
-export function plantsCsv (samples: PlantSample[]): string {
+function plantsCsv (samples: PlantSample[]): string {
   const lines = samples.map((s) => [num(s.atMs), field(s.plant), s.up ? '1' : '0', num(s.vms), num(s.producing), num(s.networks)].join(','))
   return [PLANT_COLUMNS.join(','), ...lines].join('\n') + '\n'
 }

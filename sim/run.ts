@@ -7,8 +7,6 @@ import { summarize, writeReport, type PlantSample, type RequestRow, type SimSumm
 import type { CostModelName } from '../src/actors/plant/cost.js'
 import { runPlots, writePlots } from './plots.js'
 
-export type { Outcome, PlantSample, RequestRow, SimSummary } from './report.js'
-
 export interface SimProgress { done: number, total: number, virtualMs: number }
 
 export interface RunOptions {

@@ -80,7 +80,7 @@ const failureSchema = z.strictObject({
 }).refine((f) => (f.plant === undefined) !== (f.broker === undefined), 'name either a plant or a broker')
   .refine((f) => f.toMs === undefined || f.toMs > f.fromMs, { message: 'must be after fromMs', path: ['toMs'] })
 
-export const scenarioSchema = z.strictObject({
+const scenarioSchema = z.strictObject({
   name: nameSchema,
   description: z.string().optional(),
   /** the seed of every random choice, overridden by `--seed` */
@@ -122,7 +122,6 @@ export const scenarioSchema = z.strictObject({
 
 export type ScenarioInput = z.input<typeof scenarioSchema>
 type ParsedScenario = z.output<typeof scenarioSchema>
-export type PlantConfig = z.output<typeof plantSchema>
 
 /** A checked scenario; the specs of its mix are parsed VM specs. */
 export type Scenario = Omit<ParsedScenario, 'workload'> & {

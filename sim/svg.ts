@@ -37,7 +37,7 @@ export interface BarChart {
 }
 
 /** Tableau 10 and two more: distinct for up to 12 series, then they repeat. */
-export const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac', '#17becf', '#393b79']
+const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac', '#17becf', '#393b79']
 
 const WIDTH = 760
 const HEIGHT = 420
@@ -50,7 +50,7 @@ export function fmt (n: number): string {
   return String(Object.is(r, -0) ? 0 : r)
 }
 
-export function escapeXml (s: string): string {
+function escapeXml (s: string): string {
   return s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&apos;')
 }
 

@@ -69,7 +69,7 @@ function exponential (mean: number, random: Random): number {
 }
 
 /** index k chosen with probability weights[k] / sum, from a uniform u in [0, 1) */
-export function weightedPicker (weights: number[]): (u: number) => number {
+function weightedPicker (weights: number[]): (u: number) => number {
   const cumulative: number[] = []
   let total = 0
   for (const w of weights) cumulative.push(total += w)

@@ -67,7 +67,7 @@ const SHORT_ESCAPES: Record<string, string> = { '\\': '\\\\', '"': '\\"', '\n': 
  * so NUL and unpaired UTF-16 surrogates become U+FFFD; other control characters are escaped, in
  * octal per UTF-8 byte when they have no short escape; everything else is printed as UTF-8.
  */
-export function classadString (value: string): string {
+function classadString (value: string): string {
   let out = '"'
   // with the u flag, a surrogate range matches only unpaired surrogates
   for (const char of value.replace(/\0|[\ud800-\udfff]/gu, '\ufffd')) {

@@ -1,4 +1,4 @@
-import test from 'ava'
+import test, { type ExecutionContext } from 'ava'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { main } from '../../src/cli/main.js'
@@ -12,21 +12,28 @@ function capture (): Output & { out: string[], err: string[] } {
   return { out, err, print: (l) => out.push(l), error: (l) => err.push(l) }
 }
 
-test('vmplant sim runs a scenario, writes its CSV and prints a summary', async (t) => {
+const PAPER = join(packageRoot, 'sim', 'scenarios', 'paper-3.4.yaml')
+
+/** `vmplant sim` of the paper's scenario with `args` and `--out` a temporary folder; it must succeed */
+async function simPaper (t: ExecutionContext, ...args: string[]): Promise<{ dir: string, text: string, err: string[] }> {
   const dir = await tempDir()
   t.teardown(dir.remove)
   const output = capture()
-  const code = await main(['sim', join(packageRoot, 'sim', 'scenarios', 'paper-3.4.yaml'), '--seed', '3', '--out', dir.path], output)
+  const code = await main(['sim', PAPER, ...args, '--out', dir.path], output)
   t.is(code, 0, output.err.join('\n'))
-  const text = output.out.join('\n')
+  return { dir: dir.path, text: output.out.join('\n'), err: output.err }
+}
+
+test('vmplant sim runs a scenario, writes its CSV and prints a summary', async (t) => {
+  const { dir, text, err } = await simPaper(t, '--seed', '3')
   t.regex(text, /scenario paper-3-4, seed 3: 14 requests/)
   t.regex(text, /ok 14 {3}refused 0 {3}error 0 {3}lost 0/)
   t.regex(text, /\n {2}a +13 +13 /)
-  const requests = await readFile(join(dir.path, 'requests.csv'), 'utf8')
+  const requests = await readFile(join(dir, 'requests.csv'), 'utf8')
   t.is(requests.split('\n')[0], 'id,arrival_ms,latency_ms,outcome,domain,spec,plant,cost,attempts,offers,destroyed_ms,reason')
   t.is(requests.trim().split('\n').length, 15)
-  t.regex(await readFile(join(dir.path, 'plants.csv'), 'utf8'), /^at_ms,plant,up,vms,producing,networks\n0,a,1,0,0,0\n/)
-  t.deepEqual(output.err, [], 'no progress line when stderr is not a terminal')
+  t.regex(await readFile(join(dir, 'plants.csv'), 'utf8'), /^at_ms,plant,up,vms,producing,networks\n0,a,1,0,0,0\n/)
+  t.deepEqual(err, [], 'no progress line when stderr is not a terminal')
 })
 
 test('vmplant sim names the field of a bad scenario and exits with 2', async (t) => {
@@ -49,18 +56,13 @@ test('vmplant --help lists the sim command', async (t) => {
 })
 
 test('vmplant sim --policy runs the scenario once per policy and prints a comparison', async (t) => {
-  const dir = await tempDir()
-  t.teardown(dir.remove)
-  const output = capture()
-  const code = await main(['sim', join(packageRoot, 'sim', 'scenarios', 'paper-3.4.yaml'), '--policy', 'paper,memory', '--out', dir.path], output)
-  t.is(code, 0, output.err.join('\n'))
-  const text = output.out.join('\n')
+  const { dir, text } = await simPaper(t, '--policy', 'paper,memory')
   t.regex(text, /scenario paper-3-4, seed 3, policy paper: 14 requests/)
   t.regex(text, /scenario paper-3-4, seed 3, policy memory: 14 requests/)
   t.regex(text, /\n {2}policy +ok +refused .*\n {2}paper +14 +0 +0 +0 +29\.43 +412 .*\n {2}memory +14 /)
-  t.regex(await readFile(join(dir.path, 'paper', 'requests.csv'), 'utf8'), /^id,arrival_ms/)
-  t.regex(await readFile(join(dir.path, 'cost-by-policy.svg'), 'utf8'), /^<svg /)
+  t.regex(await readFile(join(dir, 'paper', 'requests.csv'), 'utf8'), /^id,arrival_ms/)
+  t.regex(await readFile(join(dir, 'cost-by-policy.svg'), 'utf8'), /^<svg /)
   const bad = capture()
-  t.is(await main(['sim', join(packageRoot, 'sim', 'scenarios', 'paper-3.4.yaml'), '--policy', 'paper,cheap'], bad), 2)
+  t.is(await main(['sim', PAPER, '--policy', 'paper,cheap'], bad), 2)
   t.deepEqual(bad.err, ['vmplant: --policy: "cheap" is not a cost model; choose from paper, memory, warm, random'])
 })

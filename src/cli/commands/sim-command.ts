@@ -1,7 +1,7 @@
 import type { Command } from 'commander'
 import { loadScenario } from '../../../sim/scenario.js'
 import { runScenario, type SimProgress } from '../../../sim/run.js'
-import { formatSummary } from '../../../sim/report.js'
+import { formatSummary, type SimSummary } from '../../../sim/report.js'
 import { formatComparison, runPolicies } from '../../../sim/policies.js'
 import { COST_MODELS, type CostModelName } from '../../../src/actors/plant/cost.js'
 import { UsageError } from '../errors.js'
@@ -30,9 +30,9 @@ function progressLine (): { update: (p: SimProgress, label?: string) => void, cl
   let shown = ''
   return {
     update: (p, label) => {
-      const percent = Math.floor(100 * p.done / p.total)
-      if (`${label ?? ''}${percent}` === shown) return
-      shown = `${label ?? ''}${percent}`
+      const key = `${label ?? ''}${Math.floor(100 * p.done / p.total)}`
+      if (key === shown) return
+      shown = key
       const width = 30
       const filled = Math.round(width * p.done / p.total)
       process.stderr.write(`\r\x1b[K${label !== undefined ? `${label} ` : ''}[${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${p.done}/${p.total} requests, ${(p.virtualMs / 1000).toFixed(1)} virtual s`)
@@ -52,30 +52,25 @@ export function registerSimCommand (program: Command, out: Output): void {
       const seed = options.seed !== undefined ? parseSeed(options.seed) : undefined
       const policies = options.policy !== undefined ? parsePolicies(options.policy) : undefined
       const scenario = await loadScenario(file)
+      const common = { ...(seed !== undefined ? { seed } : {}), ...(options.out !== undefined ? { out: options.out } : {}) }
       const progress = progressLine()
-      if (policies !== undefined) {
-        let comparison
-        try {
-          comparison = await runPolicies(scenario, policies, { ...(seed !== undefined ? { seed } : {}), ...(options.out !== undefined ? { out: options.out } : {}), onProgress: (policy, p) => { progress.update(p, policy) } })
-        } finally {
-          progress.clear()
-        }
-        for (const run of comparison.runs) out.print(formatSummary(run.summary).join('\n'))
-        out.print(`policies compared on ${scenario.name}, seed ${comparison.runs[0]?.summary.seed ?? ''}:`)
-        out.print(formatComparison(comparison.runs.map((r) => r.summary)).join('\n'))
-        if (options.out !== undefined) out.print(`  wrote ${options.out}/<policy>/ (CSV and plots per policy), ${options.out}/policies.csv${policies.length > 1 ? `, ${options.out}/latency-cdf.svg and ${options.out}/cost-by-policy.svg` : ''}`)
-        const lost = comparison.runs.reduce((n, r) => n + r.summary.lost, 0)
-        if (lost > 0) throw new Error(`${lost} request(s) were never answered`)
-        return
-      }
-      let result
+      let summaries: SimSummary[]
       try {
-        result = await runScenario(scenario, { ...(seed !== undefined ? { seed } : {}), ...(options.out !== undefined ? { out: options.out } : {}), onProgress: progress.update })
+        summaries = policies === undefined
+          ? [(await runScenario(scenario, { ...common, onProgress: progress.update })).summary]
+          : (await runPolicies(scenario, policies, { ...common, onProgress: (policy, p) => { progress.update(p, policy) } })).runs.map((r) => r.summary)
       } finally {
         progress.clear()
       }
-      out.print(formatSummary(result.summary).join('\n'))
-      if (options.out !== undefined) out.print(`  wrote ${options.out}/requests.csv, plants.csv, latency-cdf.svg, utilisation.svg and networks.svg`)
-      if (result.summary.lost > 0) throw new Error(`${result.summary.lost} request(s) were never answered`)
+      for (const summary of summaries) out.print(formatSummary(summary).join('\n'))
+      if (policies !== undefined) {
+        out.print(`policies compared on ${scenario.name}, seed ${summaries[0]?.seed ?? ''}:`)
+        out.print(formatComparison(summaries).join('\n'))
+        if (options.out !== undefined) out.print(`  wrote ${options.out}/<policy>/ (CSV and plots per policy), ${options.out}/policies.csv${policies.length > 1 ? `, ${options.out}/latency-cdf.svg and ${options.out}/cost-by-policy.svg` : ''}`)
+      } else if (options.out !== undefined) {
+        out.print(`  wrote ${options.out}/requests.csv, plants.csv, latency-cdf.svg, utilisation.svg and networks.svg`)
+      }
+      const lost = summaries.reduce((n, s) => n + s.lost, 0)
+      if (lost > 0) throw new Error(`${lost} request(s) were never answered`)
     })
 }
