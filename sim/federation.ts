@@ -10,7 +10,8 @@ import { simLine, type SimLineInit } from '../src/hypervisor/sim/index.js'
 import type { Auth, Classad, CreateResult, ListResult, ProductionLine, VmRequest } from '../src/interface/index.js'
 import { VirtualClock } from './virtual-clock.js'
 import { MemoryNetwork, type MemoryHandlers } from './memory-transport.js'
-import { MemoryPlantStore } from './memory-store.js'
+import type { LevelStore } from '../src/store/index.js'
+import { memoryPlantStore } from './memory-store.js'
 
 export interface SimPlantInit {
   /** the site whose broker calls this plant; none: the shop calls it */
@@ -49,7 +50,7 @@ export interface SimFederationInit {
   latencyMs?: number
 }
 
-export interface SimPlant { peer: string, actor: ActorRef<PlantMessage>, line: ProductionLine, store: MemoryPlantStore }
+export interface SimPlant { peer: string, actor: ActorRef<PlantMessage>, line: ProductionLine, store: LevelStore }
 
 export interface SimFederation {
   clock: VirtualClock
@@ -124,7 +125,7 @@ export async function startSimFederation (init: SimFederationInit): Promise<SimF
     const transport = network.join(peer, handlers)
     const line = simLine({ ...p.line, clock })
     await line.start()
-    const store = new MemoryPlantStore()
+    const store = memoryPlantStore()
     await store.start()
     const cost = { ...COST_DEFAULTS, ...p.cost }
     // each plant's cost model draws from its own stream, so one plant's draws do not shift another's

@@ -1,4 +1,5 @@
 import { Level } from 'level'
+import type { AbstractLevel } from 'abstract-level'
 import type { AbortOptions, NetworkAllocation, PlantStore, VmRecord } from '../interface/index.js'
 import { StoreError } from './errors.js'
 import { Warehouse, type WarehouseRecord } from './warehouse.js'
@@ -10,14 +11,16 @@ export interface LevelStore extends PlantStore {
   readonly warehouse: Warehouse
 }
 
+type Db = AbstractLevel<any, string, unknown>
+
 class LevelPlantStore implements LevelStore {
-  private readonly db: Level<string, unknown>
+  private readonly db: Db
   private readonly vms
   private readonly networks
   readonly warehouse: Warehouse
 
-  constructor (location: string) {
-    this.db = new Level<string, unknown>(location, { valueEncoding: 'json' })
+  constructor (private readonly where: string, db: Db) {
+    this.db = db
     this.vms = this.db.sublevel<string, VmRecord>('vms', { valueEncoding: 'json' })
     this.networks = this.db.sublevel<string, NetworkAllocation>('networks', { valueEncoding: 'json' })
     this.warehouse = new Warehouse(this.db.sublevel<string, WarehouseRecord>('images', { valueEncoding: 'json' }), this.db.sublevel<string, number>('prefixes', { valueEncoding: 'json' }))
@@ -27,7 +30,7 @@ class LevelPlantStore implements LevelStore {
     try {
       await this.db.open()
     } catch (err: any) {
-      throw new StoreError(`cannot open the store at ${this.db.location}: ${err?.cause?.message ?? err?.message}`, { cause: err })
+      throw new StoreError(`cannot open the store at ${this.where}: ${err?.cause?.message ?? err?.message}`, { cause: err })
     }
   }
 
@@ -72,6 +75,13 @@ class LevelPlantStore implements LevelStore {
   }
 }
 
-export function plantStore (location: string): LevelStore {
-  return new LevelPlantStore(location)
+/**
+ * The plant's store in the LevelDB at `location`, or on a database of its own (the simulator
+ * gives it an in-memory level, named `where` in errors).
+ */
+export function plantStore (location: string): LevelStore
+export function plantStore (db: Db, where: string): LevelStore
+export function plantStore (location: string | Db, where?: string): LevelStore {
+  if (typeof location === 'string') return new LevelPlantStore(location, new Level<string, unknown>(location, { valueEncoding: 'json' }))
+  return new LevelPlantStore(where ?? 'memory', location)
 }

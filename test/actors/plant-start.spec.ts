@@ -7,9 +7,10 @@ import { simLine } from '../../src/hypervisor/sim/index.js'
 import type { GoldenImage, ProductionLine, Transport } from '../../src/interface/index.js'
 import { VirtualClock } from '../../sim/virtual-clock.js'
 import { MemoryNetwork } from '../../sim/memory-transport.js'
-import { MemoryPlantStore } from '../../sim/memory-store.js'
+import type { LevelStore } from '../../src/store/index.js'
+import { memoryPlantStore } from '../../sim/memory-store.js'
 
-async function plantOn (line: ProductionLine, store: MemoryPlantStore, clock: VirtualClock): Promise<{ system: ActorSystem, transport: Transport }> {
+async function plantOn (line: ProductionLine, store: LevelStore, clock: VirtualClock): Promise<{ system: ActorSystem, transport: Transport }> {
   const transport = new MemoryNetwork({ clock }).join('plant', { plant: {} })
   const system = new ActorSystem({ clock, random: seededRandom(1) })
   const actor = await clock.run(system.spawn('plant', plantBehavior({ line, store, warehouse: store.warehouse, transport, cost: costModel(COST_DEFAULTS), limits: COST_DEFAULTS, memoryCapacityMB: 4096 })))
@@ -28,7 +29,7 @@ test('a starting plant fills its line\'s warm pool with the golden images its wa
       return typeof value === 'function' ? value.bind(target) : value
     }
   })
-  const store = new MemoryPlantStore()
+  const store = memoryPlantStore()
   await store.start()
   const golden = await clock.run(line.prepareGolden({ hardware: { memoryMB: 64, os: 'linux', arch: 'x86_64' }, actions: [] }))
   const record = await store.warehouse.add({ ...golden, applied: [] }, 'built', clock.now())
@@ -40,7 +41,7 @@ test('a starting plant fills its line\'s warm pool with the golden images its wa
 test('a starting plant destroys line VMs that no record knows, and marks records whose VM is gone as crashed', async (t) => {
   const clock = new VirtualClock()
   const line = simLine({ clock })
-  const store = new MemoryPlantStore()
+  const store = memoryPlantStore()
   await store.start()
   const golden = await clock.run(line.prepareGolden({ hardware: { memoryMB: 64, os: 'linux', arch: 'x86_64' }, actions: [] }))
   // an orphan: cloned by a plant that died before it committed

@@ -10,6 +10,7 @@ import { simLine } from '../../src/hypervisor/sim/index.js'
 import { interpretScript } from '../../src/hypervisor/sim/script.js'
 import { VmNotFoundError } from '../../src/hypervisor/index.js'
 import { VirtualClock } from '../../sim/virtual-clock.js'
+import { withoutHostTimers } from '../helpers/host-timers.js'
 
 const hardware = { memoryMB: 64, os: 'linux', arch: 'x86_64' }
 
@@ -17,11 +18,7 @@ const hardware = { memoryMB: 64, os: 'linux', arch: 'x86_64' }
 test.serial('under a virtual clock every latency and sleep is virtual time, and no host timer is set', async (t) => {
   const clock = new VirtualClock(1_000)
   const line = simLine({ clock, cloneMs: 300, resumeMs: 20, actionMs: 5, goldenMs: 10_000 })
-  const timers = { setTimeout: globalThis.setTimeout, setInterval: globalThis.setInterval }
-  let hostTimers = 0
-  globalThis.setTimeout = ((...args: Parameters<typeof setTimeout>) => { hostTimers++; return timers.setTimeout(...args) }) as typeof setTimeout
-  globalThis.setInterval = ((...args: Parameters<typeof setInterval>) => { hostTimers++; return timers.setInterval(...args) }) as typeof setInterval
-  try {
+  const { timers } = await withoutHostTimers(async () => {
     const golden = await clock.run(line.prepareGolden({ hardware, actions: [{ id: 'a', run: 'echo g > /etc/g' }] }))
     t.is(clock.now(), 11_000)
     await clock.run(line.clone(golden, 'v'))
@@ -32,11 +29,8 @@ test.serial('under a virtual clock every latency and sleep is virtual time, and 
     const aborted = clock.run(line.clone(golden, 'w', { signal: clock.timeout(100) }))
     await t.throwsAsync(aborted, { any: true, name: 'TimeoutError' })
     t.deepEqual((await line.list()).map((vm) => vm.vmid), ['v'])
-  } finally {
-    globalThis.setTimeout = timers.setTimeout
-    globalThis.setInterval = timers.setInterval
-  }
-  t.is(hostTimers, 0)
+  })
+  t.is(timers.filter((timer) => !timer.startsWith('AbortSignal')).length, 0)
 })
 
 test('without a folder the VMs live in the line object: a new line finds none and states no live re-attach', async (t) => {
