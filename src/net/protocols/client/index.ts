@@ -8,6 +8,7 @@ import {
 import type { VmplantLibp2p } from '../../node.js'
 import { call, serve } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
+import type { SigningEdgeComponents } from '../target.js'
 import { assertSender, signAuth, signCreate, verifyAuth, verifyCreate } from '../../auth.js'
 
 export { AuthError } from '../../auth.js'
@@ -25,11 +26,7 @@ export interface ClientProtocolInit {
   timeoutMs?: number
 }
 
-export interface ClientProtocolComponents {
-  libp2p: VmplantLibp2p
-  /** the node's clock, for the age of client signatures */
-  clock: { now(): number }
-}
+export interface ClientProtocolComponents extends SigningEdgeComponents {}
 
 /** `/vmplant/client/1.0.0`: a client's create, query, destroy and list, signed by the client. */
 export interface ClientProtocol {

@@ -4,7 +4,7 @@ import type { VmplantLibp2p } from '../../node.js'
 import { call, serve } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
 import { verifyCreate, assertSender } from '../../auth.js'
-import { ackSchema, peerTarget } from '../target.js'
+import { ackSchema, peerTarget, type SigningEdgeComponents } from '../target.js'
 
 export { AuthError } from '../../auth.js'
 
@@ -24,11 +24,7 @@ export interface OrderProtocolInit {
   cancelDialTimeoutMs?: number
 }
 
-export interface OrderProtocolComponents {
-  libp2p: VmplantLibp2p
-  /** the node's clock, for the age of client signatures */
-  clock: { now(): number }
-}
+export interface OrderProtocolComponents extends SigningEdgeComponents {}
 
 /** `/vmplant/order/1.0.0`: a shop orders a VM from a plant, or cancels an order. */
 export interface OrderProtocol {

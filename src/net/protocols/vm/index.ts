@@ -4,6 +4,7 @@ import { vmRequestSchema, type AbortOptions, type Classad, type VmRequest } from
 import type { VmplantLibp2p } from '../../node.js'
 import { call, serve } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
+import type { SigningEdgeComponents } from '../target.js'
 import { verifyAuth } from '../../auth.js'
 
 export { AuthError } from '../../auth.js'
@@ -20,11 +21,7 @@ export interface VmProtocolInit {
   dialTimeoutMs?: number
 }
 
-export interface VmProtocolComponents {
-  libp2p: VmplantLibp2p
-  /** the node's clock, for the age of client signatures */
-  clock: { now(): number }
-}
+export interface VmProtocolComponents extends SigningEdgeComponents {}
 
 /** `/vmplant/vm/1.0.0`: a shop forwards a client's signed query, destroy or list to a plant. */
 export interface VmProtocol {
