@@ -4,6 +4,11 @@
  * account), from request to classad. Each VM is destroyed after its create so that the run fits
  * the plants' 32-VM limit and the host's memory. Writes a histogram to docs/bench-create.svg.
  * Usage: node dist/bench/create.js [--creates 128] [--memory 128] [--pool 0]
+ *
+ * With --paper, the experiment as the paper ran it (create-paper.ts): --vms creates in sequence on
+ * --plants QEMU plants, every VM kept running, then the idle guests' CPU over --idle-seconds, then
+ * the one-at-a-time variant; writes <--out>.csv and .svg (default docs/bench-create-paper).
+ * Usage: node dist/bench/create.js --paper [--vms 128] [--memory 128] [--plants 4] [--idle-seconds 30] [--modes kept,one-at-a-time]
  */
 import '../src/polyfill.js'
 import { parseArgs } from 'node:util'
@@ -17,8 +22,48 @@ import { VmplantClient } from '../src/cli/client.js'
 import { packageRoot } from '../src/paths.js'
 import { summarize } from './stats.js'
 import { histogramSvg } from './histogram.js'
+import { runPaper } from './create-paper.js'
 
-const { values } = parseArgs({ options: { creates: { type: 'string', default: '128' }, memory: { type: 'string', default: '128' }, pool: { type: 'string', default: '0' } } })
+const { values } = parseArgs({
+  options: {
+    creates: { type: 'string', default: '128' },
+    memory: { type: 'string', default: '128' },
+    pool: { type: 'string', default: '0' },
+    paper: { type: 'boolean', default: false },
+    vms: { type: 'string', default: '128' },
+    plants: { type: 'string', default: '4' },
+    'idle-seconds': { type: 'string', default: '30' },
+    modes: { type: 'string', default: 'kept,one-at-a-time' },
+    out: { type: 'string', default: join(packageRoot, 'docs', 'bench-create-paper') }
+  }
+})
+
+function whole (name: string, value: string | undefined, min: number, max: number): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    console.error(`--${name} must be a whole number from ${min} to ${max}, not "${value}"`)
+    process.exit(2)
+  }
+  return n
+}
+
+if (values.paper === true) {
+  const modes = (values.modes ?? '').split(',')
+  const bad = modes.find((m) => m !== 'kept' && m !== 'one-at-a-time')
+  if (bad !== undefined) {
+    console.error(`--modes is a list of kept and one-at-a-time, not "${bad}"`)
+    process.exit(2)
+  }
+  await runPaper({
+    vms: whole('vms', values.vms, 1, 1000),
+    memory: whole('memory', values.memory, 16, 65536),
+    plants: whole('plants', values.plants, 1, 64),
+    idleSeconds: whole('idle-seconds', values['idle-seconds'], 1, 3600),
+    modes: modes as Array<'kept' | 'one-at-a-time'>,
+    out: values.out as string
+  })
+  process.exit(0)
+}
 const spec = {
   hardware: { memoryMB: Number(values.memory), os: 'linux' },
   actions: [

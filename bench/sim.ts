@@ -8,9 +8,12 @@
  * destroyed. Per run: wall time, events (timers the virtual clock fired) per second, peak RSS
  * (VmHWM), the create latency p50/p99 in virtual ms. A run that passes --max-seconds is stopped:
  * it reports how many requests were answered and the wall time extrapolated to all of them.
+ * With --choices D the large run's shop calls D random brokers per request (power of d choices)
+ * instead of all of them. CPU s is the process's user and system time: on a shared machine it
+ * says what the run cost better than the wall time does.
  * Usage: node dist/bench/sim.js [--runs small,large] [--max-seconds 300]
  *        [--plants 100] [--requests 100000] [--rate 10]                       (small)
- *        [--large-plants 10000] [--sites 100] [--large-requests 1000000] [--large-rate 1000]
+ *        [--large-plants 10000] [--sites 100] [--large-requests 1000000] [--large-rate 1000] [--choices D]
  */
 import '../src/polyfill.js'
 import { parseArgs } from 'node:util'
@@ -32,7 +35,8 @@ const { values } = parseArgs({
     'large-plants': { type: 'string', default: '10000' },
     sites: { type: 'string', default: '100' },
     'large-requests': { type: 'string', default: '1000000' },
-    'large-rate': { type: 'string', default: '1000' }
+    'large-rate': { type: 'string', default: '1000' },
+    choices: { type: 'string' }
   }
 })
 
@@ -45,7 +49,7 @@ const SPEC = {
 }
 const PLANT = { memoryMB: 4096, line: { cloneMs: 40, resumeMs: 10, actionMs: 100 } }
 
-interface Size { name: string, plants: number, sites: number, brokers: boolean, requests: number, ratePerSec: number, domains: number }
+interface Size { name: string, plants: number, sites: number, brokers: boolean, requests: number, ratePerSec: number, domains: number, choices?: number }
 
 /** `sites` sites of plants/sites plants each; a broker per site or none (the plants answer the shop) */
 function scenario (size: Size): ScenarioInput {
@@ -57,6 +61,7 @@ function scenario (size: Size): ScenarioInput {
     sampleEveryMs: 60_000,
     topology: {
       latencyMs: 1,
+      ...(size.choices !== undefined ? { shop: { choices: size.choices } } : {}),
       sites: Array.from({ length: size.sites }, (_, i) => ({
         name: `s${i + 1}`,
         broker: size.brokers,
@@ -106,11 +111,11 @@ VirtualClock.prototype.step = function (this: VirtualClock) {
 const maxMs = Number(values['max-seconds']) * 1000
 const sizes: Record<string, Size> = {
   small: { name: 'small', plants: Number(values.plants), sites: 1, brokers: false, requests: Number(values.requests), ratePerSec: Number(values.rate), domains: 50 },
-  large: { name: 'large', plants: Number(values['large-plants']), sites: Number(values.sites), brokers: true, requests: Number(values['large-requests']), ratePerSec: Number(values['large-rate']), domains: 2000 }
+  large: { name: 'large', plants: Number(values['large-plants']), sites: Number(values.sites), brokers: true, requests: Number(values['large-requests']), ratePerSec: Number(values['large-rate']), domains: 2000, ...(values.choices !== undefined ? { choices: Number(values.choices) } : {}) }
 }
 
 console.log(`# bench/sim on ${hostname()} (${cpus().length} x ${cpus()[0]?.model ?? '?'}), node ${process.version}, ${new Date().toISOString()}, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}, cap ${maxMs / 1000} s`)
-console.log('run | plants | sites | brokers | requests | answered | capped | virtual s reached | wall s | start s | run s | stop s | events | events/s | answered/s | extrapolated wall s | peak RSS MB | ok | refused | error | latency p50 ms | latency p99 ms')
+console.log('run | plants | sites | brokers | choices | requests | answered | capped | virtual s reached | wall s | start s | run s | stop s | CPU s | events | events/s | answered/s | extrapolated wall s | peak RSS MB | ok | refused | error | latency p50 ms | latency p99 ms | load after')
 for (const name of values.runs.split(',')) {
   const size = sizes[name]
   if (size === undefined) throw new Error(`unknown run ${name}: small or large`)
@@ -119,6 +124,7 @@ for (const name of values.runs.split(',')) {
   firstStep = undefined
   let sampledRss = process.memoryUsage().rss
   resetPeakRss()
+  const cpu0 = process.cpuUsage()
   const t0 = performance.now()
   deadline = t0 + maxMs
   const result = await runScenario(checked, {
@@ -129,6 +135,7 @@ for (const name of values.runs.split(',')) {
     }
   })
   const total = (performance.now() - t0) / 1000
+  const cpu = process.cpuUsage(cpu0)
   const capped = result.summary.failure?.includes('stopped after') === true
   if (process.stderr.isTTY) process.stderr.write('\n')
   // the start (planning the workload, spawning the plants) until the clock's first event; the
@@ -148,8 +155,8 @@ for (const name of values.runs.split(',')) {
   const reachedS = (lastStep.virtual - (first?.virtual ?? lastStep.virtual)) / 1000
   const spanS = size.requests / size.ratePerSec
   const extrapolated = !capped ? total.toFixed(0) : reachedS > 0 ? (start + running * spanS / reachedS).toFixed(0) : 'n/a'
-  console.log([name, size.plants, size.sites, size.brokers ? 'yes' : 'no', size.requests, answered.length, capped ? 'yes' : 'no', reachedS.toFixed(1), total.toFixed(1),
-    start.toFixed(1), running.toFixed(1), stop.toFixed(1), events, (events / Math.max(running, 1e-9)).toFixed(0), (answered.length / Math.max(running, 1e-9)).toFixed(1), extrapolated,
-    peakRssMB(sampledRss).toFixed(0), outcomes('ok'), outcomes('refused'), outcomes('error'), latency.p50.toFixed(0), latency.p99.toFixed(0)].join(' | '))
+  console.log([name, size.plants, size.sites, size.brokers ? 'yes' : 'no', size.choices ?? 'all', size.requests, answered.length, capped ? 'yes' : 'no', reachedS.toFixed(1), total.toFixed(1),
+    start.toFixed(1), running.toFixed(1), stop.toFixed(1), ((cpu.user + cpu.system) / 1e6).toFixed(1), events, (events / Math.max(running, 1e-9)).toFixed(0), (answered.length / Math.max(running, 1e-9)).toFixed(1), extrapolated,
+    peakRssMB(sampledRss).toFixed(0), outcomes('ok'), outcomes('refused'), outcomes('error'), latency.p50.toFixed(0), latency.p99.toFixed(0), loadavg()[0]?.toFixed(2)].join(' | '))
   if (result.summary.failure !== undefined && !capped) console.log(`  failure: ${result.summary.failure}`)
 }

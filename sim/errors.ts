@@ -11,3 +11,12 @@ export class ScenarioError extends Error {
     this.path = path
   }
 }
+
+/** A `--policy` entry that names no policy. */
+export class UnknownPolicyError extends Error {
+  static override name = 'UnknownPolicyError'
+  constructor (policy: string, known: readonly string[]) {
+    super(`"${policy}" is not a policy; choose from ${known.join(', ')}`)
+    this.name = UnknownPolicyError.name
+  }
+}

@@ -1,4 +1,4 @@
-import { ActorSystem, seededRandom, type ActorRef } from '../src/actors/runtime/index.js'
+import { ActorSystem, seededRandom, type ActorRef, type Message } from '../src/actors/runtime/index.js'
 import { shopBehavior, type ShopComponents } from '../src/actors/shop/shop.js'
 import { shopMessages, type ShopMessage } from '../src/actors/shop/messages.js'
 import { plantBehavior } from '../src/actors/plant/plant.js'
@@ -10,6 +10,7 @@ import { simLine, type SimLineInit } from '../src/hypervisor/sim/index.js'
 import type { Auth, Classad, CreateResult, ListResult, ProductionLine, VmRequest } from '../src/interface/index.js'
 import { VirtualClock } from './virtual-clock.js'
 import { MemoryNetwork, type MemoryHandlers } from './memory-transport.js'
+import type { LinkModel } from './links.js'
 import type { LevelStore } from '../src/store/index.js'
 import { memoryPlantStore } from './memory-store.js'
 
@@ -48,7 +49,20 @@ export interface SimFederationInit {
   seed?: number
   /** one-way latency of every message, ms; @default 1 */
   latencyMs?: number
+  /** per-message delays, loss and partitions; @default each node's constant latency */
+  links?: LinkModel
+  /**
+   * Plants behind a broker push their load to it, and it prices calls from the reports, asking one
+   * plant to confirm (O(1) plant messages a call); false: brokers republish every call to all of
+   * their plants (O(plants)), the exhaustive baseline. @default {} (reports every 10 s)
+   */
+  loadReports?: false | { heartbeatMs?: number }
+  /** sees every message sent to an actor (`plant-<i>`, `broker-<site>`, `shop`), e.g. to count them */
+  trace?: (actor: string, message: Message) => void
 }
+
+/** the shop's peer id in the simulator */
+export const SIM_SHOP_PEER = 'sim-shop'
 
 export interface SimPlant { peer: string, actor: ActorRef<PlantMessage>, line: ProductionLine, store: LevelStore }
 
@@ -97,12 +111,13 @@ function vmRequestHandler (actor: ActorRef<PlantMessage>): (request: VmRequest, 
  */
 export async function startSimFederation (init: SimFederationInit): Promise<SimFederation> {
   const clock = new VirtualClock(Date.UTC(2026, 0, 1))
-  const network = new MemoryNetwork({ clock, latencyMs: init.latencyMs ?? 1 })
-  const system = new ActorSystem({ clock, random: seededRandom(init.seed ?? 1), logPrefix: 'vmplant:sim' })
+  const network = new MemoryNetwork({ clock, latencyMs: init.latencyMs ?? 1, ...(init.links !== undefined ? { links: init.links } : {}) })
+  const system = new ActorSystem({ clock, random: seededRandom(init.seed ?? 1), logPrefix: 'vmplant:sim', ...(init.trace !== undefined ? { trace: init.trace } : {}) })
+  const loadReports = init.loadReports ?? {}
   const plants: SimPlant[] = []
   const brokers = new Map<string, ActorRef<BrokerMessage>>()
 
-  const shopPeer = 'sim-shop'
+  const shopPeer = SIM_SHOP_PEER
   const shopHandlers: MemoryHandlers = { shop: true }
   const shopTransport = network.join(shopPeer, shopHandlers)
   const shop = await system.spawn<any, ShopMessage>('shop', shopBehavior({ transport: shopTransport, bidWindowMs: 2000, orderTimeoutMs: 120_000, ...init.shop }))
@@ -116,6 +131,7 @@ export async function startSimFederation (init: SimFederationInit): Promise<SimF
     const broker = await system.spawn<any, BrokerMessage>(`broker-${site}`, brokerBehavior({ transport, site, windowShare: 0.6 }))
     handlers.onBrokerCall = (call) => broker.send({ type: 'bid.call', call })
     handlers.onAnswer = (answer) => broker.send({ type: 'bid.answer', answer })
+    handlers.onLoadReport = (report, from) => broker.send({ type: 'load.report', report, from })
     brokers.set(site, broker)
   }
 
@@ -131,7 +147,8 @@ export async function startSimFederation (init: SimFederationInit): Promise<SimF
     // each plant's cost model draws from its own stream, so one plant's draws do not shift another's
     const random = seededRandom((Math.imul((init.seed ?? 1) ^ 0xc057c057, 0x9e3779b1) + i) >>> 0)
     const learning = p.learning !== undefined && p.learning.after > 0 ? { learning: p.learning } : {}
-    const actor = await system.spawn<any, PlantMessage>(`plant-${i}`, plantBehavior({ line, store, warehouse: store.warehouse, transport, cost: costModel(cost, { random }), limits: cost, memoryCapacityMB: p.memoryMB ?? 4096, ...learning }))
+    const loadReport = p.site !== undefined && loadReports !== false ? { loadReport: { cost, ...loadReports } } : {}
+    const actor = await system.spawn<any, PlantMessage>(`plant-${i}`, plantBehavior({ line, store, warehouse: store.warehouse, transport, cost: costModel(cost, { random }), limits: cost, memoryCapacityMB: p.memoryMB ?? 4096, ...learning, ...loadReport }))
     handlers.onPlantCall = (call, from) => actor.send(plantMessages.bidCall(call, from))
     handlers.onOrder = async (order, from, signal) => await actor.ask(plantMessages.order(order, from), { signal })
     handlers.onCancel = (requestId, from) => actor.send(plantMessages.cancel(requestId, from))

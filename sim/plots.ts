@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { PlantSample, RequestRow, SimSummary } from './report.js'
-import { barChart, lineChart, type Series } from './svg.js'
+import { barChart, groupedBarChart, lineChart, type Series } from './svg.js'
 
 /** The plots of a run, or of a comparison of runs, by file name. */
 export type Plots = Record<string, string>
@@ -53,6 +53,18 @@ export function costByPolicy (summaries: SimSummary[]): string {
   })
 }
 
+/** Each policy's decisions over the exhaustive policy's: paper cost, imbalance and networks used (1: as good). */
+export function decisionQuality (runs: Array<{ policy: string, quality: { cost: number, imbalance: number, networks: number } }>): string {
+  return groupedBarChart({
+    title: 'Decision quality against the exhaustive policy',
+    yLabel: 'ratio to the exhaustive policy (1: the same)',
+    keys: ['paper cost per VM', 'imbalance', 'networks used'],
+    groups: runs.map((r) => ({ name: r.policy, values: [r.quality.cost, r.quality.imbalance, r.quality.networks] })),
+    reference: 1,
+    note: 'exhaustive: the paper\'s cost, every plant asked; placements priced in the paper\'s terms'
+  })
+}
+
 /** The plots of one run, as written beside its CSV. */
 export function runPlots (rows: RequestRow[], samples: PlantSample[], label?: string): Plots {
   const suffix = label !== undefined ? ` (${label})` : ''
@@ -64,10 +76,11 @@ export function runPlots (rows: RequestRow[], samples: PlantSample[], label?: st
 }
 
 /** The plots comparing runs of one scenario under several policies. */
-export function comparisonPlots (runs: Array<{ summary: SimSummary, rows: RequestRow[] }>): Plots {
+export function comparisonPlots (runs: Array<{ summary: SimSummary, rows: RequestRow[], policy: string, quality: { cost: number, imbalance: number, networks: number } }>): Plots {
   return {
     'latency-cdf.svg': latencyCdf(runs.map((r) => ({ name: r.summary.policy ?? r.summary.scenario, rows: r.rows }))),
-    'cost-by-policy.svg': costByPolicy(runs.map((r) => r.summary))
+    'cost-by-policy.svg': costByPolicy(runs.map((r) => r.summary)),
+    'decision-quality.svg': decisionQuality(runs)
   }
 }
 

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
+import { coefficientOfVariation, paperCostOf, type Pricing } from './quality.js'
 
 /** What became of one request. `lost`: never answered, which the federation must not do. */
 export type Outcome = 'ok' | 'refused' | 'error' | 'lost'
@@ -56,8 +57,14 @@ export interface SimSummary {
   totalCost: number
   /** the busiest plant's mean VMs over the mean of all plants' (1: perfectly even; plants down count too) */
   imbalance: number
+  /** the coefficient of variation of the plants' mean VMs (0: perfectly even) */
+  cv: number
+  /** the placements priced in the paper's terms, whatever model the plants bid with (quality.ts) */
+  paperCost: number
   /** host-only networks in use in the whole federation: mean and peak over the samples */
   networks: { mean: number, peak: number }
+  /** messages lost to link loss and partitions, when the links were modelled */
+  messagesLost?: number
   /** virtual ms from the start to the last event of the run */
   endMs: number
   plants: PlantSummary[]
@@ -109,7 +116,7 @@ function networksOverTime (samples: PlantSample[]): number[] {
   return [...byTime.values()]
 }
 
-export function summarize (run: { scenario: string, seed: number, policy?: string, endMs: number, rows: RequestRow[], samples: PlantSample[], failure?: string }): SimSummary {
+export function summarize (run: { scenario: string, seed: number, policy?: string, endMs: number, rows: RequestRow[], samples: PlantSample[], pricing?: Pricing, messagesLost?: number, failure?: string }): SimSummary {
   const ok = run.rows.filter((r) => r.outcome === 'ok')
   const latencies = ok.map((r) => r.latencyMs ?? 0).sort((a, b) => a - b)
   const plants = new Map<string, PlantSummary & { total: number, count: number }>()
@@ -144,7 +151,10 @@ export function summarize (run: { scenario: string, seed: number, policy?: strin
     meanCost: ok.length === 0 ? 0 : totalCost / ok.length,
     totalCost,
     imbalance: meanOfMeans === 0 ? 1 : Math.max(...means) / meanOfMeans,
+    cv: coefficientOfVariation(means),
+    paperCost: paperCostOf(run.rows, run.pricing ?? new Map()),
     networks: { mean: networks.length === 0 ? 0 : networks.reduce((a, b) => a + b, 0) / networks.length, peak: Math.max(0, ...networks) },
+    ...(run.messagesLost !== undefined ? { messagesLost: run.messagesLost } : {}),
     endMs: run.endMs,
     plants: [...plants.values()].map(({ total, count, ...p }) => ({ ...p, meanVms: count === 0 ? 0 : total / count })),
     ...(run.failure !== undefined ? { failure: run.failure } : {})
@@ -158,7 +168,7 @@ export function formatSummary (s: SimSummary): string[] {
     `  ok ${s.ok}   refused ${s.refused}   error ${s.error}   lost ${s.lost}   destroyed ${s.destroyed}`,
     `  latency (virtual ms) p50 ${num(s.latencyMs.p50)}   p95 ${num(s.latencyMs.p95)}   max ${num(s.latencyMs.max)}   mean cost ${num(s.meanCost)}`
   ]
-  lines.push(`  networks in use mean ${s.networks.mean.toFixed(2)}   peak ${s.networks.peak}   imbalance ${s.imbalance.toFixed(2)}`)
+  lines.push(`  networks in use mean ${s.networks.mean.toFixed(2)}   peak ${s.networks.peak}   imbalance ${s.imbalance.toFixed(2)} (cv ${s.cv.toFixed(2)})   paper cost ${num(s.paperCost)}${s.messagesLost !== undefined ? `   messages lost ${s.messagesLost}` : ''}`)
   const width = Math.max(5, ...s.plants.map((p) => p.plant.length))
   lines.push(`  ${'plant'.padEnd(width)}  ${'wins'.padStart(6)}  ${'peak VMs'.padStart(8)}  ${'mean VMs'.padStart(8)}`)
   for (const p of s.plants) lines.push(`  ${p.plant.padEnd(width)}  ${String(p.wins).padStart(6)}  ${String(p.peakVms).padStart(8)}  ${p.meanVms.toFixed(2).padStart(8)}`)

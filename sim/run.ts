@@ -1,11 +1,18 @@
 import { seededRandom, NoBidsError } from '../src/interface/index.js'
 import { plantMessages } from '../src/actors/plant/messages.js'
-import { startSimFederation, type SimFederation, type SimPlantInit, type SimBrokerInit } from './federation.js'
-import { plantNames, type Scenario } from './scenario.js'
+import type { Message } from '../src/actors/runtime/index.js'
+import { startSimFederation, SIM_SHOP_PEER, type SimFederation, type SimPlantInit, type SimBrokerInit } from './federation.js'
+import { partitionMembers, plantNames, type Scenario } from './scenario.js'
 import { planWorkload, type PlannedRequest } from './workload.js'
 import { summarize, writeReport, type PlantSample, type RequestRow, type SimSummary } from './report.js'
 import type { CostModelName } from '../src/actors/plant/cost.js'
 import { runPlots, writePlots } from './plots.js'
+import { asPolicy, type Policy } from './policy.js'
+import { sampler, type Duration } from './distributions.js'
+import type { VirtualClock } from './virtual-clock.js'
+import { lineLatencies } from './line-profiles.js'
+import { SimLinks, type LinkSpec } from './links.js'
+import type { Pricing } from './quality.js'
 
 export interface SimProgress { done: number, total: number, virtualMs: number }
 
@@ -14,10 +21,12 @@ export interface RunOptions {
   seed?: number
   /** a folder for requests.csv, plants.csv and the plots; none: nothing is written */
   out?: string
-  /** the cost model every plant bids with, whatever the scenario gives each; @default the scenario's */
-  policy?: CostModelName
+  /** the cost model every plant bids with (whatever the scenario gives each), or a policy; @default the scenario's */
+  policy?: CostModelName | Policy
   /** called after every answered request */
   onProgress?: (progress: SimProgress) => void
+  /** sees every message sent to an actor, by the scenario's name of its node (`shop`, `broker:<site>`, a plant's name) */
+  trace?: (node: string, message: Message) => void
 }
 
 export interface SimResult { rows: RequestRow[], samples: PlantSample[], summary: SimSummary }
@@ -31,33 +40,105 @@ function peerId (role: 'P' | 'B', index: number): string {
   return `12D3KooWSim${role}${digits.padStart(4, '1')}`
 }
 
-interface Built { federation: SimFederation, names: Map<string, string>, peers: Map<string, string> }
+interface Built { federation: SimFederation, names: Map<string, string>, peers: Map<string, string>, links?: SimLinks, pricing: Pricing }
 
-async function build (scenario: Scenario, seed: number, policy?: CostModelName): Promise<Built> {
+/** a stream of its own for each plant's line and for the links, so that one's draws do not shift another's */
+const stream = (seed: number, salt: number, index = 0): ReturnType<typeof seededRandom> => seededRandom((Math.imul((seed ^ salt) >>> 0, 0x9e3779b1) + index) >>> 0)
+
+async function build (scenario: Scenario, seed: number, policy: Policy | undefined, trace?: RunOptions['trace']): Promise<Built> {
   const plants: SimPlantInit[] = []
   const brokers: SimBrokerInit[] = []
-  const names = new Map<string, string>()
-  const peers = new Map<string, string>()
-  for (const site of scenario.topology.sites) {
-    const latency = site.latencyMs !== undefined ? { latencyMs: site.latencyMs } : {}
-    if (site.broker) {
+  const names = new Map<string, string>([[SIM_SHOP_PEER, 'shop']])
+  const peers = new Map<string, string>([['shop', SIM_SHOP_PEER]])
+  const { topology } = scenario
+  const specs = new Map<string, LinkSpec>([[SIM_SHOP_PEER, { latencyMs: topology.latencyMs, loss: topology.loss }]])
+  const pricing = new Map<string, { computeCost: number, networkCost: number }>()
+  // a constant latency stays the node's own, as before there were link models
+  const constant = (d: Duration): { latencyMs?: number } => typeof d === 'number' ? { latencyMs: d } : {}
+  for (const site of topology.sites) {
+    const link: LinkSpec = { latencyMs: site.latencyMs ?? topology.latencyMs, loss: site.loss ?? topology.loss }
+    const latency = site.latencyMs !== undefined ? constant(site.latencyMs) : {}
+    const broker = site.broker && policy?.exhaustive !== true
+    if (broker) {
       const peer = peerId('B', brokers.length)
       brokers.push({ site: site.name, peer, ...latency })
       peers.set(`broker:${site.name}`, peer)
       names.set(peer, `broker:${site.name}`)
+      specs.set(peer, link)
     }
     for (const plant of site.plants) {
+      const latencies = lineLatencies(plant.line)
       for (const name of plantNames(plant)) {
         const peer = peerId('P', plants.length)
-        const cost = policy !== undefined ? { ...plant.cost, model: policy } : plant.cost
-        plants.push({ peer, memoryMB: plant.memoryMB, cost, line: plant.line, ...(plant.learning !== undefined ? { learning: plant.learning } : {}), ...(site.broker ? { site: site.name } : {}), ...latency })
+        const random = stream(seed, 0x11e511e5, plants.length)
+        const line = { cloneMs: sampler(latencies.cloneMs, random), resumeMs: sampler(latencies.resumeMs, random), actionMs: sampler(latencies.actionMs, random), goldenMs: sampler(latencies.goldenMs, random) }
+        const cost = policy?.model !== undefined ? { ...plant.cost, model: policy.model } : plant.cost
+        plants.push({ peer, memoryMB: plant.memoryMB, cost, line, ...(plant.learning !== undefined ? { learning: plant.learning } : {}), ...(broker ? { site: site.name } : {}), ...latency })
         names.set(peer, name)
         peers.set(name, peer)
+        specs.set(peer, link)
+        pricing.set(name, { computeCost: plant.cost.computeCost, networkCost: plant.cost.networkCost })
       }
     }
   }
-  const federation = await startSimFederation({ plants, brokers, seed, latencyMs: scenario.topology.latencyMs, shop: scenario.topology.shop })
-  return { federation, names, peers }
+  // links are modelled only when some link needs it, so constant-latency runs stay as they were
+  const modelled = [...specs.values()].some((l) => typeof l.latencyMs !== 'number' || l.loss > 0) || scenario.failures.some((f) => f.partition !== undefined)
+  const links = modelled ? new SimLinks(specs, stream(seed, 0x1111cafe)) : undefined
+  const shop = policy?.choices !== undefined ? { ...topology.shop, choices: policy.choices } : policy?.exhaustive === true ? (({ choices: _, ...rest }) => rest)(topology.shop) : topology.shop
+  // the federation names actors `plant-<i>` and `broker-<site>`: say the scenario's names
+  const plantNamesByIndex = plants.map((p) => names.get(p.peer as string) as string)
+  const traced = trace === undefined
+    ? {}
+    : { trace: (actor: string, message: Message) => trace(actor.startsWith('plant-') ? plantNamesByIndex[Number(actor.slice(6))] ?? actor : actor.startsWith('broker-') ? `broker:${actor.slice(7)}` : actor, message) }
+  const federation = await startSimFederation({ plants, brokers, seed, ...constant(topology.latencyMs), shop, ...(links !== undefined ? { links } : {}), ...traced })
+  return { federation, names, peers, pricing, ...(links !== undefined ? { links } : {}) }
+}
+
+/** Schedules each failure's start and end: nodes going down and up, partitions cut and healed. */
+function scheduleFailures (scenario: Scenario, built: Built): void {
+  const { federation: { clock, network }, peers, links } = built
+  scenario.failures.forEach((failure, i) => {
+    if (failure.partition !== undefined) {
+      // a node the policy has not (a broker, in the exhaustive run) is in no side
+      const side = (members: string[]): Set<string> => new Set(members.flatMap((m) => partitionMembers(scenario.topology.sites, m) ?? []).flatMap((n) => peers.get(n) ?? []))
+      const [a, b] = [side(failure.partition[0]), side(failure.partition[1])]
+      void clock.sleep(failure.fromMs).then(() => { links?.cut(`failure-${i}`, a, b) })
+      if (failure.toMs !== undefined) void clock.sleep(failure.toMs).then(() => { links?.heal(`failure-${i}`) })
+      return
+    }
+    const peer = peers.get(failure.plant ?? `broker:${failure.broker ?? ''}`)
+    if (peer === undefined) return
+    void clock.sleep(failure.fromMs).then(() => { network.setDown(peer, true) })
+    if (failure.toMs !== undefined) void clock.sleep(failure.toMs).then(() => { network.setDown(peer, false) })
+  })
+}
+
+/**
+ * Serves each request at its arrival; settles when all are served, or at the first that throws.
+ * Only the next arrival waits in the clock's heap (a million pending arrivals were a large run's
+ * biggest heap and most of its memory), with the tie-break it would have had if every arrival had
+ * been scheduled now: the events fire in the same order either way.
+ */
+async function arrive (clock: VirtualClock, start: number, planned: PlannedRequest[], serve: (request: PlannedRequest, index: number) => Promise<void>): Promise<void> {
+  let resolve: () => void = () => {}
+  let reject: (err: unknown) => void = () => {}
+  const promise = new Promise<void>((res, rej) => { resolve = res; reject = rej })
+  const first = clock.reserve(planned.length)
+  const order = planned.map((_, i) => i).sort((a, b) => (planned[a] as PlannedRequest).atMs - (planned[b] as PlannedRequest).atMs || a - b)
+  let left = planned.length
+  let next = 0
+  const feed = (): void => {
+    const i = order[next++]
+    if (i === undefined) return
+    const request = planned[i] as PlannedRequest
+    clock.scheduleAt(start + request.atMs, first + i, () => {
+      feed()
+      serve(request, i).then(() => { if (--left === 0) resolve() }, reject)
+    })
+  }
+  if (left === 0) resolve()
+  feed()
+  await promise
 }
 
 /**
@@ -66,9 +147,11 @@ async function build (scenario: Scenario, seed: number, policy?: CostModelName):
  */
 export async function runScenario (scenario: Scenario, options: RunOptions = {}): Promise<SimResult> {
   const seed = options.seed ?? scenario.seed
+  const policy = options.policy !== undefined ? asPolicy(options.policy) : undefined
   // the workload has its own random stream, so the actors' draws cannot change it
   const planned = planWorkload(scenario.workload, seededRandom((seed ^ 0x5eed5eed) >>> 0))
-  const { federation, names, peers } = await build(scenario, seed, options.policy)
+  const built = await build(scenario, seed, policy, options.trace)
+  const { federation, names } = built
   const { clock, network, client } = federation
   const start = clock.now()
   const rel = (): number => clock.now() - start
@@ -79,7 +162,6 @@ export async function runScenario (scenario: Scenario, options: RunOptions = {})
   let done = 0
 
   const serve = async (request: PlannedRequest, row: RequestRow): Promise<void> => {
-    await clock.sleep(request.atMs)
     let vmid: string | undefined
     try {
       const result = await client.create(scenario.workload.mix[request.spec]?.raw, request.domain)
@@ -118,12 +200,8 @@ export async function runScenario (scenario: Scenario, options: RunOptions = {})
     }
   }
 
-  for (const failure of scenario.failures) {
-    const peer = peers.get(failure.plant ?? `broker:${failure.broker ?? ''}`) as string
-    void clock.sleep(failure.fromMs).then(() => { network.setDown(peer, true) })
-    if (failure.toMs !== undefined) void clock.sleep(failure.toMs).then(() => { network.setDown(peer, false) })
-  }
-  const requests = Promise.all(planned.map(async (r, i) => { await serve(r, rows[i] as RequestRow) })).finally(() => { finished = true })
+  scheduleFailures(scenario, built)
+  const requests = arrive(clock, start, planned, async (r, i) => { await serve(r, rows[i] as RequestRow) }).finally(() => { finished = true })
   const sampling = sampler()
   let failure: Error | undefined
   try {
@@ -136,10 +214,20 @@ export async function runScenario (scenario: Scenario, options: RunOptions = {})
   // stopping rejects the replies still owed: what was unanswered until now stays `lost`
   const answered = rows.map((row) => ({ ...row }))
   await federation.stop()
-  const summary = summarize({ scenario: scenario.name, seed, endMs, rows: answered, samples, ...(options.policy !== undefined ? { policy: options.policy } : {}), ...(failure !== undefined ? { failure: failure.message } : {}) })
+  const summary = summarize({
+    scenario: scenario.name,
+    seed,
+    endMs,
+    rows: answered,
+    samples,
+    pricing: built.pricing,
+    ...(policy !== undefined ? { policy: policy.name } : {}),
+    ...(built.links !== undefined ? { messagesLost: built.links.lost } : {}),
+    ...(failure !== undefined ? { failure: failure.message } : {})
+  })
   if (options.out !== undefined) {
     await writeReport(options.out, answered, samples)
-    await writePlots(options.out, runPlots(answered, samples, options.policy))
+    await writePlots(options.out, runPlots(answered, samples, policy?.name))
   }
   return { rows: answered, samples, summary }
 }

@@ -36,6 +36,17 @@ export interface BarChart {
   note?: string
 }
 
+export interface GroupedBarChart {
+  title: string
+  yLabel: string
+  /** the bars of each group, in the order of `keys`; one colour per key, named in the legend */
+  keys: string[]
+  groups: Array<{ name: string, values: number[] }>
+  /** a horizontal line across the chart at this value, e.g. 1 for ratios */
+  reference?: number
+  note?: string
+}
+
 /** Tableau 10 and two more: distinct for up to 12 series, then they repeat. */
 const PALETTE = ['#4e79a7', '#f28e2b', '#e15759', '#76b7b2', '#59a14f', '#edc948', '#b07aa1', '#ff9da7', '#9c755f', '#bab0ac', '#17becf', '#393b79']
 
@@ -167,5 +178,43 @@ export function barChart (chart: BarChart): string {
     body.push(`<text x="${fmt(left + slot * 0.3)}" y="${fmt(y(0) + 19)}" text-anchor="middle" ${FONT}>${escapeXml(bar.name)}</text>`)
     body.push('</g>')
   })
+  return frame(chart.title, body)
+}
+
+/** Bars in groups (one group per entry, one bar per key), each labelled with its value; one `<g class="series">` per group. */
+export function groupedBarChart (chart: GroupedBarChart): string {
+  const finite = chart.groups.flatMap((g) => g.values).filter((v) => Number.isFinite(v))
+  const yMax = Math.max(chart.reference ?? 0, ...finite)
+  const yTicks = ticks(yMax)
+  const yTop = yTicks.at(-1) as number
+  const w = WIDTH - MARGIN.left - MARGIN.right
+  const h = HEIGHT - MARGIN.top - MARGIN.bottom
+  // a value past the axis (an infinite ratio) is drawn to the top and labelled for what it is
+  const y = (v: number): number => MARGIN.top + h - h * Math.min(v, yTop) / yTop
+  const body = ['<g class="axes">']
+  for (const t of yTicks) {
+    body.push(`<line x1="${MARGIN.left}" y1="${fmt(y(t))}" x2="${MARGIN.left + w}" y2="${fmt(y(t))}" stroke="#e0e0e0"/>`)
+    body.push(`<text x="${MARGIN.left - 6}" y="${fmt(y(t) + 4)}" text-anchor="end" ${FONT}>${fmt(t)}</text>`)
+  }
+  body.push(`<line x1="${MARGIN.left}" y1="${fmt(y(0))}" x2="${MARGIN.left + w}" y2="${fmt(y(0))}" stroke="#333333"/>`)
+  body.push(`<text transform="translate(16 ${fmt(MARGIN.top + h / 2)}) rotate(-90)" text-anchor="middle" ${FONT}>${escapeXml(chart.yLabel)}</text>`)
+  if (chart.note !== undefined) body.push(`<text x="${MARGIN.left}" y="${HEIGHT - 12}" ${FONT} fill="#555555">${escapeXml(chart.note)}</text>`)
+  body.push('</g>')
+  const slot = w / Math.max(1, chart.groups.length)
+  const bar = slot * 0.8 / Math.max(1, chart.keys.length)
+  chart.groups.forEach((group, i) => {
+    const left = MARGIN.left + i * slot + slot * 0.1
+    body.push(`<g class="series" data-name="${escapeXml(group.name)}"><title>${escapeXml(group.name)}</title>`)
+    group.values.forEach((value, k) => {
+      const x = left + k * bar
+      const top = y(Number.isFinite(value) ? value : yTop)
+      body.push(`<rect x="${fmt(x + 1)}" y="${fmt(top)}" width="${fmt(bar - 2)}" height="${fmt(y(0) - top)}" fill="${PALETTE[k % PALETTE.length] as string}"/>`)
+      body.push(`<text x="${fmt(x + bar / 2)}" y="${fmt(top - 4)}" text-anchor="middle" font-family="sans-serif" font-size="9">${Number.isFinite(value) ? fmt(value) : 'inf'}</text>`)
+    })
+    body.push(`<text x="${fmt(left + slot * 0.4)}" y="${fmt(y(0) + 19)}" text-anchor="middle" ${FONT}>${escapeXml(group.name)}</text>`)
+    body.push('</g>')
+  })
+  if (chart.reference !== undefined) body.push(`<line x1="${MARGIN.left}" y1="${fmt(y(chart.reference))}" x2="${MARGIN.left + w}" y2="${fmt(y(chart.reference))}" stroke="#333333" stroke-dasharray="4 3"/>`)
+  body.push(...legend(chart.keys))
   return frame(chart.title, body)
 }

@@ -75,8 +75,29 @@ export class VirtualClock implements Clock {
     }
   }
 
+  /**
+   * Reserves `count` tie-breaks for events to be scheduled later with `scheduleAt`, which then
+   * fire as if they had been scheduled now: a run can feed its arrivals one at a time instead of
+   * holding them all in the heap from the start, and fire them in the very same order. Returns the
+   * first of them.
+   */
+  reserve (count: number): number {
+    const first = this.seq
+    this.seq += count
+    return first
+  }
+
+  /** Schedules `fire` at virtual time `at` (at the earliest now) with a tie-break from `reserve`. */
+  scheduleAt (at: number, seq: number, fire: () => void): void {
+    if (seq >= this.seq) throw new RangeError(`virtual clock: tie-break ${seq} was not reserved`)
+    this.push({ at: Math.max(this.current, at), seq, fire })
+  }
+
   private schedule (ms: number, fire: () => void): Timer {
-    const timer = { at: this.current + Math.max(0, ms), seq: this.seq++, fire }
+    return this.push({ at: this.current + Math.max(0, ms), seq: this.seq++, fire })
+  }
+
+  private push (timer: Timer): Timer {
     this.heap.push(timer)
     this.siftUp(this.heap.length - 1)
     return timer
@@ -103,40 +124,42 @@ export class VirtualClock implements Clock {
     return top
   }
 
-  private less (a: number, b: number): boolean {
-    const x = this.heap[a] as Timer
-    const y = this.heap[b] as Timer
-    return x.at < y.at || (x.at === y.at && x.seq < y.seq)
-  }
-
-  private swap (a: number, b: number): void {
-    const t = this.heap[a] as Timer
-    this.heap[a] = this.heap[b] as Timer
-    this.heap[b] = t
-  }
-
+  /** moves the timer at `i` up to its place, shifting parents down into the hole it leaves */
   private siftUp (i: number): void {
+    const heap = this.heap
+    const timer = heap[i] as Timer
     while (i > 0) {
       const parent = (i - 1) >> 1
-      if (!this.less(i, parent)) return
-      this.swap(i, parent)
+      const p = heap[parent] as Timer
+      if (!before(timer, p)) break
+      heap[i] = p
       i = parent
     }
+    heap[i] = timer
   }
 
+  /** moves the timer at `i` down to its place, shifting the earlier child up into the hole */
   private siftDown (i: number): void {
+    const heap = this.heap
+    const n = heap.length
+    const timer = heap[i] as Timer
     for (;;) {
       const l = 2 * i + 1
+      if (l >= n) break
       const r = l + 1
-      let m = i
-      if (l < this.heap.length && this.less(l, m)) m = l
-      if (r < this.heap.length && this.less(r, m)) m = r
-      if (m === i) return
-      this.swap(i, m)
-      i = m
+      let child = l
+      let c = heap[l] as Timer
+      if (r < n && before(heap[r] as Timer, c)) { child = r; c = heap[r] as Timer }
+      if (!before(c, timer)) break
+      heap[i] = c
+      i = child
     }
+    heap[i] = timer
   }
 }
+
+/** time order, ties in scheduling order */
+const before = (x: Timer, y: Timer): boolean => x.at < y.at || (x.at === y.at && x.seq < y.seq)
 
 /** events between two turns of the host's event loop that the world does not need */
 const YIELD_EVERY = 256

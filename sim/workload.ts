@@ -19,9 +19,12 @@ export interface PlannedRequest {
  * actors'): the same seed gives the same requests whatever the federation does with them.
  */
 export function planWorkload (workload: Scenario['workload'], random: Random): PlannedRequest[] {
+  if (workload.trace !== undefined) return workload.trace.requests.map((r, i) => ({ id: `r${i + 1}`, ...r }))
+  if (workload.arrivals === undefined || workload.domains === undefined) throw new Error('a workload without a trace needs arrivals and domains')
   const times = arrivalTimes(workload.arrivals, random)
   const domains = workload.domains.names ?? Array.from({ length: workload.domains.count ?? 1 }, (_, k) => `domain-${k + 1}`)
-  const pickDomain = weightedPicker(domains.map((_, k) => 1 / Math.pow(k + 1, workload.domains.zipf)))
+  const zipf = workload.domains.zipf
+  const pickDomain = weightedPicker(domains.map((_, k) => 1 / Math.pow(k + 1, zipf)))
   const pickSpec = weightedPicker(workload.mix.map((m) => m.weight))
   return times.map((atMs, i) => {
     const domain = domains[pickDomain(random.next())] as string
@@ -31,7 +34,7 @@ export function planWorkload (workload: Scenario['workload'], random: Random): P
   })
 }
 
-function arrivalTimes (arrivals: Scenario['workload']['arrivals'], random: Random): number[] {
+function arrivalTimes (arrivals: NonNullable<Scenario['workload']['arrivals']>, random: Random): number[] {
   switch (arrivals.kind) {
     case 'fixed': return [...arrivals.atMs].sort((a, b) => a - b)
     case 'periodic': return Array.from({ length: arrivals.requests }, (_, i) => i * arrivals.everyMs)
@@ -45,6 +48,26 @@ function arrivalTimes (arrivals: Scenario['workload']['arrivals'], random: Rando
       }
       return times
     }
+    case 'bursty': {
+      // Poisson while on; a gap that runs past the end of an on period is dropped (the process is
+      // memoryless), and arrivals resume after an off period
+      const times: number[] = []
+      const gap = 1000 / arrivals.ratePerSec
+      let t = 0
+      let onUntil = exponential(arrivals.onMs, random)
+      while (times.length < arrivals.requests) {
+        const next = t + exponential(gap, random)
+        if (next <= onUntil) {
+          times.push(Math.round(next))
+          t = next
+        } else {
+          t = onUntil + exponential(arrivals.offMs, random)
+          onUntil = t + exponential(arrivals.onMs, random)
+        }
+      }
+      return times
+    }
+    case 'batch': return Array.from({ length: arrivals.requests }, (_, i) => Math.floor(i / arrivals.size) * arrivals.everyMs)
     default: {
       const unknown: never = arrivals
       throw new Error(`unknown arrivals ${(unknown as { kind: string }).kind}`)

@@ -9,10 +9,14 @@ import type { Classad } from '../interface/messages.js'
  * followed by `classadName()` of the id, an encoding that is one-to-one even after case folding.
  */
 
-/** The attributes every classad has, in the order they are printed (RecoveredErrors only when some action was recovered). */
+/**
+ * The built-in attributes, in the order they are printed. Every classad has them but these:
+ * `MAC` only for a VM with a NIC on its domain's bridge, `IPAddress` (address/prefix) only when
+ * that NIC has an IPv4 address, `RecoveredErrors` only when some action was recovered.
+ */
 export const CLASSAD_BUILTINS = [
   'VMID', 'Plant', 'Domain', 'Owner', 'State', 'Memory', 'OpSys', 'Arch', 'ProductionLine', 'GoldenImage',
-  'Network', 'NetworkIndex', 'Cost', 'CreatedAt', 'BiddingMs', 'CloningMs', 'ConfiguringMs', 'TotalMs',
+  'Network', 'NetworkIndex', 'MAC', 'IPAddress', 'Cost', 'CreatedAt', 'BiddingMs', 'CloningMs', 'ConfiguringMs', 'TotalMs',
   'ClonedActions', 'RunActions', 'RecoveredErrors'
 ] as const
 
@@ -81,7 +85,10 @@ function classadString (value: string): string {
 
 function classadNumber (value: number): string {
   // the classad schema admits finite numbers only; `undefined` keeps the output parseable if one slips through
-  return Number.isFinite(value) ? String(Math.round(value * 1000) / 1000) : 'undefined'
+  if (!Number.isFinite(value)) return 'undefined'
+  // rounding to thousandths overflows above 1.8e305: such a number has no thousandths to round
+  const rounded = Math.round(value * 1000) / 1000
+  return String(Number.isFinite(rounded) ? rounded : value)
 }
 
 /**
@@ -96,7 +103,10 @@ export function formatClassad (ad: Classad): string {
   const attrs: Array<[string, string | number]> = [
     ['VMID', ad.vmid], ['Plant', ad.plant], ['Domain', ad.domain], ['Owner', ad.owner], ['State', ad.state],
     ['Memory', ad.memoryMB], ['OpSys', ad.os], ['Arch', ad.arch], ['ProductionLine', ad.line], ['GoldenImage', ad.goldenImage],
-    ['Network', ad.network.name], ['NetworkIndex', ad.network.index], ['Cost', ad.cost], ['CreatedAt', ad.createdAt],
+    ['Network', ad.network.name], ['NetworkIndex', ad.network.index],
+    ...(ad.nic !== undefined ? [['MAC', ad.nic.mac] as [string, string]] : []),
+    ...(ad.nic?.address !== undefined ? [['IPAddress', ad.nic.address] as [string, string]] : []),
+    ['Cost', ad.cost], ['CreatedAt', ad.createdAt],
     ['BiddingMs', ad.timings.biddingMs], ['CloningMs', ad.timings.cloningMs], ['ConfiguringMs', ad.timings.configuringMs], ['TotalMs', ad.timings.totalMs],
     ['ClonedActions', ad.actions.cloned.join(',')], ['RunActions', ad.actions.run.join(',')]
   ]

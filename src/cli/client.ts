@@ -2,7 +2,8 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { PrivateKey } from '@libp2p/interface'
 import { createNode, type VmplantLibp2p } from '../net/node.js'
 import { clientProtocol, type ShopClient } from '../net/protocols/client/index.js'
-import type { AbortOptions, Classad, CreateResult, ListResult } from '../interface/index.js'
+import type { AbortOptions, Classad, CreateResult, DomainCredential, ListResult } from '../interface/index.js'
+import { ephemeralDomains, type DomainCredentials } from './domain-folder.js'
 
 export interface ClientInit {
   /** the shop's multiaddr, with /p2p/<id> */
@@ -11,15 +12,24 @@ export interface ClientInit {
   privateKey: PrivateKey
   /** @default 300000 */
   timeoutMs?: number
+  /** where the domain credentials come from; @default domains of this client alone, made in memory on first use */
+  domains?: DomainCredentials
 }
+
+/** A create in a domain names the credential it uses: by default the one the client's domains hold for that name. */
+export interface CreateOptions extends AbortOptions { credential?: DomainCredential }
+/** A query, destroy or list sends credentials: by default every one the client's domains hold. */
+export interface CredentialsOptions extends AbortOptions { credentials?: DomainCredential[] }
 
 /** Talks to a shop over libp2p. Every request is signed with the client's key. */
 export class VmplantClient {
   private node?: VmplantLibp2p
   private shop?: ShopClient
+  private readonly domains: DomainCredentials
 
   constructor (private readonly init: ClientInit) {
     multiaddr(init.shop)
+    this.domains = init.domains ?? ephemeralDomains(init.privateKey)
   }
 
   async start (): Promise<void> {
@@ -40,20 +50,21 @@ export class VmplantClient {
     return this.node.peerId.toString()
   }
 
-  async create (spec: unknown, domain: string, options: AbortOptions = {}): Promise<CreateResult> {
-    return await this.started().create(spec, domain, this.bounded(options))
+  async create (spec: unknown, domain: string, options: CreateOptions = {}): Promise<CreateResult> {
+    const credential = options.credential ?? await this.domains.forDomain(domain)
+    return await this.started().create(spec, domain, credential, this.bounded(options))
   }
 
-  async query (vmid: string, options: AbortOptions = {}): Promise<Classad> {
-    return await this.started().query(vmid, this.bounded(options))
+  async query (vmid: string, options: CredentialsOptions = {}): Promise<Classad> {
+    return await this.started().query(vmid, options.credentials ?? await this.domains.all(), this.bounded(options))
   }
 
-  async destroy (vmid: string, options: AbortOptions = {}): Promise<{ vmid: string, destroyed: true }> {
-    return await this.started().destroy(vmid, this.bounded(options))
+  async destroy (vmid: string, options: CredentialsOptions = {}): Promise<{ vmid: string, destroyed: true }> {
+    return await this.started().destroy(vmid, options.credentials ?? await this.domains.all(), this.bounded(options))
   }
 
-  async list (options: AbortOptions = {}): Promise<ListResult> {
-    return await this.started().list(this.bounded(options))
+  async list (options: CredentialsOptions = {}): Promise<ListResult> {
+    return await this.started().list(options.credentials ?? await this.domains.all(), this.bounded(options))
   }
 
   private bounded (options: AbortOptions): AbortOptions {

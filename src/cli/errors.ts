@@ -6,3 +6,12 @@ export class UsageError extends Error {
     this.name = UsageError.name
   }
 }
+
+/** `vmplant domain create` of a name the client's domain folder already holds a key for; exit code 2. */
+export class DomainExistsError extends UsageError {
+  static override name = 'DomainExistsError'
+  constructor (message: string) {
+    super(message)
+    this.name = DomainExistsError.name
+  }
+}

@@ -1,10 +1,12 @@
 import '../polyfill.js'
 import { Command, CommanderError } from 'commander'
 import { registerClientCommands } from './commands/client-commands.js'
+import { registerDomainCommands } from './commands/domain-commands.js'
 import { registerNodeCommand } from './commands/node-command.js'
 import { registerLocalCommands } from './commands/local-commands.js'
 import { registerImageCommands } from './commands/image-commands.js'
 import { registerSimCommand } from './commands/sim-command.js'
+import { registerVnetCommands } from './commands/vnet-commands.js'
 import { consoleOutput, type Output } from './output.js'
 import { UsageError } from './errors.js'
 import { InvalidSpecError } from '../planner/index.js'
@@ -22,8 +24,10 @@ export async function main (argv: string[], out: Output = consoleOutput): Promis
   registerNodeCommand(program, out)
   registerLocalCommands(program, out)
   registerClientCommands(program, out)
+  registerDomainCommands(program, out)
   registerImageCommands(program, out)
   registerSimCommand(program, out)
+  registerVnetCommands(program, out)
   const exitOverride = (command: Command): void => { command.exitOverride(); command.commands.forEach(exitOverride) }
   exitOverride(program)
   try {

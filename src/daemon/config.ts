@@ -63,6 +63,15 @@ export const nodeConfigSchema = z.strictObject({
     /** host memory the plant may give to VMs; @default 80% of the host's total memory */
     memoryMB: z.number().int().positive().optional(),
     driver: driverConfigSchema.default({ kind: 'sim', cloneMs: 0, resumeMs: 0, actionMs: 0, goldenMs: 0 }),
+    /**
+     * host-only networks per domain: 'bridge', a Linux bridge per domain with each VM's NIC on a
+     * tap (needs CAP_NET_ADMIN; without it the plant says so and offers networkless VMs); 'model',
+     * a record and a price only (the simulator's). @default 'bridge' when the line can put a NIC
+     * on a bridge (uml), else 'model' (sim; qemu until its line can)
+     */
+    networks: z.enum(['bridge', 'model']).optional(),
+    /** the names of the plant's bridges and taps start with it; @default vp + 6 hex digits of the data folder's hash */
+    networkPrefix: z.string().regex(/^[a-z][a-z0-9]{1,7}$/, 'must be 2 to 8 lower-case letters and digits, starting with a letter').optional(),
     /** golden images learned from repeated action prefixes */
     learning: z.strictObject({
       /** requests of one prefix after which it becomes a golden image; 0: never */

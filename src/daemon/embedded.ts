@@ -6,7 +6,10 @@ import { defaultGoldenShmDir } from './create-line.js'
 import { BID_TOPIC } from '../net/protocols.js'
 import { validateNodeConfig, type NodeConfig } from './config.js'
 import type { ProductionLine } from '../hypervisor/index.js'
-import type { Clock, Message } from '../actors/runtime/index.js'
+import type { Clock, Message, TaskOutcome } from '../actors/runtime/index.js'
+
+/** What a plant's learning round after a create came to: the image it built, if any, or why it failed. */
+export type LearningOutcome = TaskOutcome<{ learned?: string, evicted: string[] }>
 
 export interface EmbeddedInit {
   plants: number
@@ -31,6 +34,11 @@ export interface EmbeddedFederation {
   shopAddr: string
   /** waits until the shop sees every plant subscribed to the call for bids */
   ready(options?: { signal?: AbortSignal }): Promise<void>
+  /**
+   * The outcome of the plant's `round`-th learning round (1 for the one after its first create;
+   * plants learn only with `plant.learning`), waited for until it comes or `signal` aborts.
+   */
+  learningRound(plant: string, round: number, options?: { signal?: AbortSignal }): Promise<LearningOutcome>
   stop(): Promise<void>
 }
 
@@ -39,6 +47,7 @@ export async function startEmbeddedFederation (init: EmbeddedInit): Promise<Embe
   const ownDir = init.dataDir === undefined
   const base = init.dataDir ?? await mkdtemp(join(tmpdir(), 'vmplant-'))
   const nodes: VmplantNode[] = []
+  const learning = new LearningRounds()
   const stop = async (): Promise<void> => {
     await Promise.all(nodes.map(async (n) => n.stop({ destroyVms: true })))
     if (!ownDir) return
@@ -67,7 +76,7 @@ export async function startEmbeddedFederation (init: EmbeddedInit): Promise<Embe
         bootstrap: [shopAddr],
         dataDir: join(base, `plant-${i}`),
         plant: init.plant ?? {}
-      }), { name: `plant-${i}`, ...(init.line !== undefined ? { line: init.line } : {}), ...(init.clock !== undefined ? { clock: init.clock } : {}) })
+      }), { name: `plant-${i}`, trace: (_actor, message) => { learning.see(plant, message) }, ...(init.line !== undefined ? { line: init.line } : {}), ...(init.clock !== undefined ? { clock: init.clock } : {}) })
       nodes.push(plant)
       plants.push(plant)
     }
@@ -77,11 +86,38 @@ export async function startEmbeddedFederation (init: EmbeddedInit): Promise<Embe
       plants,
       shopAddr,
       ready: async (options = {}) => { await waitForBidders(shop, plants.map((p) => p.peerId), options.signal ?? AbortSignal.timeout(30_000)) },
+      learningRound: async (plant, round, options = {}) => await learning.wait(plant, round, options.signal),
       stop
     }
   } catch (err) {
     await stop()
     throw err
+  }
+}
+
+/** Each plant's learning outcomes in order, kept from the start so that none is missed. */
+class LearningRounds {
+  private readonly outcomes = new Map<string, LearningOutcome[]>()
+  private readonly waiters = new Set<() => void>()
+
+  see (plant: VmplantNode, message: Message): void {
+    if (message.type !== 'learning.done') return
+    const peer = plant.peerId
+    this.outcomes.set(peer, [...(this.outcomes.get(peer) ?? []), (message as unknown as { outcome: LearningOutcome }).outcome])
+    for (const wake of this.waiters) wake()
+  }
+
+  async wait (plant: string, round: number, signal: AbortSignal = AbortSignal.timeout(120_000)): Promise<LearningOutcome> {
+    for (;;) {
+      const outcome = this.outcomes.get(plant)?.[round - 1]
+      if (outcome !== undefined) return outcome
+      signal.throwIfAborted()
+      await new Promise<void>((resolve) => {
+        const done = (): void => { this.waiters.delete(done); signal.removeEventListener('abort', done); resolve() }
+        this.waiters.add(done)
+        signal.addEventListener('abort', done)
+      })
+    }
   }
 }
 

@@ -1,4 +1,4 @@
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { mkdir } from 'node:fs/promises'
 import { randomInt } from 'node:crypto'
 import { totalmem } from 'node:os'
@@ -10,15 +10,18 @@ import { Libp2pTransport } from '../net/libp2p-transport.js'
 import { ActorSystem, seededRandom, systemClock, type Clock, type Message } from '../actors/runtime/index.js'
 import { plantMessages, type PlantStatus } from '../actors/plant/messages.js'
 import type { BidsService } from '../net/protocols/bids/index.js'
+import type { LoadService } from '../net/protocols/load/index.js'
 import { shopBehavior } from '../actors/shop/shop.js'
 import { plantBehavior } from '../actors/plant/plant.js'
 import { brokerBehavior } from '../actors/broker/broker.js'
 import { costModel } from '../actors/plant/cost.js'
 import { plantStore, type LevelStore } from '../store/index.js'
 import { createLine } from './create-line.js'
-import type { ProductionLine } from '../interface/index.js'
+import type { HostNetworks, ProductionLine } from '../interface/index.js'
+import { hostNetworks, prefixFor } from '../hypervisor/net/index.js'
 import type { NodeConfig } from './config.js'
-import { createBids, createProtocols, serveProtocols, type Actors, type DroppedMessage } from './wiring.js'
+import { createBids, createLoad, createProtocols, serveProtocols, type Actors, type DroppedMessage, createVnet, type VnetParts } from './wiring.js'
+import type { VnetService } from '../net/tunnels/vnet/index.js'
 import { BootstrapDialer } from './bootstrap.js'
 import { remoteImages, type RemoteImages } from '../net/protocols/image/index.js'
 import { faultsFromEnv } from './faults.js'
@@ -38,6 +41,15 @@ export interface VmplantNodeOptions {
    * @default logs the error and stops the node
    */
   onFatal?: (error: Error) => void
+  /** the plant's VNET edge: where a domain's bridge is and who may tunnel to it (defaults in `VnetParts`) */
+  vnet?: VnetParts
+}
+
+/** The host's side of the plant's domain networks, unless they are modelled (see the `networks` option). */
+function plantNetworks (config: NodeConfig, line: ProductionLine): { hostNetworks: HostNetworks } | undefined {
+  const mode = config.plant.networks ?? (line.kind !== 'sim' && line.capabilities().bridgeNic === true ? 'bridge' : 'model')
+  if (mode === 'model') return undefined
+  return { hostNetworks: hostNetworks({ prefix: config.plant.networkPrefix ?? prefixFor(resolve(config.dataDir)) }) }
 }
 
 /** One vmplant peer: a libp2p node and the actors of its roles, started and stopped together. */
@@ -46,11 +58,14 @@ export class VmplantNode {
   actors: Actors = {}
   /** the plant's golden images on the DHT and their transfer (plants only) */
   images?: RemoteImages
+  /** the plant's side of VNET tunnels (plants only) */
+  vnet?: VnetService
   /** the last messages the protocols' edges dropped (malformed, or not from their named sender) */
   readonly dropped: DroppedMessage[] = []
   private system?: ActorSystem
   private store?: LevelStore
   private bids?: BidsService
+  private load?: LoadService
   private line?: ProductionLine
   private dialer?: BootstrapDialer
   private readonly log: Logger
@@ -98,7 +113,9 @@ export class VmplantNode {
     const roles = { plant: config.roles.includes('plant'), broker: config.roles.includes('broker'), shop: config.roles.includes('shop') }
     const bids = this.bids = createBids(libp2p, roles, config.site, this.actors, this.log, this.dropped)
     const protocols = createProtocols(libp2p, clock)
-    const transport = new Libp2pTransport(libp2p, { bids, ...protocols })
+    // a plant behind a broker reports its load to it; a broker prices its site's calls from the reports
+    const load = this.load = config.site !== undefined && (roles.plant || roles.broker) ? createLoad(libp2p, roles, config.site, this.actors, this.log, this.dropped) : undefined
+    const transport = new Libp2pTransport(libp2p, { bids, ...protocols, load })
 
     if (config.roles.includes('plant')) {
       this.store = plantStore(join(config.dataDir, 'store'))
@@ -121,6 +138,8 @@ export class VmplantNode {
         memoryCapacityMB: config.plant.memoryMB ?? Math.floor(totalmem() / 1024 / 1024 * 0.8),
         hostFreeMB: availableMemoryMB,
         images: this.images,
+        ...(this.networks = plantNetworks(config, this.line) ?? {}),
+        ...(config.site !== undefined ? { loadReport: { cost: config.plant.cost } } : {}),
         ...(config.plant.learning.after > 0 || config.plant.learning.diskBudgetMB !== undefined ? { learning: config.plant.learning } : {})
       }))
     }
@@ -131,10 +150,16 @@ export class VmplantNode {
       this.actors.shop = await system.spawn('shop', shopBehavior({ transport, ...config.shop }))
     }
     await bids.start()
+    await load?.start()
     await serveProtocols(protocols, this.actors)
+    if (this.store !== undefined) {
+      this.vnet = createVnet(libp2p, clock, this.store, this.options.vnet ?? {}, this.log)
+      await this.vnet.start()
+    }
     await libp2p.start()
     await this.images?.start()
     bids.subscribe()
+    load?.subscribe()
     this.dialer = new BootstrapDialer(libp2p, config.bootstrap, config.redialMs, this.log)
     this.dialer.start()
     this.log('started %s as %s on %s', libp2p.peerId, config.roles.join('+'), this.multiaddrs.join(' '))
@@ -158,13 +183,23 @@ export class VmplantNode {
   }
 
   /** Stops everything; VMs keep running unless `destroyVms` (the embedded demo and tests use it). */
+  /** the host's side of the plant's domain networks, when they are bridges */
+  private networks: { hostNetworks?: HostNetworks } = {}
+
   async stop (options: { destroyVms?: boolean } = {}): Promise<void> {
     this.dialer?.stop()
     await this.bids?.stop()
+    await this.load?.stop()
     await this.images?.stop()
+    await this.vnet?.stop()
     await this.libp2p?.stop()
     await this.system?.stop()
     if (this.options.line === undefined) await this.line?.stop({ destroyAll: options.destroyVms === true })
+    // with its VMs gone, the plant's bridges go too (their records stay, as the VMs' do)
+    const bridges = this.networks.hostNetworks
+    if (options.destroyVms === true && this.options.line === undefined && bridges !== undefined) {
+      for (const index of await bridges.list()) await bridges.remove(index)
+    }
     await this.store?.stop()
     this.started = false
   }

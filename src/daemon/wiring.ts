@@ -6,10 +6,13 @@ import { shopMessages, type ShopMessage } from '../actors/shop/messages.js'
 import { plantMessages, type PlantMessage } from '../actors/plant/messages.js'
 import type { BrokerMessage } from '../actors/broker/broker.js'
 import { bidsService, type BidsService } from '../net/protocols/bids/index.js'
+import { loadService, type LoadService } from '../net/protocols/load/index.js'
 import { orderProtocol, type OrderProtocol } from '../net/protocols/order/index.js'
 import { vmProtocol, type VmProtocol } from '../net/protocols/vm/index.js'
 import { clientProtocol, type ClientProtocol } from '../net/protocols/client/index.js'
 import { warehouseProtocol, type WarehouseProtocol } from '../net/protocols/warehouse/index.js'
+import { credentialAuthorizer, vnetServer, type VnetService, type VnetServerComponents } from '../net/tunnels/vnet/index.js'
+import { domainIdOf, type DomainRef, type PlantStore } from '../interface/index.js'
 
 export interface Actors {
   shop?: ActorRef<ShopMessage>
@@ -39,6 +42,18 @@ export function createBids (libp2p: VmplantLibp2p, roles: { plant: boolean, brok
   })
 }
 
+/** The load reports of a site (a plant's or a broker's side); the actors are attached once spawned. */
+export function createLoad (libp2p: VmplantLibp2p, roles: { plant: boolean, broker: boolean }, site: string, actors: Actors, log: Logger, dropped: DroppedMessage[]): LoadService {
+  return loadService({ libp2p }, { ...roles, site, logPrefix: `${log.name ?? 'vmplant'}:load` }, {
+    onReport: (report, from) => actors.broker?.send({ type: 'load.report', report, from }),
+    onBrokerJoined: () => actors.plant?.send(plantMessages.loadWanted()),
+    onDropped: (what, from, reason) => {
+      dropped.push({ what, from, reason })
+      if (dropped.length > 100) dropped.shift()
+    }
+  })
+}
+
 /** The request/response protocols of a node: their client halves serve the transport, their edges the actors. */
 export interface NodeProtocols { orders: OrderProtocol, vms: VmProtocol, warehouse: WarehouseProtocol, clients: ClientProtocol }
 
@@ -58,18 +73,46 @@ export async function serveProtocols (protocols: NodeProtocols, actors: Actors):
       onCancel: (requestId, from) => { plant.send(plantMessages.cancel(requestId, from)) }
     })
     await protocols.vms.handle({
-      query: async (vmid, owner, signal) => await plant.ask(plantMessages.query(vmid, owner), { signal }),
-      destroy: async (vmid, owner, signal) => await plant.ask(plantMessages.destroy(vmid, owner), { signal }),
-      list: async (owner, signal) => await plant.ask(plantMessages.list(owner), { signal })
+      query: async (vmid, owner, domains, signal) => await plant.ask(plantMessages.query(vmid, owner, domains), { signal }),
+      destroy: async (vmid, owner, domains, signal) => await plant.ask(plantMessages.destroy(vmid, owner, domains), { signal }),
+      list: async (owner, domains, signal) => await plant.ask(plantMessages.list(owner, domains), { signal })
     })
     await protocols.warehouse.handle(async (request, signal) => await plant.ask(plantMessages.warehouse(request), { signal }))
   }
   if (shop !== undefined) {
     await protocols.clients.handle({
-      create: async (spec, domain, owner, auth, signal) => await shop.ask(shopMessages.create(spec, domain, owner, auth), { signal }),
-      query: async (vmid, auth, signal) => await shop.ask(shopMessages.query(vmid, auth), { signal }),
-      destroy: async (vmid, auth, signal) => await shop.ask(shopMessages.destroy(vmid, auth), { signal }),
-      list: async (auth, signal) => await shop.ask(shopMessages.list(auth), { signal })
+      create: async (spec, domain, owner, auth, credential, signal) => await shop.ask(shopMessages.create(spec, domain, owner, auth, credential), { signal }),
+      query: async (vmid, auth, credentials, signal) => await shop.ask(shopMessages.query(vmid, auth, credentials), { signal }),
+      destroy: async (vmid, auth, credentials, signal) => await shop.ask(shopMessages.destroy(vmid, auth, credentials), { signal }),
+      list: async (auth, credentials, signal) => await shop.ask(shopMessages.list(auth, credentials), { signal })
     })
   }
+}
+
+/** What a plant's VNET edge needs from the node: the bridge of a domain, and who may open a tunnel. */
+export interface VnetParts {
+  /** @default the bridge of the domain's network in the plant's store (`storeBridges`) */
+  bridgeFor?: VnetServerComponents['bridgeFor']
+  /** @default the domain credential must verify for the peer at the other end (`credentialAuthorizer`) */
+  authorize?: VnetServerComponents['authorize']
+  /** the taps' MTU: the domain network's; @default 1500 */
+  mtu?: number
+}
+
+/**
+ * A domain's bridge as the plant's store records it: the network allocated to the domain (its name
+ * and key); undefined when the plant runs none of the domain's VMs. The server then checks that
+ * the bridge exists, so a plant without real bridges refuses tunnels with that reason.
+ */
+export function storeBridges (store: PlantStore): (domain: DomainRef) => Promise<string | undefined> {
+  return async (domain) => (await store.listNetworks()).find((n) => n.domain === domainIdOf(domain.name, domain.key))?.name
+}
+
+/** The plant's side of `/vmplant/vnet/1.0.0`, started and stopped with the node. */
+export function createVnet (libp2p: VmplantLibp2p, clock: Clock, store: PlantStore, parts: VnetParts, log: Logger): VnetService {
+  return vnetServer({
+    libp2p,
+    authorize: parts.authorize ?? credentialAuthorizer(clock),
+    bridgeFor: parts.bridgeFor ?? storeBridges(store)
+  }, { logPrefix: log.name ?? 'vmplant', ...(parts.mtu !== undefined ? { mtu: parts.mtu } : {}) })
 }

@@ -86,3 +86,17 @@ export class DeadlineExceededError extends Error {
     this.name = DeadlineExceededError.name
   }
 }
+
+/** Why a domain credential was refused. */
+export type DomainCredentialProblem = 'missing' | 'bad-signature' | 'other-client' | 'expired' | 'domain-mismatch'
+
+/** A request for a domain whose credential does not verify; `problem` names why. */
+export class DomainCredentialError extends AuthError {
+  static override name = 'DomainCredentialError'
+  readonly problem: DomainCredentialProblem
+  constructor (problem: DomainCredentialProblem, message: string, options?: ErrorOptions) {
+    super(`domain credential refused (${problem}): ${message}`, options)
+    this.name = DomainCredentialError.name
+    this.problem = problem
+  }
+}

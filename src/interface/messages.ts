@@ -22,6 +22,35 @@ const hardwareWire = z.strictObject({
   diskMB: z.number().int().positive().optional()
 })
 
+/**
+ * A domain's credential: the domain's key (an Ed25519 key, named by its libp2p peer id) says
+ * that `client` may act in domain `domain` until `expiresAt` (ms since the epoch). `sig` is the
+ * domain key's signature over the other fields in canonical JSON (src/net/auth.ts). A domain is
+ * its key: two domains with the same name and different keys are two domains.
+ */
+export const domainCredentialSchema = z.strictObject({
+  type: z.literal('domain.credential'),
+  domain: domainSchema,
+  /** the domain's public id: the peer id of its Ed25519 key */
+  key: peerIdString,
+  /** the client peer the credential is for */
+  client: peerIdString,
+  issuedAt: z.number().int().nonnegative(),
+  expiresAt: z.number().int().positive(),
+  sig: z.string().min(1).max(512)
+})
+export type DomainCredential = z.output<typeof domainCredentialSchema>
+/** what a request may carry to show which domains its client acts in */
+const credentialList = z.array(domainCredentialSchema).max(64)
+
+/** A domain as a plant knows it: its name and, once authenticated, its key. */
+export interface DomainRef { name: string, key: string }
+
+/** The key under which a plant keeps a domain's network: the name and the domain's key; the name alone where no key is known (the simulator). */
+export function domainIdOf (name: string, key: string | undefined): string {
+  return key === undefined ? name : `${name}/${key}`
+}
+
 /** published on the bid topic by a shop, and by a broker on its site's topic */
 export const bidCallSchema = z.strictObject({
   type: z.literal('bid.call'),
@@ -30,6 +59,8 @@ export const bidCallSchema = z.strictObject({
   replyTo: peerRefSchema,
   hardware: hardwareWire,
   domain: domainSchema,
+  /** the domain's key, so that a plant prices a network it already has for this domain, not for a namesake */
+  domainKey: peerIdString.optional(),
   actionCount: z.number().int().min(0).max(10_000),
   /** the DAG's shape with each action's identity, so that a plant can price its warehouse's best image */
   dag: z.array(z.strictObject({
@@ -87,6 +118,8 @@ export const orderSchema = z.strictObject({
   owner: peerIdString,
   /** the client's signature over the create (spec and domain): no peer orders a VM in a client's name */
   auth: authSchema,
+  /** the domain's credential for the client, passed through by the shop; the plant's edge refuses an order without one */
+  credential: domainCredentialSchema.optional(),
   biddingMs: z.number().min(0),
   cost: z.number().min(0),
   /** how long the plant has, from receipt, to deliver the VM: the agreement's expiry */
@@ -99,18 +132,19 @@ export const orderCancelSchema = z.strictObject({ type: z.literal('order.cancel'
 export type OrderCancel = z.output<typeof orderCancelSchema>
 
 export const vmRequestSchema = z.discriminatedUnion('type', [
-  z.strictObject({ type: z.literal('vm.query'), vmid: vmidSchema, auth: authSchema }),
-  z.strictObject({ type: z.literal('vm.destroy'), vmid: vmidSchema, auth: authSchema }),
-  z.strictObject({ type: z.literal('vm.list'), auth: authSchema })
+  z.strictObject({ type: z.literal('vm.query'), vmid: vmidSchema, auth: authSchema, credentials: credentialList.optional() }),
+  z.strictObject({ type: z.literal('vm.destroy'), vmid: vmidSchema, auth: authSchema, credentials: credentialList.optional() }),
+  z.strictObject({ type: z.literal('vm.list'), auth: authSchema, credentials: credentialList.optional() })
 ])
 export type VmRequest = z.output<typeof vmRequestSchema>
 
 export const clientRequestSchema = z.discriminatedUnion('type', [
   /** the spec is validated by the shop itself, so that the client gets the spec's own error messages */
-  z.strictObject({ type: z.literal('create'), spec: z.unknown(), domain: domainSchema, auth: authSchema }),
-  z.strictObject({ type: z.literal('query'), vmid: vmidSchema, auth: authSchema }),
-  z.strictObject({ type: z.literal('destroy'), vmid: vmidSchema, auth: authSchema }),
-  z.strictObject({ type: z.literal('list'), auth: authSchema })
+  z.strictObject({ type: z.literal('create'), spec: z.unknown(), domain: domainSchema, auth: authSchema, credential: domainCredentialSchema.optional() }),
+  /** `credentials`: the client's domain credentials; a VM is reached through a credential for its domain */
+  z.strictObject({ type: z.literal('query'), vmid: vmidSchema, auth: authSchema, credentials: credentialList.optional() }),
+  z.strictObject({ type: z.literal('destroy'), vmid: vmidSchema, auth: authSchema, credentials: credentialList.optional() }),
+  z.strictObject({ type: z.literal('list'), auth: authSchema, credentials: credentialList.optional() })
 ])
 export type ClientRequest = z.output<typeof clientRequestSchema>
 
@@ -120,6 +154,8 @@ export const classadSchema = z.strictObject({
   vmid: vmidSchema,
   plant: peerIdString,
   domain: domainSchema,
+  /** the domain's key (its public id); absent only where no edge checked a credential (the simulator) */
+  domainKey: peerIdString.optional(),
   owner: peerIdString,
   state: z.enum(['running', 'paused', 'stopped', 'crashed', 'destroyed']),
   memoryMB: z.number().int(),
@@ -127,7 +163,10 @@ export const classadSchema = z.strictObject({
   arch: z.string(),
   line: z.string(),
   goldenImage: z.string(),
-  network: z.strictObject({ name: z.string(), index: z.number().int() }),
+  /** the domain's host-only network: `kind` 'bridge' (a real bridge), 'none' (a networkless VM, `detail` says why); absent: a modelled network (the simulator) */
+  network: z.strictObject({ name: z.string(), index: z.number().int(), kind: z.enum(['bridge', 'none']).optional(), detail: z.string().optional() }),
+  /** the VM's NIC on the domain's network as the guest reports it: MAC, and IPv4 address with prefix when it has one (the spec's `network.address`) */
+  nic: z.strictObject({ mac: z.string().regex(/^[0-9a-f]{2}(:[0-9a-f]{2}){5}$/), address: z.string().max(32).optional() }).optional(),
   cost: z.number(),
   createdAt: z.string(),
   timings: z.strictObject({ biddingMs: z.number(), cloningMs: z.number(), configuringMs: z.number(), totalMs: z.number() }),
@@ -166,3 +205,59 @@ export const warehouseRequestSchema = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('warehouse.plan'), spec: z.unknown() })
 ])
 export type WarehouseRequest = z.output<typeof warehouseRequestSchema>
+
+const costNumber = z.number().finite().min(0).max(1_000_000)
+
+/**
+ * A plant's load, pushed to its site's broker when it changes and as a heartbeat: what the broker
+ * needs to price a call as the plant would (its cost model's config, its load, its line and the
+ * golden images it could clone), so that a call costs the site one plant message, not one per plant.
+ */
+export const loadReportSchema = z.strictObject({
+  type: z.literal('load.report'),
+  /** the plant; the edge checks it is the peer that sent the report */
+  plant: peerIdString,
+  /** when this run of the plant started (its clock); with `seq`, orders reports across restarts */
+  epoch: z.number().int().min(0),
+  seq: z.number().int().min(0),
+  /** how long the broker may rely on this report: a plant silent for longer is taken for dead */
+  ttlMs: z.number().int().positive().max(3_600_000),
+  /** the plant's cost model config, as its CostConfig (checked again by the broker's cost model) */
+  cost: z.strictObject({
+    model: z.string().min(1).max(32),
+    computeCost: costNumber,
+    networkCost: costNumber,
+    maxNetworks: z.number().int().min(1).max(4096),
+    maxVms: z.number().int().min(1).max(100_000),
+    noImageCost: costNumber.optional(),
+    actionCost: costNumber.optional(),
+    maxRandomCost: z.number().int().min(1).max(1_000_000).optional()
+  }),
+  line: z.strictObject({
+    kind: z.string().min(1).max(32),
+    minMemoryMB: z.number().int().min(0),
+    os: z.array(z.string().max(64)).max(32).optional(),
+    arch: z.array(z.string().max(32)).max(32).optional(),
+    /** what a VM costs the host beyond its guest memory, in MB (ProductionLine.memoryCostMB(m) - m) */
+    overheadMB: z.number().int().min(0).max(1_048_576)
+  }),
+  load: z.strictObject({
+    runningVms: z.number().int().min(0),
+    /** domains with a host-only network on the plant, as `domainIdOf` names them (name, or name/key) */
+    domains: z.array(z.string().min(1).max(200).refine((id) => {
+      const [name, key, ...rest] = id.split('/')
+      return rest.length === 0 && domainSchema.safeParse(name).success && (key === undefined || peerIdString.safeParse(key).success)
+    }, 'must be a domain name, or a domain name and its key as name/key')).max(4096),
+    memoryUsedMB: z.number().min(0),
+    memoryCapacityMB: z.number().min(0),
+    hostFreeMB: z.number().min(0).optional()
+  }),
+  /** the golden images of the plant's line, as the planner matches them (the most recently used first) */
+  images: z.array(z.strictObject({
+    id: z.string().min(1).max(128),
+    hardware: z.strictObject({ arch: z.string().min(1).max(32), os: z.string().min(1).max(64), memoryMB: z.number().int().positive(), diskMB: z.number().int().positive() }),
+    applied: z.array(z.string().regex(/^[0-9a-f]{64}$/)).max(256),
+    cloneCost: z.number().min(0)
+  })).max(64)
+})
+export type LoadReport = z.output<typeof loadReportSchema>

@@ -1,5 +1,6 @@
 import type { AbortOptions } from './abort.js'
 import type { Hardware, HostActionKind, HostParams } from './hardware.js'
+import type { NetworkAttachment } from './host-networks.js'
 
 export type VmState = 'running' | 'paused' | 'stopped' | 'crashed'
 
@@ -56,6 +57,8 @@ export interface VmInfo {
   pid?: number
   /** resident memory of the VM's process(es) in KiB, where known */
   rssKB?: number
+  /** the MAC of the VM's NIC, where it has one */
+  mac?: string
   /** for `recover` after a restart */
   handle: VmHandle
 }
@@ -66,6 +69,8 @@ export interface LineCapabilities {
   hostActions: HostActionKind[]
   /** whether a clone gets a NIC on a host network */
   networks: boolean
+  /** whether `clone` puts the NIC on the bridge its `network` option names (a tap); absent: it does not */
+  bridgeNic?: boolean
   /** the least guest memory it can boot, in MB */
   minMemoryMB: number
   /** the guest operating systems and architectures it makes; absent: any (the sim line) */
@@ -85,6 +90,11 @@ export interface LineFingerprint {
   /** a line that cannot run here says why; the plant then refuses to start */
   healthy: boolean
   detail: string
+}
+
+export interface CloneOptions extends AbortOptions {
+  /** the domain network the clone's NIC joins; absent: the line's default (a user-mode NIC, or none) */
+  network?: NetworkAttachment
 }
 
 /**
@@ -108,8 +118,12 @@ export interface ProductionLine {
   prepareGolden(request: GoldenRequest, options?: AbortOptions): Promise<GoldenImage>
   /** gets ready to clone these images fast (fills a warm pool); a line without a pool does nothing */
   warm(goldens: GoldenImage[], options?: AbortOptions): Promise<void>
-  /** makes a copy-on-write clone of the golden image, not yet running; an abort leaves nothing behind */
-  clone(golden: GoldenImage, vmid: string, options?: AbortOptions): Promise<VmInfo>
+  /**
+   * makes a copy-on-write clone of the golden image, not yet running; an abort leaves nothing behind.
+   * With `network` (only when `capabilities().bridgeNic`), the clone's NIC is a tap on that bridge,
+   * made by the line and removed by `destroy`.
+   */
+  clone(golden: GoldenImage, vmid: string, options?: CloneOptions): Promise<VmInfo>
   /** starts (or resumes from the checkpoint) a clone */
   resume(vmid: string, options?: AbortOptions): Promise<VmInfo>
   runAction(vmid: string, action: GuestAction, options?: AbortOptions): Promise<ActionResult>
@@ -126,7 +140,7 @@ export interface ProductionLine {
 }
 
 /** Why a line with these capabilities cannot make this hardware, or undefined when it can. */
-export function hardwareProblem (caps: LineCapabilities, kind: string, hardware: Hardware): string | undefined {
+export function hardwareProblem (caps: Pick<LineCapabilities, 'arch' | 'os' | 'minMemoryMB'>, kind: string, hardware: Hardware): string | undefined {
   if (caps.arch !== undefined && !caps.arch.includes(hardware.arch)) return `the ${kind} line runs ${caps.arch.join(', ')} guests, not ${hardware.arch}`
   if (caps.os !== undefined && !caps.os.includes(hardware.os)) return `the ${kind} line's guest image is ${caps.os.join(', ')}, not ${hardware.os}`
   if (hardware.memoryMB < caps.minMemoryMB) return `the guest needs at least ${caps.minMemoryMB} MB, not ${hardware.memoryMB}`

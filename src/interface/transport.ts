@@ -1,5 +1,5 @@
 import type { AbortOptions } from './abort.js'
-import type { BidAnswer, BidCall, Classad, Order, PeerRef, VmRequest } from './messages.js'
+import type { BidAnswer, BidCall, Classad, LoadReport, Order, PeerRef, VmRequest } from './messages.js'
 
 /**
  * Everything the actors send through the network. The daemon gives them one built on libp2p; the
@@ -17,8 +17,13 @@ export interface Transport {
   plants(options?: AbortOptions): Promise<string[]>
   publishCall(call: BidCall, options?: AbortOptions): Promise<void>
   publishSiteCall(site: string, call: BidCall, options?: AbortOptions): Promise<void>
-  /** sends the call to these bidders only, each on its own stream (the power of d choices) */
+  /**
+   * sends the call to these peers only, each on its own stream: the shop's power of d choices, and
+   * the broker's confirmation with the one plant it chose from its plants' load reports
+   */
   callBidders(peers: string[], call: BidCall, options?: AbortOptions): Promise<void>
+  /** a plant's load, to the brokers of its site (none listening: nobody gets it) */
+  reportLoad(report: LoadReport, options?: AbortOptions): Promise<void>
   /** sends an offer or a decline to whoever called */
   answer(to: PeerRef, answer: BidAnswer, options?: AbortOptions): Promise<void>
   /** orders a plant to produce a VM; resolves with its classad */

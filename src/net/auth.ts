@@ -5,6 +5,7 @@ import { AuthError, type Auth } from '../interface/index.js'
 import { canonicalJson, sha256Hex, type Json } from '../planner/index.js'
 
 export { AuthError }
+export { DomainCredentialError, domainPublicId, signDomainCredential, verifyDomainCredential, verifyDomainCredentials, type CredentialCheck, type GrantInit } from './domain-credential.js'
 
 /** A signed request older or newer than this is refused, which bounds replays. */
 export const AUTH_MAX_SKEW_MS = 5 * 60_000
@@ -14,11 +15,12 @@ function payload (op: string, subject: string, ts: number): Uint8Array {
 }
 
 /**
- * What a create signature covers: the spec exactly as the client sent it, and the domain, in
- * canonical JSON so that the hash is the same whoever re-encoded them.
+ * What a create signature covers: the spec exactly as the client sent it, the domain and, when
+ * the client names one, the domain's key, in canonical JSON so that the hash is the same whoever
+ * re-encoded them.
  */
-export function createSubject (spec: unknown, domain: string): string {
-  return sha256Hex(canonicalJson({ spec: spec as Json, domain }))
+export function createSubject (spec: unknown, domain: string, domainKey?: string): string {
+  return sha256Hex(canonicalJson({ spec: spec as Json, domain, ...(domainKey !== undefined ? { domainKey } : {}) }))
 }
 
 /** Signs an operation on a VM (or on all of the owner's VMs, with subject '') with the client's key. */
@@ -27,13 +29,13 @@ export async function signAuth (key: PrivateKey, op: string, subject: string, no
   return { owner: peerIdFromPrivateKey(key).toString(), ts: now, sig: base64.encode(sig) }
 }
 
-export async function signCreate (key: PrivateKey, spec: unknown, domain: string, now: number): Promise<Auth> {
-  return await signAuth(key, 'create', createSubject(spec, domain), now)
+export async function signCreate (key: PrivateKey, spec: unknown, domain: string, now: number, domainKey?: string): Promise<Auth> {
+  return await signAuth(key, 'create', createSubject(spec, domain, domainKey), now)
 }
 
 /** Checks that `auth` was signed by its owner for this operation, recently. Throws AuthError. */
 export async function verifyAuth (auth: Auth, op: string, subject: string, now: number): Promise<void> {
-  if (Math.abs(now - auth.ts) > AUTH_MAX_SKEW_MS) throw new AuthError(`signature time ${new Date(auth.ts).toISOString()} is too far from now`)
+  if (Math.abs(now - auth.ts) > AUTH_MAX_SKEW_MS) throw new AuthError(`signature time ${timeOf(auth.ts)} is too far from now`)
   let publicKey
   try {
     publicKey = peerIdFromString(auth.owner).publicKey
@@ -47,11 +49,24 @@ export async function verifyAuth (auth: Auth, op: string, subject: string, now: 
   } catch {
     throw new AuthError('signature is not base64')
   }
-  if (!(await publicKey.verify(payload(op, subject, auth.ts), sig))) throw new AuthError(`signature does not match owner ${auth.owner} for ${op}`)
+  let valid: boolean
+  try {
+    valid = await publicKey.verify(payload(op, subject, auth.ts), sig)
+  } catch (err) {
+    // a signature of the wrong length makes the key throw rather than answer false
+    throw new AuthError(`signature of owner ${auth.owner} for ${op} is not a signature of its key (${sig.byteLength} bytes)`, { cause: err })
+  }
+  if (!valid) throw new AuthError(`signature does not match owner ${auth.owner} for ${op}`)
 }
 
-export async function verifyCreate (auth: Auth, spec: unknown, domain: string, now: number): Promise<void> {
-  await verifyAuth(auth, 'create', createSubject(spec, domain), now)
+/** a time as ISO 8601; past the year 275760, which a Date cannot hold, as ms */
+function timeOf (ms: number): string {
+  const date = new Date(ms)
+  return Number.isNaN(date.getTime()) ? `${ms} ms since 1970` : date.toISOString()
+}
+
+export async function verifyCreate (auth: Auth, spec: unknown, domain: string, now: number, domainKey?: string): Promise<void> {
+  await verifyAuth(auth, 'create', createSubject(spec, domain, domainKey), now)
 }
 
 /** The edge's check that a request signed by a client comes from that client's own connection. */

@@ -12,7 +12,7 @@ export class RemoteError extends Error {
   static override name = 'RemoteError'
   readonly code: string
   constructor (code: string, message: string) {
-    super(message)
+    super(message.trim() !== '' ? message : `the remote side failed with ${code !== '' ? code : 'an error'} and gave no reason`)
     this.name = RemoteError.name
     this.code = code
   }

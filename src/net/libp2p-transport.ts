@@ -1,7 +1,8 @@
-import type { AbortOptions, BidAnswer, BidCall, Order, PeerRef, Transport, VmRequest } from '../interface/index.js'
+import type { AbortOptions, BidAnswer, BidCall, LoadReport, Order, PeerRef, Transport, VmRequest } from '../interface/index.js'
 import type { VmplantLibp2p } from './node.js'
 import { PROTOCOLS } from './protocols.js'
 import type { BidsService } from './protocols/bids/index.js'
+import type { LoadService } from './protocols/load/index.js'
 import type { OrderProtocol } from './protocols/order/index.js'
 import type { VmProtocol } from './protocols/vm/index.js'
 
@@ -10,6 +11,8 @@ export interface TransportProtocols {
   bids: BidsService
   orders: OrderProtocol
   vms: VmProtocol
+  /** load reports: a node with a site and a plant or broker role has them */
+  load?: LoadService | undefined
 }
 
 /** The actors' network on a libp2p node: the protocols' client halves behind the Transport port. */
@@ -38,6 +41,11 @@ export class Libp2pTransport implements Transport {
   async publishCall (call: BidCall, options?: AbortOptions): Promise<void> { await this.protocols.bids.publishCall(call, options) }
   async publishSiteCall (site: string, call: BidCall, options?: AbortOptions): Promise<void> { await this.protocols.bids.publishSiteCall(site, call, options) }
   async callBidders (peers: string[], call: BidCall, options?: AbortOptions): Promise<void> { await this.protocols.bids.callPeers(peers, call, options) }
+  async reportLoad (report: LoadReport, options?: AbortOptions): Promise<void> {
+    if (this.protocols.load === undefined) throw new Error('this node has no site to report its load to')
+    await this.protocols.load.report(report, options)
+  }
+
   async answer (to: PeerRef, answer: BidAnswer, options?: AbortOptions): Promise<void> { await this.protocols.bids.answer(to, answer, options) }
   async order (plant: PeerRef, order: Order, options?: AbortOptions) { return await this.protocols.orders.order(plant, order, options) }
   async cancel (plant: PeerRef, requestId: string, options?: AbortOptions): Promise<void> { await this.protocols.orders.cancel(plant, requestId, options) }

@@ -3,7 +3,7 @@ import { z } from 'zod'
 import type { Libp2p, PeerId, Stream, Connection } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { logger } from '@libp2p/logger'
-import { decodeJson, encodeJson } from './codec.js'
+import { checkMessage, decodeJson, encodeJson } from './codec.js'
 import { MalformedMessageError, RemoteError } from './errors.js'
 
 const log = logger('vmplant:net:rpc')
@@ -100,13 +100,16 @@ export async function call<S extends z.ZodType> (
     await lp.write(encodeJson(request), { signal: options.signal })
     const frame = await lp.read({ signal: options.signal })
     await stream.close({ signal: options.signal }).catch(() => {})
-    const response = decodeJson(frame.subarray(), responseSchema, maxBytes, `${protocol} response`)
-    if (!response.ok) throw new RemoteError(response.error.code, response.error.message)
-    const parsed = schema.safeParse(response.value)
-    if (!parsed.success) throw new MalformedMessageError(`${protocol} response is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
-    return parsed.data
+    return decodeResponse(frame.subarray(), schema, maxBytes, protocol)
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))
     throw err
   }
+}
+
+/** The caller's side of a response frame: a remote error becomes a RemoteError, a value is checked against `schema`. */
+export function decodeResponse<S extends z.ZodType> (frame: Uint8Array, schema: S, maxBytes: number, protocol: string): z.output<S> {
+  const response = decodeJson(frame, responseSchema, maxBytes, `${protocol} response`)
+  if (!response.ok) throw new RemoteError(response.error.code, response.error.message)
+  return checkMessage(response.value, schema, `${protocol} response`)
 }

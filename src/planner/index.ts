@@ -1,6 +1,6 @@
 export {
   validateSpec, topologicalOrder, isHostAction, SPEC_LIMITS,
-  type VmSpec, type ActionSpec, type ErrorActionSpec, type HostActionSpec, type HostParams, type OnErrorSpec, type Hardware
+  type VmSpec, type ActionSpec, type ErrorActionSpec, type HostActionSpec, type HostParams, type OnErrorSpec, type Hardware, type NetworkSpec, type StaticNetwork
 } from './spec.js'
 export { InvalidSpecError, InvalidDescriptorError } from './errors.js'
 export { actionIdentity, actionDefinition, canonicalJson, sha256Hex, type Json } from './identity.js'

@@ -58,14 +58,34 @@ const hardwareSchema = z.strictObject({
   diskMB: z.number().int().min(1).max(4_194_304).optional()
 })
 
+// one object rather than a union, so that an error names the field rather than the union
+const networkSchema = z.strictObject({
+  /** the guest's eth0 address and prefix on the client's LAN, e.g. "192.168.77.10/24" */
+  address: z.string().max(32).optional(),
+  /** the default route, on the address's subnet; absent: no default route */
+  gateway: z.string().max(32).optional(),
+  /** an address from the client LAN's DHCP server (refused for now) */
+  dhcp: z.boolean().optional()
+})
+
 const specSchema = z.strictObject({
   hardware: hardwareSchema,
+  /** how the guest's eth0 gets its address on the domain's network; absent: the guest's own business */
+  network: networkSchema.optional(),
   actions: z.array(actionSchema).max(SPEC_LIMITS.maxActions).default([]),
   /** independent branches may run at the same time in the guest */
   concurrent: z.boolean().default(false)
 })
 
 export type Hardware = z.output<typeof hardwareSchema>
+/** The guest's address on its domain's network, as the spec asks for it. */
+export interface StaticNetwork {
+  /** dotted quad and prefix length, e.g. "192.168.77.10/24" */
+  address: string
+  gateway?: string
+}
+/** What a validated spec's `network` is: DHCP is refused for now (see `checkNetwork`). */
+export type NetworkSpec = StaticNetwork
 /** Parameters of a host action. */
 export type HostParams = z.output<typeof hostSchema>
 
@@ -108,6 +128,8 @@ export interface OnErrorSpec { actions: ErrorActionSpec[], then: 'continue' | 'a
 export interface ActionSpec extends ErrorActionSpec { onError?: OnErrorSpec }
 export interface VmSpec {
   hardware: Hardware
+  /** the guest's address on the domain's network, set by the plant before the actions run */
+  network?: NetworkSpec
   actions: ActionSpec[]
   /** @default false */
   concurrent: boolean
@@ -121,6 +143,7 @@ export function validateSpec (input: unknown): VmSpec {
     throw new InvalidSpecError(formatPath(issue?.path ?? []), describeIssue(issue))
   }
   const spec = parsed.data as VmSpec
+  if (spec.network !== undefined) checkNetwork(spec.network as { address?: string, gateway?: string, dhcp?: boolean })
   spec.actions.forEach((action, i) => checkAction(action, `actions[${i}]`))
   checkDag(spec.actions, 'actions')
   let total = spec.actions.length
@@ -147,6 +170,52 @@ function checkAction (action: ErrorActionSpec, path: string): void {
     if (action.exports.indexOf(key) !== k) throw new InvalidSpecError(`${path}.exports[${k}]`, `"${key}" is listed twice`)
   })
   if (type === 'host') action.run = ''
+}
+
+const IPV4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/
+
+/** An IPv4 address as a 32-bit number; undefined when it is not a dotted quad of octets. */
+function ipv4 (text: string): number | undefined {
+  const m = IPV4.exec(text)
+  if (m === null) return undefined
+  const octets = m.slice(1).map(Number)
+  // a leading zero reads as octal to some tools: refused rather than guessed
+  if (octets.some((o, i) => o > 255 || ((m[i + 1] as string).length > 1 && (m[i + 1] as string).startsWith('0')))) return undefined
+  return octets.reduce((n, o) => n * 256 + o, 0)
+}
+
+/**
+ * A static address must be a usable host address of its subnet (not the network or broadcast
+ * address, not loopback, multicast or 0.0.0.0/8), and the gateway another host of the same subnet.
+ * DHCP is refused for now: the tunnel to the client's LAN follows a plant only once a VM of the
+ * domain is recorded there, so the first VM's DHCP request, sent while it is being made, would
+ * reach no server.
+ */
+function checkNetwork (input: { address?: string, gateway?: string, dhcp?: boolean }): asserts input is NetworkSpec {
+  if (input.dhcp === true && (input.address !== undefined || input.gateway !== undefined)) throw new InvalidSpecError('network.dhcp', 'asks for DHCP, but network.address or network.gateway is set too; use one or the other')
+  if (input.dhcp === true) throw new InvalidSpecError('network.dhcp', 'DHCP through the tunnel is not supported yet; set network.address (and network.gateway) instead')
+  if (input.address === undefined) throw new InvalidSpecError('network.address', input.dhcp === false ? 'is needed when network.dhcp is false' : 'is needed: the VM\'s address and prefix, such as "192.168.77.10/24"')
+  // `dhcp: false` says no more than its absence
+  delete input.dhcp
+  const network = input as StaticNetwork
+  const [host, prefixText, ...rest] = network.address.split('/')
+  const example = 'must be an IPv4 address with its prefix length, such as "192.168.77.10/24"'
+  if (prefixText === undefined || rest.length > 0 || !/^\d{1,2}$/.test(prefixText)) throw new InvalidSpecError('network.address', example)
+  const prefix = Number(prefixText)
+  const address = ipv4(host as string)
+  if (address === undefined) throw new InvalidSpecError('network.address', example)
+  if (prefix < 1 || prefix > 30) throw new InvalidSpecError('network.address', `the prefix length must be 1 to 30, not ${prefix}`)
+  const first = Math.floor(address / 2 ** 24)
+  if (first === 0 || first === 127 || first >= 224) throw new InvalidSpecError('network.address', `${host as string} is not a unicast host address`)
+  const size = 2 ** (32 - prefix)
+  const network0 = address - (address % size)
+  if (address === network0) throw new InvalidSpecError('network.address', `${host as string} is the network address of /${prefix}`)
+  if (address === network0 + size - 1) throw new InvalidSpecError('network.address', `${host as string} is the broadcast address of /${prefix}`)
+  if (network.gateway === undefined) return
+  const gateway = ipv4(network.gateway)
+  if (gateway === undefined) throw new InvalidSpecError('network.gateway', 'must be an IPv4 address such as "192.168.77.1"')
+  if (gateway === address) throw new InvalidSpecError('network.gateway', 'is the VM\'s own address')
+  if (gateway - (gateway % size) !== network0 || gateway === network0 || gateway === network0 + size - 1) throw new InvalidSpecError('network.gateway', `${network.gateway} is not a host of ${network.address}'s subnet`)
 }
 
 /** Two actions exporting the same key would race for one classad attribute. */

@@ -260,6 +260,7 @@ const BASE: Classad = {
   line: 'sim',
   goldenImage: 'img-base',
   network: { name: 'mylab', index: 3 },
+  nic: { mac: '52:54:00:0a:0b:0c', address: '192.168.77.10/24' },
   cost: 54.5,
   createdAt: '2025-01-02T03:04:05.678Z',
   timings: { biddingMs: 13.25, cloningMs: 4, configuringMs: 0.125, totalMs: 17.375 },
@@ -272,7 +273,7 @@ const BASE: Classad = {
 /** the built-in attributes BASE must print, by lower-case name */
 const BASE_BUILTINS: { [name: string]: Value } = {
   vmid: BASE.vmid, plant: BASE.plant, domain: 'mylab', owner: BASE.owner, state: 'running', memory: 64, opsys: 'linux',
-  arch: 'x86_64', productionline: 'sim', goldenimage: 'img-base', network: 'mylab', networkindex: 3, cost: 54.5,
+  arch: 'x86_64', productionline: 'sim', goldenimage: 'img-base', network: 'mylab', networkindex: 3, mac: '52:54:00:0a:0b:0c', ipaddress: '192.168.77.10/24', cost: 54.5,
   createdat: BASE.createdAt, biddingms: 13.25, cloningms: 4, configuringms: 0.125, totalms: 17.375, clonedactions: 'os', runactions: 'network,user'
 }
 
@@ -366,6 +367,22 @@ test('a classad prints every built-in attribute under its fixed name, and parses
   t.deepEqual([...ad.values()].map(({ name }) => name), [...CLASSAD_BUILTINS])
   t.is(get(ad, 'RecoveredErrors'), 'mount:3')
   t.is(get(ad, 'VMID'), BASE.vmid)
+})
+
+test('the NIC on the domain network prints as MAC and IPAddress; without an address only MAC, without a NIC neither', (t) => {
+  const full = parseClassad(formatClassad(BASE))
+  t.is(get(full, 'MAC'), '52:54:00:0a:0b:0c')
+  t.is(get(full, 'IPAddress'), '192.168.77.10/24')
+  const names = [...full.values()].map(({ name }) => name)
+  t.deepEqual(names.slice(names.indexOf('NetworkIndex'), names.indexOf('Cost') + 1), ['NetworkIndex', 'MAC', 'IPAddress', 'Cost'])
+  const macOnly = parseClassad(formatClassad({ ...BASE, nic: { mac: '52:54:00:0a:0b:0c' } }))
+  t.is(get(macOnly, 'MAC'), '52:54:00:0a:0b:0c')
+  t.false(macOnly.has('ipaddress'))
+  const { nic: _nic, ...withoutNic } = BASE
+  const none = parseClassad(formatClassad(withoutNic))
+  t.false(none.has('mac'))
+  t.false(none.has('ipaddress'))
+  t.is(none.size, full.size - 2)
 })
 
 test('action ids that differ only in punctuation or case get distinct attributes', (t) => {

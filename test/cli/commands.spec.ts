@@ -44,7 +44,7 @@ test('create, query, list and destroy through the command line, with the key mad
 
   const stranger = await run('destroy', '--shop', federation.shopAddr, '--key', join(dir.path, 'other.key'), classad.vmid)
   t.is(stranger.code, 1)
-  t.regex(stranger.err, /not found/)
+  t.regex(stranger.err, /domain credential refused \(missing\)/, 'a client with no credential for the VM\'s domain cannot destroy it')
 
   const destroyed = await run('destroy', '--shop', federation.shopAddr, '--key', key, classad.vmid)
   t.is(destroyed.code, 0)
@@ -80,10 +80,23 @@ test('unknown commands and missing options exit with 2 and say what is wrong', a
   t.regex(shop.err, /multiaddr/i)
 })
 
-test('demo creates, shows and destroys a VM and explains the choice', async (t) => {
+test('demo creates a VM, then a second one cloned from the golden image learned from the first, explains both and destroys them', async (t) => {
   const demo = await run('demo', '--plants', '2', '--driver', 'sim')
   t.is(demo.code, 0, demo.err)
   t.regex(demo.out, /won with cost 50 \(a tie, broken at random\)/)
   t.regex(demo.out, /action user \(exit 0\): user=griduser/)
-  t.regex(demo.out, /destroyed; the client now holds 0 VM\(s\)/)
+  const first = /created (vm-\S+)\n[\s\S]*?golden image (\S+): built for this VM; cloned actions: none; ran: network, user/.exec(demo.out)
+  t.truthy(first, demo.out)
+  const learned = /learned golden image (\S+) \(actions network, user\)/.exec(demo.out)?.[1]
+  t.truthy(learned, 'the plant learned the first request\'s actions as an image')
+  t.not(learned, first?.[2])
+  // the plan, read from the plant before the second create: the learned image, and the first VM's base image as the other admissible one
+  t.true(demo.out.includes(`image   ${learned}\n    cloned  network, user\n    run     motd\n      ${first?.[2]}  admissible, saves 0`), demo.out)
+  const second = /4\. create a second VM[\s\S]*?created (vm-\S+)\n[\s\S]*?won with cost 4: [^\n]*golden image saves 2, 1 to run/.exec(demo.out)
+  t.truthy(second, 'the plant that holds the image and the domain\'s network wins the second VM')
+  t.not(second?.[1], first?.[1])
+  t.true(demo.out.includes(`partial match: cloned ${learned} (the image learned from the first VM), saved 2 action(s): network, user; ran 1: motd`), demo.out)
+  t.true(demo.out.includes(`5. destroy ${first?.[1]} and ${second?.[1]}`))
+  t.regex(demo.out, /destroyed both; the client now holds 0 VM\(s\)/)
+  t.regex(demo.out, /\n {2}first VM +\d+(\.\d)? m?s {2}plant \S+ \(cost 50\) built golden image \S+, cloned it, ran 2 action\(s\)\n {2}second VM +\d+(\.\d)? m?s {2}plant \S+ \(cost 4\) cloned \S+, saved 2 action\(s\), ran 1\n/)
 })

@@ -27,9 +27,6 @@ function newLine (extra: Parameters<typeof qemuLine>[0] = {}): QemuProductionLin
   return made
 }
 
-/** the NIC is hot-plugged at resume; the guest takes a moment to see it */
-const waitNic = 'i=0; while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 100 ]; do usleep 50000; i=$((i+1)); done; [ -e /sys/class/net/eth0 ]'
-
 function hashFile (path: string): string {
   return createHash('sha256').update(readFileSync(path)).digest('hex')
 }
@@ -92,19 +89,25 @@ qtest('a golden is prepared from the built guest image and checkpointed on tmpfs
   t.is(again.id, golden.id)
 })
 
-qtest('a resumed clone has a NIC with its own MAC, the golden RAM file never changes, and inspect reports pid and memory', async (t) => {
+qtest('a resumed clone has the golden\'s NIC with its own MAC, as inspect reports it; the golden RAM file never changes, and inspect reports pid and memory', async (t) => {
   const ram = join(golden.dir, golden.artifacts.memory as string)
   const before = hashFile(ram)
   const leftPid = await cloneRunning('left')
   await cloneRunning('right')
   await line.runAction('left', { id: 'w', run: 'echo L > /dev/shm/only-left && sync' })
   // vmgenid and the NIC: the clones do not look alike
-  const mac = `${waitNic} && cat /sys/class/net/eth0/address`
+  const mac = 'cat /sys/class/net/eth0/address'
   const left = await line.runAction('left', { id: 'mac', run: mac })
+  const right = await line.runAction('right', { id: 'mac', run: mac })
   t.regex(left.stdout, /^52:54:00:[0-9a-f:]{8}\n$/)
-  t.not(left.stdout, (await line.runAction('right', { id: 'mac', run: mac })).stdout)
-  t.is(hashFile(ram), before)
   const info = await line.inspect('left')
+  t.is(left.stdout.split('\n')[0], info.mac)
+  t.is(right.stdout.split('\n')[0], (await line.inspect('right')).mac)
+  t.not(info.mac, (await line.inspect('right')).mac)
+  // the NIC is the golden's device, probed with the golden's MAC, which the guest then changed (NET_ADDR_SET)
+  t.is((await line.runAction('left', { id: 'assign', run: 'cat /sys/class/net/eth0/addr_assign_type' })).stdout, '3\n')
+  t.is(hashFile(ram), before)
+  await t.throwsAsync(line.clone(golden, 'bad-nic', { nic: { type: 'tap', ifname: 'a,b' } }), { instanceOf: ProductionError, message: /ifname/ })
   t.is(info.pid, leftPid)
   t.true((info.rssKB ?? 0) > 0)
   t.deepEqual(info.handle, { line: 'qemu', token: info.handle.token, pid: leftPid })
@@ -124,6 +127,20 @@ qtest('a clone whose golden device state is garbage fails and leaves no process 
   t.deepEqual(readdirSync(join(dirs.work, 'vms')).sort(), before)
   t.deepEqual(pidsMentioning(dirs.work).sort(), pidsBefore)
   await t.throwsAsync(line.inspect('broken'), { instanceOf: VmNotFoundError })
+})
+
+qtest('a golden of an older machine model (other devices) is refused by name, before any process starts', async (t) => {
+  const old = join(dirs.golden, 'old-model')
+  mkdirSync(old)
+  for (const name of readdirSync(golden.dir)) {
+    if (name !== 'golden.json') linkSync(join(golden.dir, name), join(old, name))
+  }
+  const meta = JSON.parse(readFileSync(join(golden.dir, 'golden.json'), 'utf8')) as { version: number }
+  writeFileSync(join(old, 'golden.json'), JSON.stringify({ ...meta, version: 1 }))
+  const pidsBefore = pidsMentioning(dirs.work).sort()
+  await t.throwsAsync(line.clone({ ...golden, dir: old }, 'old-model'), { instanceOf: ProductionError, message: /machine model 1/ })
+  t.deepEqual(pidsMentioning(dirs.work).sort(), pidsBefore)
+  await t.throwsAsync(line.inspect('old-model'), { instanceOf: VmNotFoundError })
 })
 
 qtest('a VM whose QEMU died while the line was away is not recovered, lists as crashed, and destroy removes its folder', async (t) => {
@@ -174,6 +191,8 @@ qtest('warm fills the pool at start, before any clone; pooled processes run acti
   const pid = await cloneRunning('from-pool', pooled)
   const result = await pooled.runAction('from-pool', { id: 'p', run: 'cat /data/motd' })
   t.is(result.stdout, 'made-in-golden\n')
+  // a pooled clone gets its own MAC at resume too
+  t.is((await pooled.runAction('from-pool', { id: 'mac', run: 'cat /sys/class/net/eth0/address' })).stdout, `${(await pooled.inspect('from-pool')).mac ?? 'no MAC'}\n`)
   await pooled.stop({ destroyAll: true })
   t.true(processGone(pid))
   t.deepEqual(pidsMentioning(poolDir), [])

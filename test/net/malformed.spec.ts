@@ -54,21 +54,21 @@ test('an oversized message is refused before it is parsed', async (t) => {
   t.regex(answer.error.message, /over the limit of 1048576 bytes/)
 })
 
-test('unknown and foreign VMIDs are "not found", and a forged signature is refused', async (t) => {
+test('unknown VMIDs are "not found"; a forged signature, and a client without the domain\'s credential, are refused', async (t) => {
+  const mine = await fixture.client.create(SMALL_SPEC, 'grid')
   const plantId = fixture.federation.plants[0]!.peerId
   const unknown = `vm-0123456789abcdef.${plantId}`
   const error = await t.throwsAsync(fixture.client.query(unknown))
   t.regex(error.message, /not found/)
   t.is((error as { code?: string }).code, 'VmNotFoundError')
 
-  const mine = await fixture.client.create(SMALL_SPEC, 'grid')
   const stranger = await generateKeyPair('Ed25519')
   const forged = { ...(await signAuth(stranger, 'destroy', mine.classad.vmid, Date.now())), owner: fixture.client.peerId }
   const holder = fixture.federation.plants.find((p) => p.peerId === mine.classad.plant)!.multiaddrs[0] as string
   const answer = await raw(holder, PROTOCOLS.vm, json({ type: 'vm.destroy', vmid: mine.classad.vmid, auth: forged }))
   t.like(answer, { ok: false, error: { code: 'AuthError' } })
   const theirs = await raw(holder, PROTOCOLS.vm, json({ type: 'vm.destroy', vmid: mine.classad.vmid, auth: await signAuth(stranger, 'destroy', mine.classad.vmid, Date.now()) }))
-  t.like(theirs, { ok: false, error: { code: 'VmNotFoundError' } }, 'another client cannot destroy the VM')
+  t.like(theirs, { ok: false, error: { code: 'DomainCredentialError' } }, 'another client cannot destroy the VM')
   t.is((await fixture.client.query(mine.classad.vmid)).state, 'running')
   await fixture.client.destroy(mine.classad.vmid)
 })

@@ -6,7 +6,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Message } from '@libp2p/gossipsub'
 import { createNode, type VmplantLibp2p } from '../../src/net/node.js'
 import { BID_TOPIC, PROTOCOLS } from '../../src/net/protocols.js'
-import { signCreate } from '../../src/net/auth.js'
+import { signCreate, signDomainCredential } from '../../src/net/auth.js'
 import { bidCallSchema, type BidCall } from '../../src/interface/index.js'
 import { federationWithClient, SMALL_SPEC, type Fixture } from '../helpers/federation.js'
 
@@ -101,16 +101,17 @@ test.serial('an order from a peer that did not call for bids, or without the cli
   const plant = federation.plants[0]!
   const clientKey = await generateKeyPair('Ed25519')
   const owner = (await import('@libp2p/peer-id')).peerIdFromPrivateKey(clientKey).toString()
+  const credential = await signDomainCredential(await generateKeyPair('Ed25519'), { domain: 'grid', client: owner, issuedAt: Date.now(), expiresAt: Date.now() + 60_000 })
   const order = {
     type: 'order.produce', requestId: 'r-notcalled0000', spec: SMALL_SPEC, domain: 'grid', owner,
-    auth: await signCreate(clientKey, SMALL_SPEC, 'grid', Date.now()), biddingMs: 0, cost: 0, budgetMs: 60_000
+    auth: await signCreate(clientKey, SMALL_SPEC, 'grid', Date.now(), credential.key), credential, biddingMs: 0, cost: 0, budgetMs: 60_000
   }
   const uncalled = await rogueRequest(plant.multiaddrs[0] as string, PROTOCOLS.order, order)
   t.like(uncalled, { ok: false, error: { code: 'OrderRefusedError' } })
   t.regex(uncalled.error.message, /did not call plant .* for bids/)
 
   const stranger = await generateKeyPair('Ed25519')
-  const unsigned = await rogueRequest(plant.multiaddrs[0] as string, PROTOCOLS.order, { ...order, auth: { ...(await signCreate(stranger, SMALL_SPEC, 'grid', Date.now())), owner } })
+  const unsigned = await rogueRequest(plant.multiaddrs[0] as string, PROTOCOLS.order, { ...order, auth: { ...(await signCreate(stranger, SMALL_SPEC, 'grid', Date.now(), credential.key)), owner } })
   t.like(unsigned, { ok: false, error: { code: 'AuthError' } })
 
   const tampered = await rogueRequest(plant.multiaddrs[0] as string, PROTOCOLS.order, { ...order, spec: { ...SMALL_SPEC, hardware: { memoryMB: 2048, os: 'linux' } } })

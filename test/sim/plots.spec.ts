@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { loadScenario } from '../../sim/scenario.js'
 import { runPolicies } from '../../sim/policies.js'
-import { costByPolicy, latencyCdf, networks, utilisation } from '../../sim/plots.js'
+import { costByPolicy, decisionQuality, latencyCdf, networks, utilisation } from '../../sim/plots.js'
 import { fmt, lineChart, ticks } from '../../sim/svg.js'
 import type { PlantSample, RequestRow } from '../../sim/report.js'
 import { packageRoot } from '../../src/paths.js'
@@ -55,9 +55,25 @@ test('a policy run writes the plots beside its CSV: one series per plant, and pe
     }
     t.deepEqual(seriesNames(await readFile(join(dir.path, policy, 'latency-cdf.svg'), 'utf8')), [policy])
   }
-  for (const file of ['latency-cdf.svg', 'cost-by-policy.svg']) {
+  // the exhaustive baseline ran too
+  for (const file of ['latency-cdf.svg', 'cost-by-policy.svg', 'decision-quality.svg']) {
     const svg = await readFile(join(dir.path, file), 'utf8')
     parseXml(svg)
-    t.deepEqual(seriesNames(svg), ['paper', 'random'], file)
+    t.deepEqual(seriesNames(svg), ['paper', 'random', 'exhaustive'], file)
   }
+})
+
+test('the decision-quality chart: a group of three bars per policy, an infinite ratio drawn to the top and named', (t) => {
+  const runs = [
+    { policy: 'memory', quality: { cost: 0.65, imbalance: 0.5, networks: 1.8 } },
+    { policy: 'choices-2', quality: { cost: Number.POSITIVE_INFINITY, imbalance: 1.2, networks: 1 } },
+    { policy: 'exhaustive', quality: { cost: 1, imbalance: 1, networks: 1 } }
+  ]
+  const svg = decisionQuality(runs)
+  t.is(decisionQuality(runs), svg, 'the same data give the same bytes')
+  t.deepEqual([...svg.matchAll(/<g class="series" data-name="([^"]+)">/g)].map((m) => m[1]), ['memory', 'choices-2', 'exhaustive'])
+  t.is(svg.match(/<rect x="[^"]+" y="[^"]+" width="[^"]+" height="[^"]+" fill/g)?.length, 12, 'nine bars and a legend swatch per key')
+  t.regex(svg, />inf</)
+  t.regex(svg, />1\.8</)
+  t.regex(svg, /stroke-dasharray/, 'the line at 1')
 })

@@ -3,12 +3,13 @@ import type { Production } from './plant-state.js'
 import type { ProductionResult } from './production.js'
 
 /** The classad of a VM just produced: what the client gets and the plant's store records. */
-export function classadOf (production: Production, result: ProductionResult, where: { plant: string, line: string, now: number, network: { name: string, index: number } }): Classad {
+export function classadOf (production: Production, result: ProductionResult, where: { plant: string, line: string, now: number, network: Classad['network'] }): Classad {
   const { order, spec } = production
   return {
     vmid: production.vmid,
     plant: where.plant,
     domain: order.domain,
+    ...(order.credential !== undefined ? { domainKey: order.credential.key } : {}),
     owner: order.owner,
     state: 'running',
     memoryMB: spec.hardware.memoryMB,
@@ -17,6 +18,7 @@ export function classadOf (production: Production, result: ProductionResult, whe
     line: where.line,
     goldenImage: result.image.id,
     network: where.network,
+    ...(result.nic !== undefined ? { nic: result.nic } : {}),
     cost: order.cost,
     createdAt: new Date(where.now).toISOString(),
     timings: { biddingMs: order.biddingMs, cloningMs: result.cloningMs, configuringMs: result.configuringMs, totalMs: order.biddingMs + result.cloningMs + result.configuringMs },

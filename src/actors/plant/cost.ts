@@ -13,6 +13,8 @@ export interface PlantLoad {
   memoryCapacityMB: number
   /** memory the host has free right now, in MB, when the plant measures it */
   hostFreeMB?: number
+  /** the plant makes no host-only networks (why): no network is charged or limited, and the bid says so */
+  networkless?: string
 }
 
 export interface CostRequest {
@@ -75,11 +77,16 @@ export interface CostModelComponents {
 /** The limits every model shares: VM slots, host-only networks and memory. */
 function capacityProblem (config: CostConfig, load: PlantLoad, request: CostRequest): string | undefined {
   if (load.runningVms >= config.maxVms) return `all ${config.maxVms} VM slots are taken`
-  if (!load.domains.has(request.domain) && load.networksInUse >= config.maxNetworks) return `all ${config.maxNetworks} host-only networks are taken by other domains`
+  if (load.networkless === undefined && !load.domains.has(request.domain) && load.networksInUse >= config.maxNetworks) return `all ${config.maxNetworks} host-only networks are taken by other domains`
   const free = load.memoryCapacityMB - load.memoryUsedMB
   if (request.memoryMB > free) return `needs ${request.memoryMB} MB, ${Math.max(0, free)} MB free`
   if (load.hostFreeMB !== undefined && request.memoryMB > load.hostFreeMB) return `needs ${request.memoryMB} MB, the host has ${load.hostFreeMB} MB free`
   return undefined
+}
+
+/** How a bid says that the VM would have no domain network. */
+function networklessReason (why: string): string {
+  return `, network: none (${why})`
 }
 
 /** The image part of a bid: 0 with the default constants, so the paper's models are unchanged. */
@@ -97,12 +104,13 @@ export function paperCost (config: CostConfig): CostModel {
     const problem = capacityProblem(config, load, request)
     if (problem !== undefined) return { bid: false, reason: problem }
     const compute = config.computeCost * load.runningVms
-    const network = load.domains.has(request.domain) ? 0 : config.networkCost
+    const network = load.networkless !== undefined || load.domains.has(request.domain) ? 0 : config.networkCost
     const image = imageCost(config, request)
+    const networkReason = load.networkless !== undefined ? networklessReason(load.networkless) : network > 0 ? `, new host-only network ${network}` : `, reuses ${request.domain}'s network`
     return {
       bid: true,
       cost: compute + network + image.cost,
-      reason: `compute ${config.computeCost} x ${load.runningVms} VMs = ${compute}` + (network > 0 ? `, new host-only network ${network}` : `, reuses ${request.domain}'s network`) + image.reason
+      reason: `compute ${config.computeCost} x ${load.runningVms} VMs = ${compute}` + networkReason + image.reason
     }
   }
 }
@@ -115,7 +123,7 @@ export function memoryCost (config: CostConfig): CostModel {
     const after = load.memoryUsedMB + request.memoryMB
     const image = imageCost(config, request)
     const cost = Math.round(1000 * after / load.memoryCapacityMB) + image.cost
-    return { bid: true, cost, reason: `${after} of ${load.memoryCapacityMB} MB in use after this VM${image.reason}` }
+    return { bid: true, cost, reason: `${after} of ${load.memoryCapacityMB} MB in use after this VM${image.reason}${load.networkless !== undefined ? networklessReason(load.networkless) : ''}` }
   }
 }
 
@@ -140,7 +148,7 @@ export function randomCost (config: CostConfig, random: Random): CostModel {
     if (problem !== undefined) return { bid: false, reason: problem }
     const max = config.maxRandomCost ?? DEFAULT_MAX_RANDOM_COST
     const cost = random.int(max + 1)
-    return { bid: true, cost, reason: `random bid ${cost} of 0..${max}` }
+    return { bid: true, cost, reason: `random bid ${cost} of 0..${max}` + (load.networkless !== undefined ? networklessReason(load.networkless) : '') }
   }
 }
 

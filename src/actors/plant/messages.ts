@@ -1,8 +1,9 @@
 import type { Reply, TaskOutcome } from '../runtime/index.js'
-import type { BidCall, Classad, Order, WarehouseRequest } from '../../interface/index.js'
+import type { BidCall, Classad, DomainRef, Order, WarehouseRequest } from '../../interface/index.js'
 import type { ProductionResult } from './production.js'
 import type { CostRequest } from './cost.js'
 import type { Reconciliation } from './reconcile.js'
+import type { LoadReportMessage } from './load-report.js'
 
 export type PlantMessage =
   /** `from`: the peer that published the call (the edge checked it is the call's replyTo) */
@@ -15,24 +16,30 @@ export type PlantMessage =
   | { type: 'order.expired', vmid: string }
   | { type: 'production.done', vmid: string, outcome: TaskOutcome<ProductionResult> }
   | { type: 'commit.done', vmid: string, classad: Classad, outcome: TaskOutcome<void> }
-  /** `owner`: the client whose signature the edge verified */
-  | { type: 'vm.query', vmid: string, owner: string, reply: Reply<Classad> }
+  /**
+   * `owner`: the client whose signature the edge verified; `domains`: those whose credentials for
+   * it the edge verified, which reach their VMs (absent only in the simulator: then the owner does)
+   */
+  | { type: 'vm.query', vmid: string, owner: string, domains?: DomainRef[], reply: Reply<Classad> }
   | { type: 'query.done', vmid: string, outcome: TaskOutcome<Classad>, reply: Reply<Classad> }
-  | { type: 'vm.destroy', vmid: string, owner: string, reply: Reply<{ vmid: string, destroyed: true }> }
+  | { type: 'vm.destroy', vmid: string, owner: string, domains?: DomainRef[], reply: Reply<{ vmid: string, destroyed: true }> }
   | { type: 'destroy.done', vmid: string, outcome: TaskOutcome<void>, reply?: Reply<{ vmid: string, destroyed: true }> }
   | { type: 'record.removed', vmid: string, outcome: TaskOutcome<void>, reply?: Reply<{ vmid: string, destroyed: true }> }
-  | { type: 'vm.list', owner: string, reply: Reply<Classad[]> }
+  | { type: 'vm.list', owner: string, domains?: DomainRef[], reply: Reply<Classad[]> }
   | { type: 'warehouse.read', request: WarehouseRequest, reply: Reply<unknown> }
   | { type: 'plant.status', reply: Reply<PlantStatus> }
   | { type: 'learning.done', outcome: TaskOutcome<{ learned?: string, evicted: string[] }> }
   | { type: 'background.done', what: string, outcome: TaskOutcome<unknown> }
   | { type: 'task.reply', outcome: TaskOutcome<any>, reply: Reply<any> }
+  | LoadReportMessage
 
 /** What a plant reports of itself, for operators and tests. */
 export interface PlantStatus {
   vms: number
   producing: number
   networks: number
+  /** the plant's host-only networks: real bridges, none (why), or modelled */
+  networkMode?: string
   reconciled: Reconciliation
 }
 
@@ -40,9 +47,11 @@ export const plantMessages = {
   bidCall: (call: BidCall, from: string): PlantMessage => ({ type: 'bid.call', call, from }),
   order: (order: Order, from: string) => (reply: Reply<Classad>): PlantMessage => ({ type: 'order.produce', order, from, reply }),
   cancel: (requestId: string, from: string): PlantMessage => ({ type: 'order.cancel', requestId, from }),
-  query: (vmid: string, owner: string) => (reply: Reply<Classad>): PlantMessage => ({ type: 'vm.query', vmid, owner, reply }),
-  destroy: (vmid: string, owner: string) => (reply: Reply<{ vmid: string, destroyed: true }>): PlantMessage => ({ type: 'vm.destroy', vmid, owner, reply }),
-  list: (owner: string) => (reply: Reply<Classad[]>): PlantMessage => ({ type: 'vm.list', owner, reply }),
+  query: (vmid: string, owner: string, domains?: DomainRef[]) => (reply: Reply<Classad>): PlantMessage => ({ type: 'vm.query', vmid, owner, ...(domains !== undefined ? { domains } : {}), reply }),
+  destroy: (vmid: string, owner: string, domains?: DomainRef[]) => (reply: Reply<{ vmid: string, destroyed: true }>): PlantMessage => ({ type: 'vm.destroy', vmid, owner, ...(domains !== undefined ? { domains } : {}), reply }),
+  list: (owner: string, domains?: DomainRef[]) => (reply: Reply<Classad[]>): PlantMessage => ({ type: 'vm.list', owner, ...(domains !== undefined ? { domains } : {}), reply }),
   warehouse: (request: WarehouseRequest) => (reply: Reply<unknown>): PlantMessage => ({ type: 'warehouse.read', request, reply }),
-  status: () => (reply: Reply<PlantStatus>): PlantMessage => ({ type: 'plant.status', reply })
+  status: () => (reply: Reply<PlantStatus>): PlantMessage => ({ type: 'plant.status', reply }),
+  /** a broker appeared on the plant's site: report the load now */
+  loadWanted: (): PlantMessage => ({ type: 'load.wanted' })
 }

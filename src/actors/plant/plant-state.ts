@@ -1,6 +1,8 @@
-import type { NetworkAllocation, ProductionLine } from '../../interface/index.js'
+import { domainIdOf, type NetworkAllocation, type ProductionLine } from '../../interface/index.js'
 import type { PlantLoad } from './cost.js'
 import type { Reconciliation } from './reconcile.js'
+import type { LoadReportState } from './load-report.js'
+import type { NetworkMode } from './networks.js'
 import type { Reply } from '../runtime/index.js'
 import type { Classad, Order } from '../../interface/index.js'
 import type { VmSpec } from '../../planner/index.js'
@@ -36,6 +38,10 @@ export interface PlantState {
   /** calls for bids this plant answered, by request id: who may order against them */
   calls: Map<string, { caller: string, at: number }>
   reconciled: Reconciliation
+  /** what the plant's host-only networks are (decided at start); absent: modelled */
+  network?: NetworkMode
+  /** the load reports to the site's broker, for a plant behind one */
+  report?: LoadReportState
 }
 
 export function plantLoad (state: PlantState, line: ProductionLine, memoryCapacityMB: number, hostFreeMB?: () => number): PlantLoad {
@@ -49,21 +55,27 @@ export function plantLoad (state: PlantState, line: ProductionLine, memoryCapaci
     networksInUse: state.networks.size,
     memoryUsedMB,
     memoryCapacityMB,
-    ...(hostFreeMB !== undefined ? { hostFreeMB: hostFreeMB() } : {})
+    ...(hostFreeMB !== undefined ? { hostFreeMB: hostFreeMB() } : {}),
+    ...(state.network?.kind === 'none' ? { networkless: state.network.detail } : {})
   }
 }
 
-export function allocateNetwork (state: PlantState, domain: string, maxNetworks: number, now: number): NetworkAllocation {
+export function allocateNetwork (state: PlantState, domain: string, maxNetworks: number, now: number, name: (index: number) => string = (i) => `hostonly-${i}`): NetworkAllocation {
   const used = new Set([...state.networks.values()].map((n) => n.allocation.index))
   let index = 0
   while (used.has(index) && index < maxNetworks) index++
-  return { domain, index, name: `hostonly-${index}`, allocatedAt: new Date(now).toISOString() }
+  return { domain, index, name: name(index), allocatedAt: new Date(now).toISOString() }
+}
+
+/** The domain an order is for, as the plant keys its networks: the name and the key whose credential the edge verified. */
+export function orderDomain (order: Order): string {
+  return domainIdOf(order.domain, order.credential?.key)
 }
 
 /** True while a VM or a production of the domain, other than `except`, still uses its network. */
 export function domainInUse (state: PlantState, domain: string, except: string): boolean {
   for (const [vmid, vm] of state.vms) if (vmid !== except && vm.domain === domain) return true
-  for (const [vmid, p] of state.productions) if (vmid !== except && p.order.domain === domain) return true
+  for (const [vmid, p] of state.productions) if (vmid !== except && orderDomain(p.order) === domain) return true
   return false
 }
 

@@ -1,7 +1,7 @@
 import type { ActorContext, Behavior, Reply, TaskOutcome } from '../runtime/index.js'
 import {
-  hardwareProblem, OrderExpiredError, OrderRefusedError, VmNotFoundError, AuthError, ImageNotFoundError,
-  type BidAnswer, type Classad, type PlantStore, type ProductionLine, type Transport
+  domainIdOf, hardwareProblem, OrderExpiredError, OrderRefusedError, VmNotFoundError, AuthError, ImageNotFoundError,
+  type BidAnswer, type Classad, type HostNetworks, type PlantStore, type ProductionLine, type Transport
 } from '../../interface/index.js'
 import type { Warehouse } from '../../store/index.js'
 import { InvalidSpecError, isHostAction, validateSpec } from '../../planner/index.js'
@@ -14,7 +14,11 @@ import { imageFit } from './image-fit.js'
 import { reconcile } from './reconcile.js'
 import type { PlantMessage } from './messages.js'
 import type { Faults, PeerImages } from './ports.js'
-import { allocateNetwork, domainInUse, forgetOldCalls, plantLoad, type HeldNetwork, type PlantState, type Production } from './plant-state.js'
+import { domainAccess, inDomains } from './domain-access.js'
+import { allocateNetwork, domainInUse, forgetOldCalls, orderDomain, plantLoad, type HeldNetwork, type PlantState, type Production } from './plant-state.js'
+import { priceCall } from './pricing.js'
+import { attachmentFor, networkClassad, networkNamer, releaseBridge, startNetworks, usesNetworks } from './networks.js'
+import { LoadReporter, reportingLoad, type LoadReportConfig } from './load-report.js'
 
 export interface PlantComponents {
   line: ProductionLine
@@ -35,6 +39,10 @@ export interface PlantComponents {
   faults?: Faults
   /** how long an answered call is remembered, so that an order naming it is accepted; @default 600000 */
   callMemoryMs?: number
+  /** the host's side of domain networks (bridges); absent: networks are modelled (the simulator) */
+  hostNetworks?: HostNetworks
+  /** load reports to the site's broker; absent for a plant that answers the shop itself */
+  loadReport?: LoadReportConfig
 }
 
 const DEFAULT_CALL_MEMORY_MS = 10 * 60_000
@@ -59,11 +67,15 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
   }
 
   /** Ends a production that will not deliver: the VM is destroyed (by produce, or here), the reservation freed. */
-  const release = (state: PlantState, production: Production): void => {
+  const release = (state: PlantState, production: Production, ctx: ActorContext<PlantMessage>): void => {
     state.productions.delete(production.vmid)
-    const { domain } = production.order
+    const domain = orderDomain(production.order)
     const network = state.networks.get(domain)
-    if (network !== undefined && !network.committed && !domainInUse(state, domain, production.vmid)) state.networks.delete(domain)
+    if (network !== undefined && !network.committed && !domainInUse(state, domain, production.vmid)) {
+      state.networks.delete(domain)
+      const mode = state.network
+      if (mode !== undefined) background(ctx, `removing ${network.allocation.name}`, (signal) => releaseBridge(mode, components.hostNetworks, network.allocation.index, { signal }))
+    }
   }
 
   /** Destroys a committed VM and then its record; `reply` is answered once the record is gone. */
@@ -90,11 +102,8 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
       }
       case 'bid.priced': {
         const { call, outcome } = message
-        const problem = hardwareProblem(line.capabilities(), line.kind, call.hardware)
         const fit = outcome.ok ? outcome.value : {}
-        const verdict = problem !== undefined
-          ? { bid: false as const, reason: problem }
-          : components.cost(load(state), { domain: call.domain, memoryMB: line.memoryCostMB(call.hardware.memoryMB), ...fit })
+        const verdict = priceCall({ lineKind: line.kind, capabilities: line.capabilities(), memoryCostMB: (m) => line.memoryCostMB(m), cost: components.cost, load: load(state) }, call, fit)
         const me = transport.self()
         const answer: BidAnswer = verdict.bid
           ? { type: 'bid.offer', requestId: call.requestId, plant: me, cost: verdict.cost, reason: verdict.reason }
@@ -127,7 +136,8 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
           return state
         }
         const memoryMB = line.memoryCostMB(spec.hardware.memoryMB)
-        const verdict = components.cost(load(state), { domain: order.domain, memoryMB })
+        const domain = orderDomain(order)
+        const verdict = components.cost(load(state), { domain, memoryMB })
         if (!verdict.bid) {
           refuse(ctx, reply, new OrderRefusedError(`plant ${self()} refuses: ${verdict.reason}`))
           return state
@@ -135,9 +145,10 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         const vmid = `vm-${ctx.random.hex(8)}.${self()}`
         const production: Production = { vmid, order, spec, orderedBy: from, memoryMB, phase: 'producing', abort: new AbortController(), reply }
         state.productions.set(vmid, production)
-        if (!state.networks.has(order.domain)) state.networks.set(order.domain, { allocation: allocateNetwork(state, order.domain, components.limits.maxNetworks, ctx.clock.now()), committed: false })
+        const mode = state.network ?? { kind: 'model' }
+        if (usesNetworks(mode) && !state.networks.has(domain)) state.networks.set(domain, { allocation: allocateNetwork(state, domain, components.limits.maxNetworks, ctx.clock.now(), networkNamer(mode, components.hostNetworks)), committed: false })
         ctx.log('producing %s for %s in domain %s, due in %d ms', vmid, order.owner, order.domain, order.budgetMs)
-        const parts = { line, warehouse, clock: ctx.clock, images: components.images, faults }
+        const parts = { line, warehouse, clock: ctx.clock, images: components.images, faults, attach: attachmentFor(mode, components.hostNetworks, state.networks.get(domain)?.allocation, vmid), networkless: mode.kind === 'bridge' ? undefined : mode.kind === 'none' ? mode.detail : 'its networks are modelled only' }
         ctx.task((signal) => produce(parts, vmid, spec, AbortSignal.any([signal, production.abort.signal])), (outcome) => ({ type: 'production.done', vmid, outcome }))
         ctx.task((signal) => ctx.clock.sleep(order.budgetMs, { signal: AbortSignal.any([signal, production.abort.signal]) }), () => ({ type: 'order.expired', vmid }))
         return state
@@ -174,7 +185,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
           return state
         }
         if (!outcome.ok || production.ended !== undefined) {
-          release(state, production)
+          release(state, production, ctx)
           if (outcome.ok) background(ctx, `destroying ${vmid}`, (signal) => line.destroy(vmid, { signal }))
           const error = production.ended ?? (outcome.ok ? new OrderExpiredError('order ended') : outcome.error)
           ctx.log.error('production of %s failed: %s', vmid, error.message)
@@ -182,11 +193,11 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
           return state
         }
         faults?.hit('before-commit')
-        const network = state.networks.get(production.order.domain) as HeldNetwork
-        const classad = classadOf(production, outcome.value, { plant: self(), line: line.kind, now: ctx.clock.now(), network: { name: network.allocation.name, index: network.allocation.index } })
+        const network: HeldNetwork | undefined = state.networks.get(orderDomain(production.order))
+        const classad = classadOf(production, outcome.value, { plant: self(), line: line.kind, now: ctx.clock.now(), network: networkClassad(state.network ?? { kind: 'model' }, network?.allocation) })
         production.phase = 'committing'
         const record = { classad, handle: outcome.value.handle, requestId: production.order.requestId, orderedBy: production.orderedBy }
-        const newNetwork = network.committed ? undefined : network.allocation
+        const newNetwork = network === undefined || network.committed ? undefined : network.allocation
         ctx.task((signal) => store.commitVm(record, newNetwork, { signal }), (committed) => ({ type: 'commit.done', vmid, classad, outcome: committed }))
         return state
       }
@@ -200,14 +211,14 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
           return state
         }
         if (!outcome.ok) {
-          release(state, production)
+          release(state, production, ctx)
           background(ctx, `destroying ${vmid}`, (signal) => line.destroy(vmid, { signal }))
           production.reply.reject(outcome.error)
           return state
         }
         state.productions.delete(vmid)
-        state.vms.set(vmid, { domain: production.order.domain, memoryMB: production.memoryMB, requestId: production.order.requestId, orderedBy: production.orderedBy })
-        const network = state.networks.get(production.order.domain)
+        state.vms.set(vmid, { domain: orderDomain(production.order), memoryMB: production.memoryMB, requestId: production.order.requestId, orderedBy: production.orderedBy })
+        const network = state.networks.get(orderDomain(production.order))
         if (network !== undefined) network.committed = true
         if (production.ended !== undefined) {
           destroyVm(ctx, vmid)
@@ -221,10 +232,11 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         return state
       }
       case 'vm.query': {
-        const { vmid, owner, reply } = message
+        const { vmid, owner, domains, reply } = message
         ctx.task(async (signal) => {
           const record = await store.getVm(vmid, { signal })
-          if (record === undefined || record.classad.owner !== owner) throw new VmNotFoundError(vmid)
+          if (record === undefined) throw new VmNotFoundError(vmid)
+          domainAccess(record.classad, owner, domains)
           const live = await liveState(line, record.classad, signal)
           if (live === record.classad.state) return record.classad
           const updated = { ...record, classad: { ...record.classad, state: live } }
@@ -244,10 +256,11 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         return state
       }
       case 'vm.destroy': {
-        const { vmid, owner, reply } = message
+        const { vmid, owner, domains, reply } = message
         ctx.task(async (signal) => {
           const record = await store.getVm(vmid, { signal })
-          if (record === undefined || record.classad.owner !== owner) throw new VmNotFoundError(vmid)
+          if (record === undefined) throw new VmNotFoundError(vmid)
+          domainAccess(record.classad, owner, domains)
           await line.destroy(vmid, { signal })
         }, (outcome) => ({ type: 'destroy.done', vmid, outcome, reply }))
         return state
@@ -263,8 +276,17 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         state.vms.delete(vmid)
         const domain = held?.domain
         const releaseNetwork = domain !== undefined && !domainInUse(state, domain, vmid) ? domain : undefined
+        const released = releaseNetwork !== undefined ? state.networks.get(releaseNetwork) : undefined
         if (releaseNetwork !== undefined) state.networks.delete(releaseNetwork)
-        ctx.task((signal) => store.removeVm(vmid, releaseNetwork, { signal }), (removed) => ({ type: 'record.removed', vmid, outcome: removed, ...(reply !== undefined ? { reply } : {}) }))
+        const mode = state.network ?? { kind: 'model' }
+        ctx.task(async (signal) => {
+          // the domain's last VM is gone: so is its bridge. Asked for first, so that a later
+          // production of the domain (which makes the bridge again) is queued after the removal
+          await Promise.all([
+            released !== undefined ? releaseBridge(mode, components.hostNetworks, released.allocation.index, { signal }) : undefined,
+            store.removeVm(vmid, releaseNetwork, { signal })
+          ])
+        }, (removed) => ({ type: 'record.removed', vmid, outcome: removed, ...(reply !== undefined ? { reply } : {}) }))
         return state
       }
       case 'record.removed': {
@@ -279,8 +301,8 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         return state
       }
       case 'vm.list': {
-        const { owner, reply } = message
-        ctx.task(async (signal) => (await store.listVms({ signal })).filter((r) => r.classad.owner === owner).map((r) => r.classad), (outcome) => settle(reply, outcome))
+        const { owner, domains, reply } = message
+        ctx.task(async (signal) => (await store.listVms({ signal })).filter((r) => inDomains(r.classad, owner, domains)).map((r) => r.classad), (outcome) => settle(reply, outcome))
         return state
       }
       case 'warehouse.read': {
@@ -289,7 +311,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         return state
       }
       case 'plant.status': {
-        message.reply.resolve({ vms: state.vms.size, producing: state.productions.size, networks: state.networks.size, reconciled: { ...state.reconciled } })
+        message.reply.resolve({ vms: state.vms.size, producing: state.productions.size, networks: state.networks.size, networkMode: state.network === undefined || state.network.kind === 'model' ? 'model' : `${state.network.kind}: ${state.network.detail}`, reconciled: { ...state.reconciled } })
         return state
       }
       case 'learning.done': {
@@ -302,6 +324,8 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         else message.reply.reject(message.outcome.error)
         return state
       }
+      // reportingLoad takes these before the plant sees them
+      case 'load.heartbeat': case 'load.wanted': case 'load.sent': return state
       case 'background.done': {
         if (!message.outcome.ok) ctx.log.error('%s failed: %s', message.what, message.outcome.error.message)
         return state
@@ -313,15 +337,16 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
     }
   }
 
-  return {
+  const behavior: Behavior<PlantState, PlantMessage> = {
     async init (ctx) {
       const { result, live } = await reconcile(line, store, ctx.log)
-      const state: PlantState = { productions: new Map(), vms: new Map(), networks: new Map(), calls: new Map(), reconciled: result }
+      const network = await startNetworks({ line, store, hostNetworks: components.hostNetworks }, ctx.log)
+      const state: PlantState = { productions: new Map(), vms: new Map(), networks: new Map(), calls: new Map(), reconciled: result, network }
       for (const allocation of await store.listNetworks()) state.networks.set(allocation.domain, { allocation, committed: true })
       const records = new Map((await store.listVms()).map((r) => [r.classad.vmid, r]))
       for (const classad of live) {
         const record = records.get(classad.vmid)
-        state.vms.set(classad.vmid, { domain: classad.domain, memoryMB: line.memoryCostMB(classad.memoryMB), requestId: record?.requestId ?? '', orderedBy: record?.orderedBy ?? '' })
+        state.vms.set(classad.vmid, { domain: domainIdOf(classad.domain, classad.domainKey), memoryMB: line.memoryCostMB(classad.memoryMB), requestId: record?.requestId ?? '', orderedBy: record?.orderedBy ?? '' })
       }
       // the warm pool is filled for the images the plant holds, not only after a first clone
       background(ctx, 'warming the line', async (signal) => await line.warm((await warehouse.list()).filter((r) => r.golden.line === line.kind).map((r) => r.golden), { signal }))
@@ -341,6 +366,9 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
       }
     }
   }
+  if (components.loadReport === undefined) return behavior
+  const reporter = new LoadReporter({ line, warehouse, transport, hostFreeMB: components.hostFreeMB }, components.loadReport)
+  return reportingLoad(behavior, reporter, (state) => plantLoad(state, line, components.memoryCapacityMB))
 }
 
 /** Aborts a production; its task destroys the half-made VM and reports, then the order is answered. */

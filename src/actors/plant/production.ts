@@ -1,7 +1,8 @@
 import { chooseImage, type VmSpec } from '../../planner/index.js'
-import { ProductionFailedError, type Clock, type ProductionLine, type VmHandle } from '../../interface/index.js'
+import { ProductionFailedError, type Clock, type NetworkAttachment, type ProductionLine, type VmHandle } from '../../interface/index.js'
 import type { Warehouse, WarehouseRecord } from '../../store/index.js'
 import { configure, type Configuration } from './configure.js'
+import { configureGuestNetwork, type GuestNic } from './guest-network.js'
 import type { Faults, PeerImages } from './ports.js'
 
 export interface ProductionResult extends Configuration {
@@ -12,6 +13,8 @@ export interface ProductionResult extends Configuration {
   configuringMs: number
   /** the driver's handle, kept in the VM's record */
   handle: VmHandle
+  /** the NIC on the domain's bridge, as the guest reported it; absent without a bridge */
+  nic?: GuestNic
 }
 
 export interface ProductionParts {
@@ -20,6 +23,10 @@ export interface ProductionParts {
   clock: Clock
   images?: PeerImages | undefined
   faults?: Faults | undefined
+  /** makes the domain's bridge and names the clone's tap on it; absent: no domain network */
+  attach?: ((signal: AbortSignal) => Promise<NetworkAttachment>) | undefined
+  /** why the VM gets no NIC on a domain network, for a spec that sets an address; absent with `attach` */
+  networkless?: string | undefined
 }
 
 /**
@@ -52,17 +59,22 @@ export async function findGolden (parts: ProductionParts, spec: VmSpec, signal: 
 export async function produce (parts: ProductionParts, vmid: string, spec: VmSpec, signal: AbortSignal): Promise<ProductionResult> {
   const { line, warehouse, clock, faults } = parts
   const started = clock.now()
+  // refused before anything is made: an address with no domain network to put it on
+  if (spec.network !== undefined && parts.attach === undefined) throw new ProductionFailedError(`the spec sets network.address ${spec.network.address}, but this plant gives its VMs no NIC on a domain network (${parts.networkless ?? 'no domain networks'})`)
   try {
     const { plan, record } = await findGolden(parts, spec, signal)
-    const info = await line.clone(record.golden, vmid, { signal })
+    const network = parts.attach !== undefined ? await parts.attach(signal) : undefined
+    const info = await line.clone(record.golden, vmid, { signal, ...(network !== undefined ? { network } : {}) })
     faults?.hit('after-clone')
     await line.resume(vmid, { signal })
     faults?.hit('after-resume')
     await warehouse.touch(record.id, clock.now())
     const cloningMs = clock.now() - started
+    // the address comes first, so that the spec's actions can use the client's LAN
+    const nic = network !== undefined ? await configureGuestNetwork(line, vmid, spec.network, signal) : undefined
     const configuration = await configure(line, clock, vmid, plan.remaining, spec.concurrent, signal, faults)
     signal.throwIfAborted()
-    return { image: record, cloned: plan.cloned.map((a) => a.id), ...configuration, cloningMs, configuringMs: clock.now() - started - cloningMs, handle: info.handle }
+    return { image: record, cloned: plan.cloned.map((a) => a.id), ...configuration, cloningMs, configuringMs: clock.now() - started - cloningMs, handle: info.handle, ...(nic !== undefined ? { nic } : {}) }
   } catch (err) {
     // destroying a VM the line never made is not an error, and a clone aborted half-way may have left parts
     await line.destroy(vmid).catch(() => {})

@@ -1,14 +1,17 @@
 import type { Reply, TaskOutcome } from '../runtime/index.js'
-import type { Auth, BidAnswer, Classad, CreateResult, ListResult, PeerRef } from '../../interface/index.js'
+import type { Auth, BidAnswer, Classad, CreateResult, DomainCredential, ListResult, PeerRef } from '../../interface/index.js'
 
 export interface OrderOutcome { classad: Classad, attempts: Array<{ plant: string, error?: string }> }
 
 export type ShopMessage =
-  /** `spec` exactly as the client signed it; `owner` and `auth` verified at the edge */
-  | { type: 'client.create', spec: unknown, domain: string, owner: string, auth: Auth, reply: Reply<CreateResult> }
-  | { type: 'client.query', vmid: string, auth: Auth, reply: Reply<Classad> }
-  | { type: 'client.destroy', vmid: string, auth: Auth, reply: Reply<{ vmid: string, destroyed: true }> }
-  | { type: 'client.list', auth: Auth, reply: Reply<ListResult> }
+  /**
+   * `spec` exactly as the client signed it; `owner` and `auth` verified at the edge. The domain
+   * credentials are passed on to the plants, which decide; absent only in the simulator, which has no edge.
+   */
+  | { type: 'client.create', spec: unknown, domain: string, owner: string, auth: Auth, credential?: DomainCredential, reply: Reply<CreateResult> }
+  | { type: 'client.query', vmid: string, auth: Auth, credentials?: DomainCredential[], reply: Reply<Classad> }
+  | { type: 'client.destroy', vmid: string, auth: Auth, credentials?: DomainCredential[], reply: Reply<{ vmid: string, destroyed: true }> }
+  | { type: 'client.list', auth: Auth, credentials?: DomainCredential[], reply: Reply<ListResult> }
   | { type: 'bid.answer', answer: BidAnswer }
   | { type: 'bidders.changed' }
   | { type: 'round.start', requestId: string }
@@ -21,10 +24,10 @@ export type ShopMessage =
   | { type: 'forward.done', outcome: TaskOutcome<unknown>, reply: Reply<any> }
 
 export const shopMessages = {
-  create: (spec: unknown, domain: string, owner: string, auth: Auth) => (reply: Reply<CreateResult>): ShopMessage => ({ type: 'client.create', spec, domain, owner, auth, reply }),
-  query: (vmid: string, auth: Auth) => (reply: Reply<Classad>): ShopMessage => ({ type: 'client.query', vmid, auth, reply }),
-  destroy: (vmid: string, auth: Auth) => (reply: Reply<{ vmid: string, destroyed: true }>): ShopMessage => ({ type: 'client.destroy', vmid, auth, reply }),
-  list: (auth: Auth) => (reply: Reply<ListResult>): ShopMessage => ({ type: 'client.list', auth, reply }),
+  create: (spec: unknown, domain: string, owner: string, auth: Auth, credential?: DomainCredential) => (reply: Reply<CreateResult>): ShopMessage => ({ type: 'client.create', spec, domain, owner, auth, ...(credential !== undefined ? { credential } : {}), reply }),
+  query: (vmid: string, auth: Auth, credentials?: DomainCredential[]) => (reply: Reply<Classad>): ShopMessage => ({ type: 'client.query', vmid, auth, ...(credentials !== undefined ? { credentials } : {}), reply }),
+  destroy: (vmid: string, auth: Auth, credentials?: DomainCredential[]) => (reply: Reply<{ vmid: string, destroyed: true }>): ShopMessage => ({ type: 'client.destroy', vmid, auth, ...(credentials !== undefined ? { credentials } : {}), reply }),
+  list: (auth: Auth, credentials?: DomainCredential[]) => (reply: Reply<ListResult>): ShopMessage => ({ type: 'client.list', auth, ...(credentials !== undefined ? { credentials } : {}), reply }),
   answer: (answer: BidAnswer): ShopMessage => ({ type: 'bid.answer', answer }),
   biddersChanged: (): ShopMessage => ({ type: 'bidders.changed' })
 }

@@ -1,7 +1,7 @@
 import type { ActorContext, Behavior, Reply } from '../runtime/index.js'
 import {
   answerBidder, classadSchema, destroyResultSchema, vmidSchema, NoBidsError,
-  type Auth, type BidCall, type BidOffer, type CreateResult, type ListResult, type Order, type Transport, type VmRequest
+  type Auth, type BidCall, type BidOffer, type CreateResult, type DomainCredential, type ListResult, type Order, type Transport, type VmRequest
 } from '../../interface/index.js'
 import { actionIdentity, validateSpec, type VmSpec } from '../../planner/index.js'
 import { chooseAtRandom, rankOffers } from './select.js'
@@ -33,12 +33,19 @@ const CANCEL_BACKOFF_MAX_MS = 30_000
 /** how long a round that waited for its first bidders waits once they appear */
 const FIRST_BIDDERS_SETTLE_MS = 200
 
+/** the client's credentials, passed through to the plant unchanged */
+function credentialsOf (message: { credentials?: DomainCredential[] }): { credentials?: DomainCredential[] } {
+  return message.credentials !== undefined ? { credentials: message.credentials } : {}
+}
+
 interface Round {
   call: BidCall
   rawSpec: unknown
   spec: VmSpec
   owner: string
   auth: Auth
+  /** the client's domain credential, passed on to the plant, which checks it */
+  credential?: DomainCredential
   /** waiting for the first bidders to appear: a shop that just started sees none yet */
   waiting: boolean
   /** bidders appeared; the round starts after FIRST_BIDDERS_SETTLE_MS */
@@ -129,6 +136,7 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
         domain: round.call.domain,
         owner: round.owner,
         auth: round.auth,
+        ...(round.credential !== undefined ? { credential: round.credential } : {}),
         biddingMs: round.biddingMs,
         cost: offer.cost,
         budgetMs: plantBudgetMs(components.orderTimeoutMs)
@@ -181,11 +189,12 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
             replyTo: transport.self(),
             hardware: spec.hardware,
             domain: message.domain,
+            ...(message.credential !== undefined ? { domainKey: message.credential.key } : {}),
             actionCount: spec.actions.length,
             dag: spec.actions.map((a) => ({ id: a.id, identity: actionIdentity(a), after: a.after })),
             windowMs: components.bidWindowMs
           }
-          const round: Round = { call, rawSpec: message.spec, spec, owner: message.owner, auth: message.auth, waiting: true, settling: false, startedAt: ctx.clock.now(), expected: new Set(), offers: [], declines: [], answered: new Set(), closed: false, biddingMs: 0, ranked: [], tie: false, reply: message.reply }
+          const round: Round = { call, rawSpec: message.spec, spec, owner: message.owner, auth: message.auth, ...(message.credential !== undefined ? { credential: message.credential } : {}), waiting: true, settling: false, startedAt: ctx.clock.now(), expected: new Set(), offers: [], declines: [], answered: new Set(), closed: false, biddingMs: 0, ranked: [], tie: false, reply: message.reply }
           rounds.set(requestId, round)
           if (transport.bidders().length > 0) startRound(state, round, ctx)
           else {
@@ -285,18 +294,19 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
           return state
         }
         case 'client.query': {
-          forward(ctx, message.reply, plantOf(message.vmid), { type: 'vm.query', vmid: message.vmid, auth: message.auth }, (v) => classadSchema.parse(v))
+          forward(ctx, message.reply, plantOf(message.vmid), { type: 'vm.query', vmid: message.vmid, auth: message.auth, ...credentialsOf(message) }, (v) => classadSchema.parse(v))
           return state
         }
         case 'client.destroy': {
-          forward(ctx, message.reply, plantOf(message.vmid), { type: 'vm.destroy', vmid: message.vmid, auth: message.auth }, (v) => destroyResultSchema.parse(v))
+          forward(ctx, message.reply, plantOf(message.vmid), { type: 'vm.destroy', vmid: message.vmid, auth: message.auth, ...credentialsOf(message) }, (v) => destroyResultSchema.parse(v))
           return state
         }
         case 'client.list': {
           const { auth, reply } = message
+          const credentials = credentialsOf(message)
           ctx.task(async (signal) => {
             const plants = await transport.plants({ signal })
-            const answers = await Promise.allSettled(plants.map(async (plant) => transport.vmRequest(plant, { type: 'vm.list', auth }, { signal: AbortSignal.any([signal, ctx.clock.timeout(LIST_TIMEOUT_MS)]) })))
+            const answers = await Promise.allSettled(plants.map(async (plant) => transport.vmRequest(plant, { type: 'vm.list', auth, ...credentials }, { signal: AbortSignal.any([signal, ctx.clock.timeout(LIST_TIMEOUT_MS)]) })))
             const result: ListResult = { vms: [], unreachable: [] }
             answers.forEach((answer, i) => {
               if (answer.status === 'fulfilled' && Array.isArray(answer.value)) result.vms.push(...answer.value.map((v) => classadSchema.parse(v)))

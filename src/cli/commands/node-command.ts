@@ -18,6 +18,11 @@ export function registerNodeCommand (program: Command, out: Output): void {
         }
       })
       await node.start()
+      if (config.roles.includes('plant')) {
+        // said once, without DEBUG: an operator must know that VMs here get no domain network
+        const mode = (await node.plantStatus()).networkMode ?? ''
+        if (mode.startsWith('none: ')) out.error(`vmplant: domain networks are off: ${mode.slice('none: '.length)}; this plant offers networkless VMs only`)
+      }
       stopOnSignals(async () => { await node.stop() }, (line) => { out.error(line) })
       out.print(JSON.stringify({ event: 'ready', peer: node.peerId, roles: config.roles, addrs: node.multiaddrs }))
       await notifySystemdReady()

@@ -3,7 +3,8 @@ import { loadScenario } from '../../../sim/scenario.js'
 import { runScenario, type SimProgress } from '../../../sim/run.js'
 import { formatSummary, type SimSummary } from '../../../sim/report.js'
 import { formatComparison, runPolicies } from '../../../sim/policies.js'
-import { COST_MODELS, type CostModelName } from '../../../src/actors/plant/cost.js'
+import { parsePolicy, POLICY_NAMES, type Policy } from '../../../sim/policy.js'
+import { UnknownPolicyError } from '../../../sim/errors.js'
 import { UsageError } from '../errors.js'
 import type { Output } from '../output.js'
 
@@ -13,13 +14,19 @@ function parseSeed (value: string): number {
   return n
 }
 
-function parsePolicies (value: string): CostModelName[] {
+function parsePolicies (value: string): Policy[] {
   const names = value.split(',').map((p) => p.trim())
-  const policies: CostModelName[] = []
+  const policies: Policy[] = []
   for (const name of names) {
-    if (!(COST_MODELS as readonly string[]).includes(name)) throw new UsageError(`--policy: "${name}" is not a cost model; choose from ${COST_MODELS.join(', ')}`)
-    if (policies.includes(name as CostModelName)) throw new UsageError(`--policy names "${name}" twice`)
-    policies.push(name as CostModelName)
+    let policy: Policy
+    try {
+      policy = parsePolicy(name)
+    } catch (err: any) {
+      if (err instanceof UnknownPolicyError) throw new UsageError(`--policy: ${err.message}`)
+      throw err
+    }
+    if (policies.some((p) => p.name === policy.name)) throw new UsageError(`--policy names "${name}" twice`)
+    policies.push(policy)
   }
   return policies
 }
@@ -47,7 +54,7 @@ export function registerSimCommand (program: Command, out: Output): void {
     .argument('<scenario>', 'the scenario, a YAML file (see sim/README.md)')
     .option('--seed <n>', 'seed of every random choice (default: the scenario\'s seed)')
     .option('--out <dir>', 'write requests.csv (one row per request), plants.csv (plant samples over time) and SVG plots into this folder')
-    .option('--policy <models>', `run once per cost model, comma-separated (${COST_MODELS.join(',')}), overriding every plant's cost.model; with --out, each run goes to DIR/<policy>/ and the comparison to DIR`)
+    .option('--policy <policies>', `run once per policy, comma-separated (${POLICY_NAMES.join(', ')}): a cost model overrides every plant's cost.model; choices:<d> is the paper's cost with the shop calling d random bidders; exhaustive, the paper's cost with every plant asked, always runs as the baseline of decision quality; with --out, each run goes to DIR/<policy>/ and the comparison to DIR`)
     .action(async (file: string, options: { seed?: string, out?: string, policy?: string }) => {
       const seed = options.seed !== undefined ? parseSeed(options.seed) : undefined
       const policies = options.policy !== undefined ? parsePolicies(options.policy) : undefined
@@ -55,18 +62,21 @@ export function registerSimCommand (program: Command, out: Output): void {
       const common = { ...(seed !== undefined ? { seed } : {}), ...(options.out !== undefined ? { out: options.out } : {}) }
       const progress = progressLine()
       let summaries: SimSummary[]
+      let comparison: Awaited<ReturnType<typeof runPolicies>> | undefined
       try {
-        summaries = policies === undefined
-          ? [(await runScenario(scenario, { ...common, onProgress: progress.update })).summary]
-          : (await runPolicies(scenario, policies, { ...common, onProgress: (policy, p) => { progress.update(p, policy) } })).runs.map((r) => r.summary)
+        if (policies === undefined) summaries = [(await runScenario(scenario, { ...common, onProgress: progress.update })).summary]
+        else {
+          comparison = await runPolicies(scenario, policies, { ...common, onProgress: (policy, p) => { progress.update(p, policy) } })
+          summaries = comparison.runs.map((r) => r.summary)
+        }
       } finally {
         progress.clear()
       }
       for (const summary of summaries) out.print(formatSummary(summary).join('\n'))
-      if (policies !== undefined) {
-        out.print(`policies compared on ${scenario.name}, seed ${summaries[0]?.seed ?? ''}:`)
-        out.print(formatComparison(summaries).join('\n'))
-        if (options.out !== undefined) out.print(`  wrote ${options.out}/<policy>/ (CSV and plots per policy), ${options.out}/policies.csv${policies.length > 1 ? `, ${options.out}/latency-cdf.svg and ${options.out}/cost-by-policy.svg` : ''}`)
+      if (comparison !== undefined) {
+        out.print(`policies compared on ${scenario.name}, seed ${summaries[0]?.seed ?? ''} (x exh.: over the exhaustive policy, the paper's cost with every plant asked):`)
+        out.print(formatComparison(comparison.runs).join('\n'))
+        if (options.out !== undefined) out.print(`  wrote ${options.out}/<policy>/ (CSV and plots per policy), ${options.out}/policies.csv, latency-cdf.svg, cost-by-policy.svg and decision-quality.svg`)
       } else if (options.out !== undefined) {
         out.print(`  wrote ${options.out}/requests.csv, plants.csv, latency-cdf.svg, utilisation.svg and networks.svg`)
       }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
 import { connect, type Socket } from 'node:net'
 import type { AbortOptions, ActionResult, GuestAction } from '../index.js'
-import { GuestAgentError, GuestAgentTimeoutError } from './errors.js'
+import { GuestAgentError } from './errors.js'
+import { withDeadline } from './framed-client.js'
 
 /** How long past an action's own timeout the host waits before it gives up on the agent. */
 const GRACE_MS = 10_000
@@ -118,17 +119,6 @@ export class GuestAgentClient {
     const out = Buffer.from(this.buffer.subarray(0, n))
     this.buffer = this.buffer.subarray(n)
     return out
-  }
-}
-
-/** Runs `fn` with a signal that fires at the deadline (as GuestAgentTimeoutError) or when the caller aborts. */
-async function withDeadline<T> (ms: number, outer: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(new GuestAgentTimeoutError(`guest agent did not answer within ${ms} ms`)), ms)
-  try {
-    return await fn(outer === undefined ? controller.signal : AbortSignal.any([controller.signal, outer]))
-  } finally {
-    clearTimeout(timer)
   }
 }
 

@@ -9,12 +9,13 @@ import type { AbortOptions } from '../index.js'
 import { writeCpio, type CpioEntry } from './cpio.js'
 import { GuestImageBuildError } from './errors.js'
 import { exec } from './exec.js'
-import { AGENT_SCRIPT, INIT_SCRIPT } from './scripts.js'
+import { AGENT_C_SOURCE } from './agent-c.js'
+import { INIT_SCRIPT } from './scripts.js'
 
 const log = logger('vmplant:plant:guest-image')
 
 /** Bump when the layout of a built image changes, so that old caches are not reused. */
-const IMAGE_FORMAT = 1
+const IMAGE_FORMAT = 2
 
 export interface GuestImageInit {
   /** where built images are kept; @default $VMPLANT_CACHE, else ~/.cache/vmplant */
@@ -53,7 +54,7 @@ function imageInputs (init: GuestImageInit): { cacheDir: string, kernelPackage: 
   const busyboxPackage = init.busyboxPackage ?? GUEST_IMAGE_DEFAULTS.busyboxPackage
   const modules = init.modules ?? [...GUEST_IMAGE_DEFAULTS.modules]
   const id = createHash('sha256')
-    .update(JSON.stringify({ IMAGE_FORMAT, kernelPackage, busyboxPackage, modules, INIT_SCRIPT, AGENT_SCRIPT }))
+    .update(JSON.stringify({ IMAGE_FORMAT, kernelPackage, busyboxPackage, modules, INIT_SCRIPT, AGENT_C_SOURCE }))
     .digest('hex').slice(0, 16)
   return { cacheDir, kernelPackage, busyboxPackage, modules, id, dir: join(cacheDir, 'guest', id) }
 }
@@ -85,6 +86,7 @@ export async function ensureGuestImage (init: GuestImageInit = {}, options: Abor
     const busybox = await extractPackage(work, busyboxPackage, options)
     const busyboxBin = join(busybox, 'bin', 'busybox')
     if (!existsSync(busyboxBin)) throw new GuestImageBuildError(`package ${busyboxPackage} has no bin/busybox`)
+    const agent = await compileAgent(work, options)
     const moduleFiles = await resolveModules(join(kernel.root, 'lib', 'modules', kernel.version), modules, options)
     const entries: CpioEntry[] = [
       ...['bin', 'sbin', 'etc', 'lib', 'lib/modules', 'dev', 'proc', 'sys', 'tmp', 'run', 'data', 'root', 'usr', 'usr/bin', 'usr/sbin']
@@ -93,7 +95,7 @@ export async function ensureGuestImage (init: GuestImageInit = {}, options: Abor
       { type: 'file', path: 'bin/busybox', data: await readFile(busyboxBin), mode: 0o755 },
       { type: 'symlink', path: 'bin/sh', target: 'busybox' },
       { type: 'file', path: 'init', data: Buffer.from(INIT_SCRIPT), mode: 0o755 },
-      { type: 'file', path: 'sbin/vmplant-agent', data: Buffer.from(AGENT_SCRIPT), mode: 0o755 },
+      { type: 'file', path: 'sbin/vmplant-agent', data: agent, mode: 0o755 },
       { type: 'file', path: 'etc/modules', data: Buffer.from(moduleFiles.map((m) => m.name + '\n').join('')) },
       ...await Promise.all(moduleFiles.map(async (m): Promise<CpioEntry> => ({ type: 'file', path: `lib/modules/${m.name}.ko`, data: await readFile(m.path) })))
     ]
@@ -113,6 +115,23 @@ export async function ensureGuestImage (init: GuestImageInit = {}, options: Abor
   } finally {
     await rm(work, { recursive: true, force: true })
   }
+}
+
+/**
+ * Compiles the agent (agent-c.ts) statically with the host's gcc, so that it runs on the guest's
+ * bare initramfs. Needs the Debian packages gcc and libc6-dev on the host, at build time only.
+ */
+async function compileAgent (work: string, options: AbortOptions = {}): Promise<Buffer> {
+  const source = join(work, 'vmplant-agent.c')
+  const binary = join(work, 'vmplant-agent')
+  await writeFile(source, AGENT_C_SOURCE)
+  try {
+    await exec('gcc', ['-static', '-Os', '-s', '-Wall', '-o', binary, source], options)
+  } catch (err) {
+    options.signal?.throwIfAborted()
+    throw new GuestImageBuildError(`cannot compile the guest agent with gcc (install the Debian packages gcc and libc6-dev): ${(err as Error).message}`, { cause: err })
+  }
+  return await readFile(binary)
 }
 
 /** `apt-get download` then `dpkg-deb -x`; nothing is installed on the host. Returns the extracted root. */

@@ -1,12 +1,14 @@
+import { AGENT_PORT_NAME } from './agent-c.js'
+
 /**
  * The two shell scripts of the guest image, run by busybox `sh`. Kept as strings so that the
  * compiled package carries them without a copy step. The wire protocol is in docs/guest-agent.md.
  */
 
-/** Version of the agent protocol; the agent announces it with `HELLO <version>`. */
+/** Version of the line protocol of the shell agent (the UML line's); the agent announces it with `HELLO <version>`. */
 export const AGENT_PROTOCOL_VERSION = 1
 
-/** PID 1: mounts, loads the listed modules, formats and mounts the disk, keeps the agent alive. */
+/** PID 1 of the QEMU guest image: mounts, loads the listed modules, formats and mounts the disk, keeps the agent (agent-c.ts) alive. */
 export const INIT_SCRIPT = `#!/bin/busybox sh
 /bin/busybox mkdir -p /proc /sys /dev /tmp /run /data /sbin /usr/bin /usr/sbin
 /bin/busybox --install -s
@@ -33,13 +35,13 @@ if grep -q vmplant.disk=1 /proc/cmdline; then
 fi
 echo "vmplant: guest ready"
 while :; do
-  /sbin/vmplant-agent /dev/ttyS1
+  /sbin/vmplant-agent ${AGENT_PORT_NAME}
   sleep 1
 done
 `
 
 /**
- * The guest agent. One request at a time over a raw serial line; requests are lines,
+ * The shell guest agent of protocol 1, which the UML line runs on its serial line. One request at a time over a raw serial line; requests are lines,
  * a script of announced length follows RUN, results carry byte counts.
  */
 export const AGENT_SCRIPT = `#!/bin/sh

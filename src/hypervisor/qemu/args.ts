@@ -1,3 +1,12 @@
+import { AGENT_PORT_NAME } from '../guest/agent-c.js'
+
+/**
+ * Where a clone's NIC sends its frames: QEMU's user-mode network, or a tap device that the host
+ * made (and plugged into a bridge) before the clone. Only the backend differs between golden and
+ * clones; the device (virtio-net-pci) is part of the golden's device set.
+ */
+export type NicBackend = { type: 'user' } | { type: 'tap', ifname: string }
+
 /** What decides a QEMU command line. Golden and clones must agree on every device, or migration fails. */
 export interface MachineConfig {
   memoryMB: number
@@ -7,6 +16,8 @@ export interface MachineConfig {
   kernel: string
   initrd: string
   append: string
+  /** the virtio-net NIC: its MAC (the golden's, which migrates with the device) and its backend; absent for none */
+  nic?: { mac: string, backend: NicBackend }
   /** the guest RAM file; absent for a throw-away boot (the accel probe) */
   ram?: { path: string, share: boolean }
   disk?: string
@@ -44,7 +55,10 @@ export function qemuArgs (c: MachineConfig): string[] {
   args.push(
     '-kernel', c.kernel, '-initrd', c.initrd, '-append', c.append,
     '-chardev', `file,id=con,path=${opt(c.console)}`, '-device', 'isa-serial,chardev=con,index=0',
-    '-chardev', `socket,id=agent,path=${opt(c.agentSocket)},server=on,wait=off`, '-device', 'isa-serial,chardev=agent,index=1',
+    // the agent's channel: a virtio-serial port the guest finds by name (docs/guest-agent.md)
+    '-device', 'virtio-serial-pci,id=vser0,max_ports=2',
+    '-chardev', `socket,id=agent,path=${opt(c.agentSocket)},server=on,wait=off`,
+    '-device', `virtserialport,bus=vser0.0,nr=1,chardev=agent,name=${AGENT_PORT_NAME}`,
     '-chardev', `socket,id=qmp,path=${opt(c.qmpSocket)},server=on,wait=off`, '-mon', 'chardev=qmp,mode=control',
     '-device', 'vmgenid,guid=auto',
     '-no-reboot', '-no-shutdown',
@@ -53,8 +67,18 @@ export function qemuArgs (c: MachineConfig): string[] {
   if (c.disk !== undefined) {
     args.push('-drive', `file=${opt(c.disk)},if=none,id=disk0,format=qcow2`, '-device', 'virtio-blk-pci,drive=disk0')
   }
+  if (c.nic !== undefined) args.push('-netdev', netdevArg(c.nic.backend), '-device', `virtio-net-pci,netdev=net0,id=nic0,mac=${c.nic.mac}`)
   if (c.incoming) args.push('-S', '-incoming', 'defer')
   return args
+}
+
+function netdevArg (backend: NicBackend): string {
+  switch (backend.type) {
+    case 'user': return 'user,id=net0'
+    // the host made the tap (and its bridge): QEMU runs no script
+    case 'tap': return `tap,id=net0,ifname=${opt(backend.ifname)},script=no,downscript=no`
+    default: { const never: never = backend; throw new Error(`unknown NIC backend ${JSON.stringify(never)}`) }
+  }
 }
 
 /** QEMU option values escape a comma by doubling it. */

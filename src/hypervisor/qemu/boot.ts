@@ -1,4 +1,4 @@
-import { connectGuestAgent, GuestAgentTimeoutError, type GuestAgentClient } from '../guest/index.js'
+import { connectFramedAgent, GuestAgentTimeoutError, type FramedAgentClient } from '../guest/index.js'
 import type { AbortOptions } from '../index.js'
 import { qemuArgs, type MachineConfig } from './args.js'
 import { QemuStartError } from './errors.js'
@@ -6,7 +6,7 @@ import { isAlive } from '../proc.js'
 import { killAndWait, spawnDetached, tailFile } from './process.js'
 import { QmpClient } from './qmp.js'
 
-export interface Booted { pid: number, qmp: QmpClient, agent: GuestAgentClient }
+export interface Booted { pid: number, qmp: QmpClient, agent: FramedAgentClient }
 
 /**
  * Boots a guest from its kernel and waits until its agent answers. On failure the process is
@@ -17,10 +17,10 @@ export async function coldBoot (binary: string, machine: MachineConfig, logPath:
   const deadline = Date.now() + options.timeoutMs
   const pid = await spawnDetached(binary, qemuArgs(machine), logPath, options)
   let qmp: QmpClient | undefined
-  let agent: GuestAgentClient | undefined
+  let agent: FramedAgentClient | undefined
   try {
     qmp = await QmpClient.connect(machine.qmpSocket, { signal: options.signal, timeoutMs: Math.min(10_000, options.timeoutMs) })
-    agent = await connectGuestAgent(machine.agentSocket, options)
+    agent = await connectFramedAgent(machine.agentSocket, options)
     for (;;) {
       if (!isAlive(pid)) throw new QemuStartError('QEMU exited during boot', tailFile(logPath))
       try {

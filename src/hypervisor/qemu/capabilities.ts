@@ -9,8 +9,8 @@ import { checkGoldenDirOnTmpfs, type QemuLineInit } from './init.js'
 export const MIN_MEMORY_MB = 128
 
 /**
- * What the QEMU line makes: x86_64 Linux guests from the built guest image, each clone with a
- * NIC of its own when `nic` is on, and VMs in processes of their own that a restarted plant
+ * What the QEMU line makes: x86_64 Linux guests from the built guest image, each clone with the
+ * golden's NIC and a MAC of its own when `nic` is on, and VMs in processes of their own that a restarted plant
  * re-attaches. No host action yet: the machine model has no hot-pluggable CD drive, and a NIC
  * on a named host network waits for the domain networks.
  */

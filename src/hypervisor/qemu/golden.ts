@@ -12,13 +12,14 @@ import { coldBoot } from './boot.js'
 import { qemuCapabilities } from './capabilities.js'
 import type { QemuLineInit } from './init.js'
 import { checkpoint } from './migrate.js'
+import { goldenMac } from './nic.js'
 import { killAndWait, waitExit } from './process.js'
 import { scanMentioning } from './vm-store.js'
 
 const log = logger('vmplant:plant:qemu:golden')
 
 /** Bump when the machine model changes: goldens made by another model cannot be cloned. */
-const MACHINE_MODEL = 1
+const MACHINE_MODEL = 2
 
 export const GOLDEN_FILES = {
   meta: 'golden.json',
@@ -32,13 +33,16 @@ export const GOLDEN_FILES = {
 
 /** What a clone needs to rebuild the golden's machine exactly; kept in golden.json. */
 export interface GoldenMeta {
-  version: 1
+  /** the machine model; a clone needs the same (its device set must match the checkpoint's) */
+  version: typeof MACHINE_MODEL
   id: string
   hardware: Hardware
   applied: string[]
   memoryMB: number
   accel: 'kvm' | 'tcg'
   tbSizeMB: number
+  /** the NIC's MAC in the golden (every clone starts with it); absent: the golden has no NIC */
+  mac?: string
   append: string
   imageId: string
   createdAt: number
@@ -56,11 +60,14 @@ export function goldenImageOf (meta: GoldenMeta, dir: string): GoldenImage {
 
 export async function readGoldenMeta (dir: string, options: AbortOptions = {}): Promise<GoldenMeta> {
   options.signal?.throwIfAborted()
+  let meta: GoldenMeta
   try {
-    return JSON.parse(await readFile(join(dir, GOLDEN_FILES.meta), 'utf8')) as GoldenMeta
+    meta = JSON.parse(await readFile(join(dir, GOLDEN_FILES.meta), 'utf8')) as GoldenMeta
   } catch (err) {
     throw new ProductionError(`no golden image in ${dir}`, { cause: err })
   }
+  if (meta.version !== MACHINE_MODEL) throw new ProductionError(`the golden image in ${dir} has machine model ${String(meta.version)}, this line clones model ${MACHINE_MODEL} (its devices differ): build it again`)
+  return meta
 }
 
 const inFlight = new Map<string, Promise<GoldenImage>>()
@@ -71,7 +78,7 @@ export async function prepareGolden (ctx: GoldenContext, request: GoldenRequest,
   checkHardware(qemuCapabilities(ctx.init), 'qemu', request.hardware)
   const diskMB = request.hardware.diskMB ?? ctx.init.diskMB
   const id = createHash('sha256').update(JSON.stringify({
-    MACHINE_MODEL, hardware: request.hardware, diskMB, image: ctx.image.id, accel: ctx.accel, tbSizeMB: ctx.init.tbSizeMB,
+    MACHINE_MODEL, hardware: request.hardware, diskMB, image: ctx.image.id, accel: ctx.accel, tbSizeMB: ctx.init.tbSizeMB, nic: ctx.init.nic,
     actions: request.actions.map((a) => [a.id, a.run, a.timeoutMs ?? null])
   })).digest('hex').slice(0, 32)
   const dir = join(ctx.init.goldenDir, id)
@@ -95,6 +102,7 @@ async function build (ctx: GoldenContext, request: GoldenRequest, id: string, di
   await mkdir(work, { recursive: true })
   await claimBuildDir(work)
   let pid: number | undefined
+  const mac = init.nic ? goldenMac(id) : undefined
   try {
     await copyFile(image.kernel, file('kernel'))
     await copyFile(image.initrd, file('initrd'))
@@ -106,6 +114,7 @@ async function build (ctx: GoldenContext, request: GoldenRequest, id: string, di
       kernel: file('kernel'),
       initrd: file('initrd'),
       append: kernelAppend(true),
+      nic: mac === undefined ? undefined : { mac, backend: { type: 'user' } },
       ram: { path: file('memory'), share: true },
       disk: file('disk'),
       console: file('console'),
@@ -137,8 +146,8 @@ async function build (ctx: GoldenContext, request: GoldenRequest, id: string, di
     if (!await waitExit(pid, { timeoutMs: 10_000 })) await killAndWait(pid, token)
     pid = undefined
     const meta: GoldenMeta = {
-      version: 1, id, hardware: request.hardware, applied: request.actions.map((a) => a.id), memoryMB: request.hardware.memoryMB,
-      accel: ctx.accel, tbSizeMB: init.tbSizeMB, append: machine.append, imageId: image.id, createdAt: Date.now()
+      version: MACHINE_MODEL, id, hardware: request.hardware, applied: request.actions.map((a) => a.id), memoryMB: request.hardware.memoryMB,
+      accel: ctx.accel, tbSizeMB: init.tbSizeMB, ...(mac === undefined ? {} : { mac }), append: machine.append, imageId: image.id, createdAt: Date.now()
     }
     for (const leftover of ['agent.sock', 'qmp.sock', 'qemu.pid']) await rm(join(work, leftover), { force: true })
     await releaseBuildDir(work)

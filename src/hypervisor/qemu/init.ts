@@ -25,7 +25,7 @@ export interface QemuLineInit {
   tbSizeMB: number
   /** disk of a golden image when the hardware names no size, MB; @default 64 */
   diskMB: number
-  /** give each clone at resume a user-mode NIC with its own MAC; @default true */
+  /** build goldens with a virtio-net NIC, which each clone keeps with a MAC of its own set at resume; @default true */
   nic: boolean
   /** how long a cold boot may take until the agent answers, ms; @default 60000 */
   bootTimeoutMs: number

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
-import { ensureGuestImage, type GuestImage } from '../guest/index.js'
+import { ensureGuestImage, type BinaryActionResult, type GuestImage } from '../guest/index.js'
 import {
-  ProductionError, UnsupportedHardwareError, VmNotFoundError, type AbortOptions, type ActionResult, type GoldenImage, type GoldenRequest,
+  ProductionError, UnsupportedHardwareError, VmNotFoundError, type AbortOptions, type ActionResult, type CloneOptions, type GoldenImage, type GoldenRequest,
   type GuestAction, type HostParams, type LineCapabilities, type LineFingerprint, type ProductionLine, type VmHandle, type VmInfo
 } from '../index.js'
 import { handleString } from '../fingerprint.js'
@@ -17,13 +17,19 @@ import { GOLDEN_FILES, prepareGolden, readGoldenMeta, removeAbandonedBuilds } fr
 import { checkGoldenDirOnTmpfs, type QemuLineInit } from './init.js'
 import { LiveVm } from './live-vm.js'
 import { runIncoming } from './migrate.js'
-import { addNic } from './nic.js'
+import { checkNicBackend, DEFAULT_NIC_BACKEND, GUEST_NIC, type NicBackend } from './nic.js'
 import { killAndWait } from './process.js'
 import { spawnIncoming, type IncomingVm } from './spawn-clone.js'
 import { readIdentity, scanFolders, scanProcesses, TOKEN, vmPaths, writeIdentity, type VmIdentity } from './vm-store.js'
 import { WarmPool } from './warm-pool.js'
 
 const log = logger('vmplant:plant:qemu')
+
+/** Options of the QEMU line's clone; the port's `network` (a bridge) is not the QEMU line's yet (`bridgeNic` is not stated). */
+export interface QemuCloneOptions extends CloneOptions {
+  /** where the clone's NIC sends its frames; @default { type: 'user' } */
+  nic?: NicBackend
+}
 
 const VMID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
 
@@ -125,28 +131,35 @@ export class QemuLine implements ProductionLine {
     await Promise.all(goldens.filter((g) => g.line === this.kind).map(async (golden) => { await this.pool.warm(golden, options) }))
   }
 
-  async clone (golden: GoldenImage, vmid: string, options: AbortOptions = {}): Promise<VmInfo> {
+  /**
+   * `options.nic` chooses the backend of the clone's NIC (the device and its starting state are
+   * the golden's); the warm pool serves only the default, user-mode backend.
+   */
+  async clone (golden: GoldenImage, vmid: string, options: QemuCloneOptions = {}): Promise<VmInfo> {
     options.signal?.throwIfAborted()
     this.assertStarted()
+    const backend = options.nic === undefined ? DEFAULT_NIC_BACKEND : checkNicBackend(options.nic)
     if (golden.line !== this.kind) throw new ProductionError(`golden ${golden.id} was made by the ${golden.line} line, not by qemu`)
     if (!VMID.test(vmid)) throw new ProductionError(`vmid "${vmid}" must be 1 to 128 letters, digits, "_", "." or "-"`)
     if (this.vms.has(vmid) || this.claimed.has(vmid)) throw new ProductionError(`VM ${vmid} already exists`)
     this.claimed.add(vmid)
     try {
       const started = Date.now()
-      const pooled = this.pool.take(golden.id)
+      const meta = await readGoldenMeta(golden.dir, options)
+      if (meta.mac === undefined && options.nic !== undefined) throw new ProductionError(`golden ${golden.id} has no NIC (made with nic: false): a clone of it cannot have a NIC backend`)
+      const pooled = backend.type === 'user' ? this.pool.take(golden.id) : undefined
       const token = pooled?.token ?? randomBytes(6).toString('hex')
       const paths = vmPaths(this.init.workDir, token)
-      const identity: VmIdentity = { version: 2, vmid, goldenId: golden.id, mac: pooled?.mac ?? macAddress(randomBytes(3)), createdAt: started }
+      const identity: VmIdentity = { version: 2, vmid, goldenId: golden.id, createdAt: started }
+      if (meta.mac !== undefined) identity.mac = macAddress(randomBytes(3))
       this.creating.add(token)
       let incomingVm: IncomingVm | undefined = pooled
       try {
         if (pooled === undefined) {
-          const meta = await readGoldenMeta(golden.dir, options)
-          incomingVm = await spawnIncoming(this.init, meta, golden.dir, paths, token, options)
+          incomingVm = await spawnIncoming(this.init, meta, golden.dir, paths, token, backend, options)
           await runIncoming(incomingVm.qmp, join(golden.dir, GOLDEN_FILES.state), { signal: options.signal, timeoutMs: this.init.cloneTimeoutMs })
         }
-        // else: already loaded, NIC in, translation cache warm, paused
+        // else: already loaded, translation cache warm, paused
         if (incomingVm === undefined) throw new ProductionError('no QEMU process for the clone')
         // last: until the identity is there, a restarted line removes the folder as half made
         await writeIdentity(this.init.workDir, token, identity, options)
@@ -159,7 +172,7 @@ export class QemuLine implements ProductionLine {
       } finally {
         this.creating.delete(token)
       }
-      const vm = new LiveVm(token, identity, paths, incomingVm.pid, incomingVm.qmp, pooled?.agent, pooled?.nic ?? false)
+      const vm = new LiveVm(token, identity, paths, incomingVm.pid, incomingVm.qmp, pooled?.agent)
       this.vms.set(vmid, vm)
       log('cloned %s from golden %s in %d ms%s', vmid, golden.id, Date.now() - started, pooled !== undefined ? ' (warm pool)' : '')
       this.pool.fill(golden)
@@ -174,13 +187,14 @@ export class QemuLine implements ProductionLine {
     const qmp = await vm.qmp(options)
     const status = await qmp.execute<{ status: string }>('query-status', undefined, options)
     if (status.status === 'running') return await vm.info(options)
+    // connected before cont, so that the guest never sees the agent's host go away and come back
+    const agent = await vm.agent(options)
     await qmp.execute('cont', undefined, options)
-    if (this.init.nic && !vm.nicIn) {
-      // after cont: the guest's hotplug work then overlaps with whatever runs first in it
-      await addNic(qmp, vm.identity.mac, options)
-      vm.nicIn = true
-    }
-    return { vmid, state: 'running', goldenId: vm.identity.goldenId, pid: vm.pid, handle: vm.handle() }
+    // the first step in the guest, before any action: the NIC leaves the golden's MAC for its own
+    if (vm.identity.mac !== undefined) await agent.setMac(GUEST_NIC, vm.identity.mac, { signal: options.signal, timeoutMs: this.init.cloneTimeoutMs })
+    const info: VmInfo = { vmid, state: 'running', goldenId: vm.identity.goldenId, pid: vm.pid, handle: vm.handle() }
+    if (vm.identity.mac !== undefined) info.mac = vm.identity.mac
+    return info
   }
 
   async runAction (vmid: string, action: GuestAction, options: AbortOptions = {}): Promise<ActionResult> {
@@ -194,6 +208,15 @@ export class QemuLine implements ProductionLine {
   async hostAction (vmid: string, params: HostParams, options: AbortOptions = {}): Promise<void> {
     options.signal?.throwIfAborted()
     throw new UnsupportedHardwareError(`the qemu line cannot do the host action "${params.attach}" (VM ${vmid})`)
+  }
+
+  /** Runs a guest action and returns its output byte for byte (runAction decodes it as UTF-8). */
+  async runBinary (vmid: string, action: GuestAction, options: AbortOptions = {}): Promise<BinaryActionResult> {
+    const vm = await this.get(vmid, options)
+    const state = await vm.state(options)
+    if (state !== 'running') throw new ProductionError(`VM ${vmid} is ${state}, not running`)
+    const agent = await vm.agent(options)
+    return await agent.runBinary(action, options)
   }
 
   /** Resolves when the guest agent answers: the VM is up and can take actions. */

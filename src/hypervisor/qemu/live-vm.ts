@@ -1,4 +1,4 @@
-import { connectGuestAgent, type GuestAgentClient } from '../guest/index.js'
+import { connectFramedAgent, type FramedAgentClient } from '../guest/index.js'
 import type { AbortOptions, VmHandle, VmInfo, VmState } from '../index.js'
 import { isAlive, readPidFile } from '../proc.js'
 import { readRssKB } from './process.js'
@@ -32,15 +32,11 @@ const STATE_OF_STATUS: Record<string, VmState> = {
  */
 export class LiveVm {
   private qmpClient: QmpClient | undefined
-  private agentClient: GuestAgentClient | undefined
+  private agentClient: FramedAgentClient | undefined
   private connecting: Promise<QmpClient> | undefined
-  /** the NIC is in (a pooled clone, or resumed by this line); after a restart, resume tries again and QEMU's duplicate is ignored */
-  nicIn: boolean
-
-  constructor (readonly token: string, readonly identity: VmIdentity, readonly paths: VmPaths, private readonly knownPid?: number, qmp?: QmpClient, agent?: GuestAgentClient, nicIn = false) {
+  constructor (readonly token: string, readonly identity: VmIdentity, readonly paths: VmPaths, private readonly knownPid?: number, qmp?: QmpClient, agent?: FramedAgentClient) {
     this.qmpClient = qmp
     this.agentClient = agent
-    this.nicIn = nicIn
   }
 
   get vmid (): string { return this.identity.vmid }
@@ -67,9 +63,9 @@ export class LiveVm {
     return this.qmpClient
   }
 
-  async agent (options: AbortOptions = {}): Promise<GuestAgentClient> {
+  async agent (options: AbortOptions = {}): Promise<FramedAgentClient> {
     if (this.agentClient !== undefined && !this.agentClient.isClosed) return this.agentClient
-    this.agentClient = await connectGuestAgent(this.paths.agent, options)
+    this.agentClient = await connectFramedAgent(this.paths.agent, options)
     return this.agentClient
   }
 
@@ -92,6 +88,7 @@ export class LiveVm {
     const state = await this.state(options)
     const pid = this.pid
     const info: VmInfo = { vmid: this.vmid, state, goldenId: this.identity.goldenId, handle: this.handle() }
+    if (this.identity.mac !== undefined) info.mac = this.identity.mac
     if (pid !== undefined && state !== 'crashed') {
       info.pid = pid
       const rss = readRssKB(pid)

@@ -1,21 +1,32 @@
-import type { AbortOptions } from '../index.js'
-import { QmpCommandError } from './errors.js'
-import type { QmpClient } from './qmp.js'
+import { createHash } from 'node:crypto'
+import { ProductionError } from '../index.js'
+import { macAddress, type NicBackend } from './args.js'
+
+export type { NicBackend } from './args.js'
+
+/** The guest's name for the golden's one NIC. */
+export const GUEST_NIC = 'eth0'
+
+/** The clone's NIC backend when the caller names none. */
+export const DEFAULT_NIC_BACKEND: NicBackend = { type: 'user' }
 
 /**
- * A user-mode NIC with the clone's own MAC, hot-plugged while the clone is paused: the golden has
- * none, so no two clones share a MAC. The guest sees it (ACPI PCI hotplug) once it runs.
+ * The golden's NIC MAC, from its id. Every clone starts with it (the device's state migrates)
+ * and gets its own as the first step after resume, before any action runs.
  */
-export async function addNic (qmp: QmpClient, mac: string, options: AbortOptions = {}): Promise<void> {
-  options.signal?.throwIfAborted()
-  try {
-    await qmp.execute('netdev_add', { type: 'user', id: 'net0' }, options)
-    await qmp.execute('device_add', { driver: 'virtio-net-pci', id: 'nic0', netdev: 'net0', mac }, options)
-  } catch (err) {
-    // a resume retried after the NIC went in
-    if (!(err instanceof QmpCommandError && /already|duplicate/i.test(err.message))) throw err
-  }
+export function goldenMac (goldenId: string): string {
+  return macAddress(createHash('sha256').update(`vmplant golden nic ${goldenId}`).digest())
 }
 
-/** A guest command that waits (up to 5 s) until the hot-plugged NIC shows up. */
-export const WAIT_FOR_NIC = 'i=0; while [ ! -e /sys/class/net/eth0 ] && [ $i -lt 500 ]; do usleep 10000; i=$((i + 1)); done; [ -e /sys/class/net/eth0 ]'
+/** Checks a backend given to `clone`; throws ProductionError naming what is wrong. */
+export function checkNicBackend (backend: unknown): NicBackend {
+  const b = backend as Partial<{ type: string, ifname: unknown }> | undefined
+  if (b === null || typeof b !== 'object') throw new ProductionError(`the NIC backend must be { type: 'user' } or { type: 'tap', ifname }, got ${JSON.stringify(backend)}`)
+  if (b.type === 'user') return { type: 'user' }
+  if (b.type === 'tap') {
+    // IFNAMSIZ is 16 with its NUL; a comma would end QEMU's option
+    if (typeof b.ifname !== 'string' || !/^[A-Za-z0-9_.-]{1,15}$/.test(b.ifname)) throw new ProductionError(`the tap NIC backend's ifname must be 1 to 15 letters, digits, "_", "." or "-", got ${JSON.stringify(b.ifname)}`)
+    return { type: 'tap', ifname: b.ifname }
+  }
+  throw new ProductionError(`unknown NIC backend type ${JSON.stringify(b.type)} (use 'user' or 'tap')`)
+}

@@ -16,8 +16,8 @@ export interface VmIdentity {
   version: 2
   vmid: string
   goldenId: string
-  /** the NIC's MAC, given at clone time, plugged in at resume (or by the warm pool) */
-  mac: string
+  /** the NIC's MAC, given at clone time and set in the guest at resume; absent when the golden has no NIC */
+  mac?: string
   createdAt: number
 }
 

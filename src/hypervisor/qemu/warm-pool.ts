@@ -2,12 +2,11 @@ import { randomBytes } from 'node:crypto'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
-import { connectGuestAgent, type GuestAgentClient } from '../guest/index.js'
+import { connectFramedAgent, type FramedAgentClient } from '../guest/index.js'
 import { ProductionError, type AbortOptions, type GoldenImage } from '../index.js'
-import { macAddress } from './args.js'
 import { GOLDEN_FILES, readGoldenMeta } from './golden.js'
 import { runIncoming } from './migrate.js'
-import { addNic, WAIT_FOR_NIC } from './nic.js'
+import { DEFAULT_NIC_BACKEND, GUEST_NIC } from './nic.js'
 import type { QemuLineInit } from './init.js'
 import { killAndWait } from './process.js'
 import { spawnIncoming, type IncomingVm } from './spawn-clone.js'
@@ -17,16 +16,15 @@ const log = logger('vmplant:plant:qemu:pool')
 
 export interface PooledVm extends IncomingVm {
   token: string
-  mac: string
-  nic: boolean
-  agent: GuestAgentClient
+  agent: FramedAgentClient
 }
 
 /**
  * Clones made ahead of demand, per golden image. Each is a complete clone that belongs to no
- * vmid yet: overlay made, device state loaded, its own NIC and MAC plugged in, then run for a
- * moment (until its agent answers and the guest sees the NIC) so that TCG has translated the
- * code a clone runs first, and paused again. Nothing about a client is in it, so it is as
+ * vmid yet: overlay made, device state loaded (the golden's NIC on the default user-mode backend),
+ * then run for a moment (until its agent has answered a PING, a SETMAC and an action) so that TCG
+ * has translated the code a clone runs first, and paused again. The clone's own MAC is set at resume, as for any clone; a clone
+ * on another NIC backend (a tap) is made on demand. Nothing about a client is in it, so it is as
  * pristine as a clone made on demand; taking one writes its identity, resuming it is a `cont`.
  * Each costs QEMU's own private memory (about 40 MB, plus the translation cache and the few
  * pages the guest touched), not the guest's RAM; `poolSize` bounds them.
@@ -100,20 +98,20 @@ export class WarmPool {
       const paths = vmPaths(this.init.workDir, token)
       this.tokens.add(token)
       let vm: IncomingVm | undefined
-      let agent: GuestAgentClient | undefined
+      let agent: FramedAgentClient | undefined
       try {
-        vm = await spawnIncoming(this.init, meta, golden.dir, paths, token, options)
+        vm = await spawnIncoming(this.init, meta, golden.dir, paths, token, DEFAULT_NIC_BACKEND, options)
         await runIncoming(vm.qmp, join(golden.dir, GOLDEN_FILES.state), { signal: options.signal, timeoutMs: this.init.cloneTimeoutMs })
-        const mac = macAddress(randomBytes(3))
-        if (this.init.nic) await addNic(vm.qmp, mac, options)
+        agent = await connectFramedAgent(paths.agent, options)
         await vm.qmp.execute('cont', undefined, options)
-        agent = await connectGuestAgent(paths.agent, options)
         await agent.ping({ signal: options.signal, timeoutMs: this.init.cloneTimeoutMs })
-        const warmup = await agent.run({ id: 'pool-warmup', run: this.init.nic ? WAIT_FOR_NIC : 'true', timeoutMs: 10_000 }, options)
-        if (warmup.exitCode !== 0) throw new ProductionError(`pooled clone of ${golden.id} did not see its NIC`)
+        // what a clone does first, so that TCG has translated it: the resume's SETMAC (to the MAC it has), an action
+        if (meta.mac !== undefined) await agent.setMac(GUEST_NIC, meta.mac, { signal: options.signal, timeoutMs: this.init.cloneTimeoutMs })
+        const warmup = await agent.run({ id: 'pool-warmup', run: 'true', timeoutMs: 10_000 }, options)
+        if (warmup.exitCode !== 0) throw new ProductionError(`pooled clone of ${golden.id} could not run an action: ${warmup.stderr.trim()}`)
         await vm.qmp.execute('stop', undefined, options)
         const entries = this.ready.get(golden.id) ?? []
-        entries.push({ ...vm, token, mac, nic: this.init.nic, agent })
+        entries.push({ ...vm, token, agent })
         this.ready.set(golden.id, entries)
       } catch (err) {
         agent?.close()

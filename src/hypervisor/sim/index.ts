@@ -3,22 +3,25 @@ import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import {
   checkHardware, ProductionError, UnsupportedHardwareError, VmNotFoundError, type AbortOptions, type ActionResult, type GoldenImage,
-  type GoldenRequest, type GuestAction, type HostParams, type LineCapabilities, type LineFingerprint, type ProductionLine, type VmHandle, type VmInfo
+  type GoldenRequest, type GuestAction, type CloneOptions, type NetworkAttachment, type HostParams, type LineCapabilities, type LineFingerprint, type ProductionLine, type VmHandle, type VmInfo
 } from '../index.js'
 import { systemClock, type Clock } from '../../interface/clock.js'
 import { interpretScript } from './script.js'
 import { folderStore, memoryStore, type SimVm, type SimVmStore } from './vm-store.js'
 
+/** A latency in ms: fixed, or drawn anew each time (the simulator draws from a seeded source). */
+export type SimLatency = number | (() => number)
+
 /** Latencies of the simulated line, in ms. */
 export interface SimLineInit {
   /** @default 0 */
-  cloneMs?: number
+  cloneMs?: SimLatency
   /** @default 0 */
-  resumeMs?: number
+  resumeMs?: SimLatency
   /** per guest action; @default 0 */
-  actionMs?: number
+  actionMs?: SimLatency
   /** to make a golden image; @default 0 */
-  goldenMs?: number
+  goldenMs?: SimLatency
   /** fixed memory overhead per VM in MB; @default 0 */
   overheadMB?: number
   /** every latency is spent on it, never on the host's timers; @default systemClock */
@@ -33,6 +36,8 @@ export interface SimLineInit {
 }
 
 export const SIM_DEFAULTS = { cloneMs: 0, resumeMs: 0, actionMs: 0, goldenMs: 0, overheadMB: 0 }
+type Latencies = Omit<typeof SIM_DEFAULTS, 'cloneMs' | 'resumeMs' | 'actionMs' | 'goldenMs'> & Record<'cloneMs' | 'resumeMs' | 'actionMs' | 'goldenMs', SimLatency>
+const draw = (latency: SimLatency): number => typeof latency === 'number' ? latency : latency()
 
 /** the disk size sim images claim when the request names none */
 const SIM_DISK_MB = 1024
@@ -42,7 +47,7 @@ const DEFAULT_ACTION_TIMEOUT_MS = 60_000
 /** A production line without a hypervisor: VMs are small records, time is spent on a clock. */
 class SimLine implements ProductionLine {
   readonly kind = 'sim'
-  private readonly latency: typeof SIM_DEFAULTS
+  private readonly latency: Latencies
   private readonly clock: Clock
   private readonly store: SimVmStore
   /** the files each golden's actions left, by golden id */
@@ -71,7 +76,7 @@ class SimLine implements ProductionLine {
   }
 
   capabilities (): LineCapabilities {
-    return { hostActions: ['iso', 'nic'], networks: true, minMemoryMB: SIM_MIN_MEMORY_MB, liveReattach: this.dir !== undefined }
+    return { hostActions: ['iso', 'nic'], networks: true, bridgeNic: true, minMemoryMB: SIM_MIN_MEMORY_MB, liveReattach: this.dir !== undefined }
   }
 
   async fingerprint (options: AbortOptions = {}): Promise<LineFingerprint> {
@@ -101,7 +106,7 @@ class SimLine implements ProductionLine {
     const id = createHash('sha256').update(JSON.stringify(descriptor)).digest('hex').slice(0, 32)
     const known = this.goldens.get(id)
     if (known !== undefined) return known.golden
-    await this.clock.sleep(this.latency.goldenMs, options)
+    await this.clock.sleep(draw(this.latency.goldenMs), options)
     const files: Record<string, string> = {}
     for (const action of request.actions) {
       const outcome = interpretScript(action.run, { files, budgetMs: action.timeoutMs ?? DEFAULT_ACTION_TIMEOUT_MS })
@@ -123,23 +128,28 @@ class SimLine implements ProductionLine {
   }
 
   /** Nothing of the VM exists until the clone latency has passed; an abort before then leaves nothing. */
-  async clone (golden: GoldenImage, vmid: string, options: AbortOptions = {}): Promise<VmInfo> {
+  async clone (golden: GoldenImage, vmid: string, options: CloneOptions = {}): Promise<VmInfo> {
     options.signal?.throwIfAborted()
     if (golden.line !== this.kind) throw new ProductionError(`golden ${golden.id} was made by the ${golden.line} line, not by sim`)
     return await this.change(vmid, async () => {
       if (await this.store.get(vmid) !== undefined) throw new ProductionError(`VM ${vmid} already exists`)
       const files = await this.goldenFiles(golden)
-      await this.clock.sleep(this.latency.cloneMs, options)
-      const vm: SimVm = { version: 1, vmid, goldenId: golden.id, state: 'paused', attached: [], files, createdAt: this.clock.now() }
+      await this.clock.sleep(draw(this.latency.cloneMs), options)
+      const vm: SimVm = { version: 1, vmid, goldenId: golden.id, state: 'paused', attached: [], files, createdAt: this.clock.now(), ...(options.network !== undefined ? { network: { ...options.network } } : {}) }
       options.signal?.throwIfAborted()
       await this.store.put(vm)
       return infoOf(vm)
     })
   }
 
+  /** the domain network the VM's NIC was given at clone time, if any (the sim line only records it) */
+  async attachment (vmid: string, options: AbortOptions = {}): Promise<NetworkAttachment | undefined> {
+    return (await this.get(vmid, options)).network
+  }
+
   async resume (vmid: string, options: AbortOptions = {}): Promise<VmInfo> {
     await this.get(vmid, options)
-    await this.clock.sleep(this.latency.resumeMs, options)
+    await this.clock.sleep(draw(this.latency.resumeMs), options)
     return await this.change(vmid, async () => {
       const vm = await this.get(vmid, options)
       vm.state = 'running'
@@ -155,7 +165,7 @@ class SimLine implements ProductionLine {
     const started = this.clock.now()
     // a dry run tells how long the script takes; its effects apply at the end, on the VM as it is then
     const dry = interpretScript(action.run, { files: { ...before.files }, budgetMs })
-    await this.clock.sleep(this.latency.actionMs + dry.elapsedMs, options)
+    await this.clock.sleep(draw(this.latency.actionMs) + dry.elapsedMs, options)
     return await this.change(vmid, async () => {
       const vm = await this.get(vmid, options)
       const outcome = interpretScript(action.run, { files: vm.files, budgetMs })
@@ -168,7 +178,7 @@ class SimLine implements ProductionLine {
     options.signal?.throwIfAborted()
     if (!this.capabilities().hostActions.includes(params.attach)) throw new UnsupportedHardwareError(`the sim line cannot do the host action "${params.attach}"`)
     await this.get(vmid, options)
-    await this.clock.sleep(this.latency.actionMs, options)
+    await this.clock.sleep(draw(this.latency.actionMs), options)
     await this.change(vmid, async () => {
       const vm = await this.get(vmid, options)
       vm.attached.push(params)
@@ -232,11 +242,16 @@ function infoOf (vm: SimVm): VmInfo {
   return { vmid: vm.vmid, state: vm.state, goldenId: vm.goldenId, handle: { line: 'sim', vmid: vm.vmid } }
 }
 
-function stripUndefined (init: SimLineInit): Partial<typeof SIM_DEFAULTS> {
-  return Object.fromEntries(Object.entries(init).filter(([k, v]) => v !== undefined && k in SIM_DEFAULTS)) as Partial<typeof SIM_DEFAULTS>
+function stripUndefined (init: SimLineInit): Partial<Latencies> {
+  return Object.fromEntries(Object.entries(init).filter(([k, v]) => v !== undefined && k in SIM_DEFAULTS)) as Partial<Latencies>
 }
 
 /** The simulated production line; see SimLineInit for where its VMs live. */
-export function simLine (init: SimLineInit = {}): ProductionLine {
+/** The sim line, which also tells the network attachment it recorded for a VM. */
+export interface SimProductionLine extends ProductionLine {
+  attachment(vmid: string, options?: AbortOptions): Promise<NetworkAttachment | undefined>
+}
+
+export function simLine (init: SimLineInit = {}): SimProductionLine {
   return new SimLine(init)
 }

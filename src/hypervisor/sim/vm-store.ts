@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto'
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { HostParams, VmState } from '../index.js'
+import type { HostParams, NetworkAttachment, VmState } from '../index.js'
 import { isAlive } from '../proc.js'
 
 /** One simulated VM: what a hypervisor would hold of it. */
@@ -12,6 +12,8 @@ export interface SimVm {
   state: VmState
   /** what host actions plugged into it */
   attached: HostParams[]
+  /** the domain network the plant gave the clone (the sim line makes no tap) */
+  network?: NetworkAttachment
   /** the guest's files, as the script interpreter sees them */
   files: Record<string, string>
   createdAt: number

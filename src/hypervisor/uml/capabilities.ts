@@ -10,12 +10,13 @@ import type { UmlLineInit } from './init.js'
 export const UML_MIN_MEMORY_MB = 40
 
 /**
- * What the UML line makes: Linux guests (x86_64 user space) booted from a COW file, without a NIC,
- * in processes of their own that a restarted plant finds again. No host action: UML has no
+ * What the UML line makes: Linux guests (x86_64 user space) booted from a COW file, with a NIC
+ * only when the plant gives a domain network (a tap on its bridge: `bridgeNic`), in processes of
+ * their own that a restarted plant finds again. No host action: UML has no
  * hot-plug of a CD or a NIC here.
  */
 export function umlCapabilities (): LineCapabilities {
-  return { hostActions: [], networks: false, minMemoryMB: UML_MIN_MEMORY_MB, os: ['linux'], arch: ['x86_64'], liveReattach: true }
+  return { hostActions: [], networks: false, bridgeNic: true, minMemoryMB: UML_MIN_MEMORY_MB, os: ['linux'], arch: ['x86_64'], liveReattach: true }
 }
 
 /** linux.uml's kernel version; unhealthy when it, mke2fs or the static busybox is missing. */

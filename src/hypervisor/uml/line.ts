@@ -3,7 +3,7 @@ import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import {
   checkHardware, ProductionError, UnsupportedHardwareError, VmNotFoundError, type AbortOptions, type ActionResult, type GoldenImage,
-  type GoldenRequest, type GuestAction, type HostParams, type LineCapabilities, type LineFingerprint, type ProductionLine, type VmHandle,
+  type GoldenRequest, type GuestAction, type HostParams, type CloneOptions, type LineCapabilities, type LineFingerprint, type ProductionLine, type VmHandle,
   type VmInfo, type VmState
 } from '../index.js'
 import type { GuestAgentClient } from '../guest/agent-client.js'
@@ -16,6 +16,7 @@ import { writeCowFile } from './cow.js'
 import { prepareUmlGolden, removeAbandonedBuilds } from './golden.js'
 import type { UmlLineInit } from './init.js'
 import { killVm, pssKB, scanUml, stopVm } from './process.js'
+import { attachNic, detachNic, nicKernelArgs } from './network.js'
 import {
   listFolders, readBoot, readIdentity, removeBoot, TOKEN, umidOf, umlDirOf, vmPaths, vmToken, writeBoot, writeIdentity,
   type UmlBoot, type UmlVmIdentity
@@ -94,8 +95,8 @@ export class UmlLine implements ProductionLine {
     options.signal?.throwIfAborted()
   }
 
-  /** A clone is a COW file over the golden root file system; nothing runs yet. */
-  async clone (golden: GoldenImage, vmid: string, options: AbortOptions = {}): Promise<VmInfo> {
+  /** A clone is a COW file over the golden root file system (and a tap on its domain's bridge); nothing runs yet. */
+  async clone (golden: GoldenImage, vmid: string, options: CloneOptions = {}): Promise<VmInfo> {
     options.signal?.throwIfAborted()
     const disk = golden.artifacts.disk
     if (golden.line !== this.kind || disk === undefined) throw new ProductionError(`golden ${golden.id} was not made by the uml line`)
@@ -111,9 +112,11 @@ export class UmlLine implements ProductionLine {
         await rm(paths.dir, { recursive: true, force: true })
         await mkdir(paths.dir, { recursive: true })
         await writeCowFile(paths.cow, identity.base, options)
+        if (options.network !== undefined) identity.nic = await attachNic(paths.dir, token, options.network, options)
         // last: until it is there, a starting line removes the folder
         await writeIdentity(this.init.workDir, token, identity, options)
       } catch (err) {
+        await detachNic(paths.dir)
         await rm(paths.dir, { recursive: true, force: true })
         throw err
       }
@@ -145,7 +148,7 @@ export class UmlLine implements ProductionLine {
           consoleLog: paths.console,
           hostname: `vm-${token.slice(0, 8)}`,
           timeoutMs: this.init.bootTimeoutMs,
-          kernelArgs: this.init.kernelArgs,
+          kernelArgs: [...this.init.kernelArgs, ...nicKernelArgs(identity.nic)],
           lpjFile: join(this.init.workDir, LPJ_FILE)
         }, async (pid) => {
           // at once: a plant killed during the boot leaves a VM that the next one can find and kill by its group
@@ -300,6 +303,7 @@ export class UmlLine implements ProductionLine {
     const paths = vmPaths(this.init.workDir, token)
     await stopVm(this.init.mconsoleBinary, paths.mconsole, umidOf(token), pgid, options)
     await rm(join(paths.umlDir, umidOf(token)), { recursive: true, force: true })
+    await detachNic(paths.dir)
     await rm(paths.dir, { recursive: true, force: true })
   }
 

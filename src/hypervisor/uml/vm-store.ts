@@ -22,6 +22,8 @@ export interface UmlVmIdentity {
   base: string
   memoryMB: number
   createdAt: number
+  /** the NIC: a tap on a domain's bridge; absent: the VM has no NIC */
+  nic?: { bridge: string, tap: string }
 }
 
 /**

@@ -3,22 +3,26 @@ import type { PrivateKey } from '@libp2p/interface'
 import type { z } from 'zod'
 import {
   classadSchema, clientRequestSchema, createResultSchema, destroyResultSchema, listResultSchema,
-  type AbortOptions, type Auth, type Classad, type CreateResult, type ListResult
+  type AbortOptions, type Auth, type Classad, type CreateResult, type DomainCredential, type ListResult
 } from '../../../interface/index.js'
 import type { VmplantLibp2p } from '../../node.js'
 import { call, serve } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
 import type { SigningEdgeComponents } from '../target.js'
-import { assertSender, signAuth, signCreate, verifyAuth, verifyCreate } from '../../auth.js'
+import { assertSender, signAuth, signCreate, verifyAuth, verifyCreate, verifyDomainCredential, verifyDomainCredentials } from '../../auth.js'
 
 export { AuthError } from '../../auth.js'
 
-/** What the shop does with a client's request; the edge has bound `owner` to the noise-authenticated peer and checked the signature. */
+/**
+ * What the shop does with a client's request; the edge has bound `owner` to the noise-authenticated
+ * peer, checked the signature and the domain credentials (early: the plant checks them again and
+ * decides, the shop only passes them on).
+ */
 export interface ClientHandlers {
-  create: (spec: unknown, domain: string, owner: string, auth: Auth, signal: AbortSignal) => Promise<CreateResult>
-  query: (vmid: string, auth: Auth, signal: AbortSignal) => Promise<Classad>
-  destroy: (vmid: string, auth: Auth, signal: AbortSignal) => Promise<{ vmid: string, destroyed: true }>
-  list: (auth: Auth, signal: AbortSignal) => Promise<ListResult>
+  create: (spec: unknown, domain: string, owner: string, auth: Auth, credential: DomainCredential, signal: AbortSignal) => Promise<CreateResult>
+  query: (vmid: string, auth: Auth, credentials: DomainCredential[], signal: AbortSignal) => Promise<Classad>
+  destroy: (vmid: string, auth: Auth, credentials: DomainCredential[], signal: AbortSignal) => Promise<{ vmid: string, destroyed: true }>
+  list: (auth: Auth, credentials: DomainCredential[], signal: AbortSignal) => Promise<ListResult>
 }
 
 export interface ClientProtocolInit {
@@ -52,18 +56,26 @@ async function serveClients (components: ClientProtocolComponents, handlers: Cli
     assertSender(request.auth.owner, client, `${request.type} request's signature`)
     const now = components.clock.now()
     switch (request.type) {
-      case 'create':
-        await verifyCreate(request.auth, request.spec, request.domain, now)
-        return await handlers.create(request.spec, request.domain, client, request.auth, signal)
+      case 'create': {
+        const { credential } = request
+        await verifyDomainCredential(credential, { peer: client, now, domain: request.domain })
+        if (credential === undefined) throw new Error('unreachable: verifyDomainCredential refuses a missing credential')
+        await verifyCreate(request.auth, request.spec, request.domain, now, credential.key)
+        return await handlers.create(request.spec, request.domain, client, request.auth, credential, signal)
+      }
       case 'query':
         await verifyAuth(request.auth, 'query', request.vmid, now)
-        return await handlers.query(request.vmid, request.auth, signal)
+        await verifyDomainCredentials(request.credentials, { peer: client, now })
+        return await handlers.query(request.vmid, request.auth, request.credentials ?? [], signal)
       case 'destroy':
         await verifyAuth(request.auth, 'destroy', request.vmid, now)
-        return await handlers.destroy(request.vmid, request.auth, signal)
+        await verifyDomainCredentials(request.credentials, { peer: client, now })
+        return await handlers.destroy(request.vmid, request.auth, request.credentials ?? [], signal)
       case 'list':
         await verifyAuth(request.auth, 'list', '', now)
-        return await handlers.list(request.auth, signal)
+        // a client that holds no credential has no VMs to list
+        if ((request.credentials ?? []).length > 0) await verifyDomainCredentials(request.credentials, { peer: client, now })
+        return await handlers.list(request.auth, request.credentials ?? [], signal)
       default: {
         const unknown: never = request
         throw new Error(`unknown client request ${(unknown as { type: string }).type}`)
@@ -76,20 +88,24 @@ async function serveClients (components: ClientProtocolComponents, handlers: Cli
 export class ShopClient {
   constructor (private readonly libp2p: VmplantLibp2p, private readonly shop: Multiaddr, private readonly key: PrivateKey) {}
 
-  async create (spec: unknown, domain: string, options: AbortOptions = {}): Promise<CreateResult> {
-    return await this.send({ type: 'create', spec, domain, auth: await signCreate(this.key, spec, domain, Date.now()) }, createResultSchema, options)
+  /** `credential`: the domain's credential for this client, which the plant checks */
+  async create (spec: unknown, domain: string, credential: DomainCredential | undefined, options: AbortOptions = {}): Promise<CreateResult> {
+    const auth = await signCreate(this.key, spec, domain, Date.now(), credential?.key)
+    return await this.send({ type: 'create', spec, domain, auth, ...(credential !== undefined ? { credential } : {}) }, createResultSchema, options)
   }
 
-  async query (vmid: string, options: AbortOptions = {}): Promise<Classad> {
-    return await this.send({ type: 'query', vmid, auth: await signAuth(this.key, 'query', vmid, Date.now()) }, classadSchema, options)
+  /** `credentials`: the client's credentials; one of them must be for the VM's domain */
+  async query (vmid: string, credentials: DomainCredential[], options: AbortOptions = {}): Promise<Classad> {
+    return await this.send({ type: 'query', vmid, auth: await signAuth(this.key, 'query', vmid, Date.now()), credentials }, classadSchema, options)
   }
 
-  async destroy (vmid: string, options: AbortOptions = {}): Promise<{ vmid: string, destroyed: true }> {
-    return await this.send({ type: 'destroy', vmid, auth: await signAuth(this.key, 'destroy', vmid, Date.now()) }, destroyResultSchema, options)
+  async destroy (vmid: string, credentials: DomainCredential[], options: AbortOptions = {}): Promise<{ vmid: string, destroyed: true }> {
+    return await this.send({ type: 'destroy', vmid, auth: await signAuth(this.key, 'destroy', vmid, Date.now()), credentials }, destroyResultSchema, options)
   }
 
-  async list (options: AbortOptions = {}): Promise<ListResult> {
-    return await this.send({ type: 'list', auth: await signAuth(this.key, 'list', '', Date.now()) }, listResultSchema, options)
+  /** the VMs of the domains the credentials prove */
+  async list (credentials: DomainCredential[], options: AbortOptions = {}): Promise<ListResult> {
+    return await this.send({ type: 'list', auth: await signAuth(this.key, 'list', '', Date.now()), credentials }, listResultSchema, options)
   }
 
   private async send<S extends z.ZodType> (body: unknown, schema: S, options: AbortOptions): Promise<z.output<S>> {

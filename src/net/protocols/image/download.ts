@@ -4,7 +4,7 @@ import { createHash, type Hash } from 'node:crypto'
 import { lpStream } from '@libp2p/utils'
 import type { Libp2p, PeerId, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
 import type { GoldenArtifact } from '../../../planner/index.js'
-import { decodeJson, encodeJson } from '../../codec.js'
+import { checkMessage, decodeJson, encodeJson } from '../../codec.js'
 import { MalformedMessageError, RemoteError } from '../../errors.js'
 import { PROTOCOLS } from '../../protocols.js'
 import { DigestMismatchError, TransferError } from './errors.js'
@@ -81,12 +81,11 @@ export async function downloadArtifact (node: Libp2p, peer: PeerId, image: strin
   await rename(part, path)
 }
 
-function readHeader (bytes: Uint8Array, image: string, name: string, offset: number, size: number): { bytes: number } {
+/** The artifact header frame that precedes the raw bytes, checked against what was asked for. */
+export function readHeader (bytes: Uint8Array, image: string, name: string, offset: number, size: number): { bytes: number } {
   const frame = decodeJson(bytes, answerFrameSchema, IMAGE_WIRE_LIMITS.maxHeaderBytes, `${PROTOCOLS.image} artifact header`)
   if (!frame.ok) throw new RemoteError(frame.error.code, frame.error.message)
-  const parsed = artifactHeaderSchema.safeParse(frame.value)
-  if (!parsed.success) throw new MalformedMessageError(`${PROTOCOLS.image} artifact header is malformed: ${parsed.error.issues[0]?.message ?? 'invalid'}`)
-  const header = parsed.data
+  const header = checkMessage(frame.value, artifactHeaderSchema, `${PROTOCOLS.image} artifact header`)
   if (header.id !== image || header.name !== name || header.offset !== offset || header.bytes !== size) {
     throw new MalformedMessageError(`${PROTOCOLS.image} header announces ${header.id}/${header.name} at ${header.offset} of ${header.bytes} bytes, not ${image}/${name} at ${offset} of ${size}`)
   }

@@ -3,14 +3,14 @@ import { classadSchema, orderCancelSchema, orderSchema, type AbortOptions, type 
 import type { VmplantLibp2p } from '../../node.js'
 import { call, serve } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
-import { verifyCreate, assertSender } from '../../auth.js'
+import { verifyCreate, assertSender, verifyDomainCredential } from '../../auth.js'
 import { ackSchema, peerTarget, type SigningEdgeComponents } from '../target.js'
 
 export { AuthError } from '../../auth.js'
 
 const orderRequestSchema = z.discriminatedUnion('type', [orderSchema, orderCancelSchema])
 
-/** What a plant does with an order that passed the edge: the client's signature verified, the sender known. */
+/** What a plant does with an order that passed the edge: the client's signature and the domain credential verified, the sender known. */
 export interface OrderHandlers {
   /** `from`: the noise-authenticated peer that sent the order; the plant checks it called for bids */
   onOrder: (order: Order, from: string, signal: AbortSignal) => Promise<Classad>
@@ -28,7 +28,7 @@ export interface OrderProtocolComponents extends SigningEdgeComponents {}
 
 /** `/vmplant/order/1.0.0`: a shop orders a VM from a plant, or cancels an order. */
 export interface OrderProtocol {
-  /** registers the plant's side: the edge verifies the client's signature over spec and domain */
+  /** registers the plant's side: the edge verifies the client's signature over spec and domain, and the domain's credential for that client */
   handle(handlers: OrderHandlers): Promise<void>
   /** the shop's side: one order, answered by the VM's classad */
   order(plant: PeerRef, order: Order, options?: AbortOptions): Promise<Classad>
@@ -53,7 +53,10 @@ class Orders implements OrderProtocol {
         return { ack: true as const }
       }
       assertSender(request.auth.owner, request.owner, `order ${request.requestId}'s signature`)
-      await verifyCreate(request.auth, request.spec, request.domain, clock.now())
+      const now = clock.now()
+      // the plant is the authority on domains: the shop only passed the client's credential on
+      const domain = await verifyDomainCredential(request.credential, { peer: request.owner, now, domain: request.domain })
+      await verifyCreate(request.auth, request.spec, request.domain, now, domain.key)
       return await handlers.onOrder(request, from, signal)
     }, { timeoutMs: this.init.timeoutMs })
   }

@@ -1,19 +1,23 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
-import { vmRequestSchema, type AbortOptions, type Classad, type VmRequest } from '../../../interface/index.js'
+import { vmRequestSchema, type AbortOptions, type Classad, type DomainRef, type VmRequest } from '../../../interface/index.js'
 import type { VmplantLibp2p } from '../../node.js'
 import { call, serve } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
 import type { SigningEdgeComponents } from '../target.js'
-import { verifyAuth } from '../../auth.js'
+import { verifyAuth, verifyDomainCredentials } from '../../auth.js'
 
 export { AuthError } from '../../auth.js'
 
-/** The plant's answers about VMs; `owner` is the client whose signature the edge verified. */
+/**
+ * The plant's answers about VMs; `owner` is the client whose signature the edge verified, and
+ * `domains` the domains whose credentials for that client it verified: the plant answers only
+ * for VMs of those domains.
+ */
 export interface VmHandlers {
-  query: (vmid: string, owner: string, signal: AbortSignal) => Promise<Classad>
-  destroy: (vmid: string, owner: string, signal: AbortSignal) => Promise<{ vmid: string, destroyed: true }>
-  list: (owner: string, signal: AbortSignal) => Promise<Classad[]>
+  query: (vmid: string, owner: string, domains: DomainRef[], signal: AbortSignal) => Promise<Classad>
+  destroy: (vmid: string, owner: string, domains: DomainRef[], signal: AbortSignal) => Promise<{ vmid: string, destroyed: true }>
+  list: (owner: string, domains: DomainRef[], signal: AbortSignal) => Promise<Classad[]>
 }
 
 export interface VmProtocolInit {
@@ -25,7 +29,7 @@ export interface VmProtocolComponents extends SigningEdgeComponents {}
 
 /** `/vmplant/vm/1.0.0`: a shop forwards a client's signed query, destroy or list to a plant. */
 export interface VmProtocol {
-  /** registers the plant's side: every request carries the client's signature, checked here */
+  /** registers the plant's side: every request carries the client's signature and domain credentials, checked here */
   handle(handlers: VmHandlers): Promise<void>
   /** the shop's side */
   request(plant: string, request: VmRequest, options?: AbortOptions): Promise<unknown>
@@ -39,15 +43,22 @@ class Vms implements VmProtocol {
     await serve(libp2p, PROTOCOLS.vm, vmRequestSchema, async (request, { signal }): Promise<unknown> => {
       const now = clock.now()
       switch (request.type) {
-        case 'vm.query':
+        // the connection is the shop's: the credentials must name the client whose signature verified
+        case 'vm.query': {
           await verifyAuth(request.auth, 'query', request.vmid, now)
-          return await handlers.query(request.vmid, request.auth.owner, signal)
-        case 'vm.destroy':
+          const domains = await verifyDomainCredentials(request.credentials, { peer: request.auth.owner, now })
+          return await handlers.query(request.vmid, request.auth.owner, domains, signal)
+        }
+        case 'vm.destroy': {
           await verifyAuth(request.auth, 'destroy', request.vmid, now)
-          return await handlers.destroy(request.vmid, request.auth.owner, signal)
-        case 'vm.list':
+          const domains = await verifyDomainCredentials(request.credentials, { peer: request.auth.owner, now })
+          return await handlers.destroy(request.vmid, request.auth.owner, domains, signal)
+        }
+        case 'vm.list': {
           await verifyAuth(request.auth, 'list', '', now)
-          return await handlers.list(request.auth.owner, signal)
+          const domains = (request.credentials ?? []).length > 0 ? await verifyDomainCredentials(request.credentials, { peer: request.auth.owner, now }) : []
+          return await handlers.list(request.auth.owner, domains, signal)
+        }
         default: {
           const unknown: never = request
           throw new Error(`unknown vm request ${(unknown as { type: string }).type}`)
