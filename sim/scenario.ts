@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { costConfigSchema, COST_DEFAULTS } from '../src/actors/plant/cost.js'
 import { domainSchema } from '../src/interface/index.js'
-import { validateSpec, InvalidSpecError, type VmSpec } from '../src/planner/index.js'
+import { validateSpec, InvalidSpecError, MAX_TEXT_NESTING, nestingTooDeep, type VmSpec } from '../src/planner/index.js'
 import { describeIssue, formatPath } from '../src/planner/spec.js'
 import { ScenarioError } from './errors.js'
 import { durationSchema } from './distributions.js'
@@ -229,6 +229,8 @@ export async function loadScenario (file: string): Promise<Scenario> {
   } catch (err: any) {
     throw new ScenarioError(file, '', `cannot be read: ${err?.message}`, { cause: err })
   }
+  const deep = nestingTooDeep(text)
+  if (deep !== undefined) throw new ScenarioError(file, `line ${deep}`, `nests deeper than ${MAX_TEXT_NESTING} levels`)
   let raw: unknown
   try {
     raw = parseYaml(text)

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { parse as parseYaml } from 'yaml'
-import { InvalidSpecError, validateSpec, type VmSpec } from '../planner/index.js'
+import { InvalidSpecError, MAX_TEXT_NESTING, nestingTooDeep, validateSpec, type VmSpec } from '../planner/index.js'
 
 /** Reads a spec file (YAML or JSON) and validates it, so bad specs never leave the client. */
 export async function readSpecFile (file: string): Promise<{ raw: unknown, spec: VmSpec }> {
@@ -10,6 +10,8 @@ export async function readSpecFile (file: string): Promise<{ raw: unknown, spec:
   } catch (err: any) {
     throw new InvalidSpecError('', `cannot read spec ${file}: ${err?.message}`, { cause: err })
   }
+  const deep = nestingTooDeep(text)
+  if (deep !== undefined) throw new InvalidSpecError('', `${file} nests deeper than ${MAX_TEXT_NESTING} levels at line ${deep}`)
   let raw: unknown
   try {
     raw = parseYaml(text)

@@ -4,7 +4,9 @@ import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { multiaddr } from '@multiformats/multiaddr'
 import { costConfigSchema } from '../actors/plant/cost.js'
+import { IMAGE_FETCH_DEFAULTS } from '../actors/plant/image-fit.js'
 import { ConfigError } from './errors.js'
+import { MAX_TEXT_NESTING, nestingTooDeep } from '../planner/index.js'
 
 const multiaddrString = z.string().refine((s) => { try { multiaddr(s); return true } catch { return false } }, 'is not a multiaddr')
 
@@ -18,8 +20,10 @@ export const driverConfigSchema = z.discriminatedUnion('kind', [
   }),
   z.strictObject({
     kind: z.literal('qemu'),
-    /** QEMU processes per golden image kept started, so a clone skips QEMU's start-up */
+    /** warm pool: QEMU processes per golden image kept loaded and paused (filled at start), so a clone skips QEMU's start-up */
     poolSize: z.number().int().min(0).max(64).default(0),
+    /** warm pool: QEMU processes starting at once while it fills; @default 2 */
+    poolSpawns: z.number().int().min(1).max(16).optional(),
     accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
     tbSizeMB: z.number().int().min(1).max(4096).default(64),
     diskMB: z.number().int().min(1).default(64),
@@ -67,11 +71,23 @@ export const nodeConfigSchema = z.strictObject({
      * host-only networks per domain: 'bridge', a Linux bridge per domain with each VM's NIC on a
      * tap (needs CAP_NET_ADMIN; without it the plant says so and offers networkless VMs); 'model',
      * a record and a price only (the simulator's). @default 'bridge' when the line can put a NIC
-     * on a bridge (uml), else 'model' (sim; qemu until its line can)
+     * on a bridge (qemu, uml), else 'model' (sim)
      */
     networks: z.enum(['bridge', 'model']).optional(),
     /** the names of the plant's bridges and taps start with it; @default vp + 6 hex digits of the data folder's hash */
     networkPrefix: z.string().regex(/^[a-z][a-z0-9]{1,7}$/, 'must be 2 to 8 lower-case letters and digits, starting with a letter').optional(),
+    /**
+     * Set (`{}` takes IMAGE_FETCH_DEFAULTS): a plant without an admissible golden image looks for a
+     * peer's on the DHT when it bids, and prices fetching it, its bytes over the link speed measured
+     * on earlier transfers (else `bytesPerSecond`), times `costPerSecond`, instead of `noImageCost`.
+     * Absent: off, since a site's broker picks a plant from load reports, which know no peer images.
+     */
+    imageFetch: z.strictObject({
+      bytesPerSecond: z.number().positive().default(IMAGE_FETCH_DEFAULTS.bytesPerSecond),
+      costPerSecond: z.number().min(0).default(IMAGE_FETCH_DEFAULTS.costPerSecond),
+      /** how long a bid waits for the DHT, in ms (at most half the call's window) */
+      lookupMs: z.number().int().min(1).max(60_000).default(IMAGE_FETCH_DEFAULTS.lookupMs)
+    }).optional(),
     /** golden images learned from repeated action prefixes */
     learning: z.strictObject({
       /** requests of one prefix after which it becomes a golden image; 0: never */
@@ -114,6 +130,8 @@ export async function loadNodeConfig (file: string): Promise<NodeConfig> {
   } catch (err: any) {
     throw new ConfigError(`cannot read config ${file}: ${err?.message}`, { cause: err })
   }
+  const deep = nestingTooDeep(text)
+  if (deep !== undefined) throw new ConfigError(`${file} nests deeper than ${MAX_TEXT_NESTING} levels at line ${deep}`)
   let raw: unknown
   try {
     raw = parseYaml(text)

@@ -24,6 +24,7 @@ import { createBids, createLoad, createProtocols, serveProtocols, type Actors, t
 import type { VnetService } from '../net/tunnels/vnet/index.js'
 import { BootstrapDialer } from './bootstrap.js'
 import { remoteImages, type RemoteImages } from '../net/protocols/image/index.js'
+import { qemuGoldenImporter, type QemuProductionLine } from '../hypervisor/qemu/index.js'
 import { faultsFromEnv } from './faults.js'
 import { LineUnhealthyError } from './errors.js'
 
@@ -126,7 +127,9 @@ export class VmplantNode {
       if (!fingerprint.healthy) throw new LineUnhealthyError(`the ${this.line.kind} production line cannot run here: ${fingerprint.detail}`)
       this.log('%s line: %s (%s)', this.line.kind, fingerprint.version, fingerprint.acceleration)
       const faults = faultsFromEnv(this.log)
-      this.images = remoteImages({ libp2p, warehouse: this.store.warehouse }, { dir: join(config.dataDir, 'images'), logPrefix: `vmplant:${name}:images` })
+      // the QEMU line takes fetched goldens onto its tmpfs golden folder; other lines clone them from `images/`
+      const importers = this.line.kind === 'qemu' && 'init' in this.line ? [qemuGoldenImporter((this.line as QemuProductionLine).init)] : []
+      this.images = remoteImages({ libp2p, warehouse: this.store.warehouse, importers }, { dir: join(config.dataDir, 'images'), logPrefix: `vmplant:${name}:images` })
       this.actors.plant = await system.spawn('plant', plantBehavior({
         line: this.line,
         store: this.store,
@@ -138,6 +141,7 @@ export class VmplantNode {
         memoryCapacityMB: config.plant.memoryMB ?? Math.floor(totalmem() / 1024 / 1024 * 0.8),
         hostFreeMB: availableMemoryMB,
         images: this.images,
+        ...(config.plant.imageFetch !== undefined ? { imageFetch: config.plant.imageFetch } : {}),
         ...(this.networks = plantNetworks(config, this.line) ?? {}),
         ...(config.site !== undefined ? { loadReport: { cost: config.plant.cost } } : {}),
         ...(config.plant.learning.after > 0 || config.plant.learning.diskBudgetMB !== undefined ? { learning: config.plant.learning } : {})

@@ -71,6 +71,11 @@ export interface LineCapabilities {
   networks: boolean
   /** whether `clone` puts the NIC on the bridge its `network` option names (a tap); absent: it does not */
   bridgeNic?: boolean
+  /**
+   * whether the guest's NIC on that bridge can be configured by `runAction` with busybox `ip`: the
+   * plant then sets the spec's `network` address and reads the MAC for the classad; absent: it cannot
+   */
+  guestNetwork?: boolean
   /** the least guest memory it can boot, in MB */
   minMemoryMB: number
   /** the guest operating systems and architectures it makes; absent: any (the sim line) */

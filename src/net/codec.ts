@@ -36,10 +36,20 @@ export function checkMessage<S extends z.ZodType> (value: unknown, schema: S, wh
   const parsed = schema.safeParse(value)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
-    const path = issue?.path.map(String).join('.') ?? ''
+    const path = formatPath(issue?.path ?? [])
     throw new MalformedMessageError(`${what} is malformed${path !== '' ? ` at ${path}` : ''}: ${issue?.message ?? 'invalid'}`)
   }
   return parsed.data
+}
+
+/** `outputs.net.exitCode`, `vms.0.state`; a key that is not a plain name is quoted, `outputs[":"]`, so the path stays unambiguous */
+function formatPath (path: PropertyKey[]): string {
+  let out = ''
+  for (const key of path) {
+    if (typeof key === 'string' && !/^[A-Za-z_$][\w$-]*$/.test(key)) out += `[${JSON.stringify(key).slice(0, 100)}]`
+    else out += `${out === '' ? '' : '.'}${String(key)}`
+  }
+  return out
 }
 
 /** without recursion, so that the check itself cannot overflow the stack */

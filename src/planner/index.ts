@@ -3,6 +3,7 @@ export {
   type VmSpec, type ActionSpec, type ErrorActionSpec, type HostActionSpec, type HostParams, type OnErrorSpec, type Hardware, type NetworkSpec, type StaticNetwork
 } from './spec.js'
 export { InvalidSpecError, InvalidDescriptorError } from './errors.js'
+export { nestingTooDeep, MAX_TEXT_NESTING } from './text-nesting.js'
 export { actionIdentity, actionDefinition, canonicalJson, sha256Hex, type Json } from './identity.js'
 export {
   createDescriptor, validateDescriptor, verifyDescriptor, goldenId, goldenCid, artifactBytes, GOLDEN_LIMITS,

@@ -104,10 +104,14 @@ function apply (holder: { v: Json }, m: Mutation): void {
       if (current !== null && typeof current === 'object' && !Array.isArray(current)) setOwn(current, m.key, clone(m.value))
       else if (Array.isArray(current)) current.push(clone(m.value))
       break
-    case 'repeat':
-      if (Array.isArray(current) && current.length > 0) setOwn(container, key, Array.from({ length: m.times }, (_, i) => clone(current[i % current.length] as Json)))
-      else if (typeof current === 'string') setOwn(container, key, current.repeat(Math.min(m.times, Math.ceil(2_000_000 / Math.max(1, current.length)))))
+    case 'repeat': {
+      // at most about 4 MB, four times the largest wire limit: enough to pass every limit, short of V8's string limit
+      const size = JSON.stringify(current)?.length ?? 1
+      const times = Math.max(1, Math.min(m.times, Math.floor(4_000_000 / Math.max(1, size))))
+      if (Array.isArray(current) && current.length > 0) setOwn(container, key, Array.from({ length: times }, (_, i) => clone(current[i % current.length] as Json)))
+      else if (typeof current === 'string') setOwn(container, key, current.repeat(times))
       break
+    }
     case 'wrap': setOwn(container, key, m.inArray ? [current] : { v: current }); break
     case 'numeric-string':
       if (typeof current === 'number') setOwn(container, key, String(current))

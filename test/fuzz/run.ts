@@ -1,5 +1,6 @@
 /**
- * The long fuzz pass: `node dist/test/fuzz/run.js [--runs 100000] [--target NAME]... [--seed N] [--keep] [--max-seconds S]`.
+ * The long fuzz pass: `node dist/test/fuzz/run.js [--runs 100000] [--target NAME]... [--seed N] [--keep] [--max-seconds S] [--edges]`.
+ * `--edges` adds the real-network edges (two libp2p nodes on 127.0.0.1; `--target edge-vm` alone does too).
  * Replays each target's corpus, then runs its generated inputs; prints one line per target and,
  * for a failure, its shrunk counterexample and seed. `--keep` writes each counterexample into
  * test/fuzz/corpus/<target>/ so that every later run (and `npm test`) replays it. `--max-seconds`
@@ -15,13 +16,20 @@ const { values } = parseArgs({
     target: { type: 'string', multiple: true },
     seed: { type: 'string' },
     'max-seconds': { type: 'string' },
-    keep: { type: 'boolean', default: false }
+    keep: { type: 'boolean', default: false },
+    edges: { type: 'boolean', default: false }
   }
 })
+// the YAML parser warns of every unresolved tag a mutation makes up: the refusals are what count
+process.removeAllListeners('warning')
 const runs = Number(values.runs)
 if (!Number.isInteger(runs) || runs < 0) throw new RangeError(`--runs must be a whole number, not ${values.runs}`)
 
-const { targets, close } = await loadTargets()
+// the edges start two libp2p nodes: only when one of them is asked for, or with --edges
+const edges = values.edges === true || (values.target ?? []).some((name) => name.startsWith('edge-'))
+const { targets, close } = await loadTargets(['wire', 'documents', 'classad', ...(edges ? ['edges' as const] : [])])
+// a run stopped early still removes the folder the document targets write in
+for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => { close().finally(() => process.exit(130)) })
 let failed = 0
 const started = performance.now()
 try {

@@ -11,13 +11,13 @@
 import { execFile, spawn, type ChildProcess } from 'node:child_process'
 import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
+import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
 
 const run = promisify(execFile)
 
 /** Every namespace this harness makes starts with it: `vpt<pid>r<hex>-<name>`. */
 export const NETNS_PREFIX = 'vpt'
-const OWNED = /^vpt(\d+)r[0-9a-f]+-/
 
 /** An address plan: site N is 10.77.N.0/24, gateway .1 in the core, hosts from .10. */
 export const SUBNET_BASE = '10.77'
@@ -69,7 +69,11 @@ export interface Topology {
 export interface NsProcess {
   child: ChildProcess
   pid: number
+  /** stdout and stderr so far */
   output: () => string
+  /** resolves with the first line of stdout that `match` accepts; rejects on exit or after `timeoutMs` */
+  waitFor: (match: RegExp, timeoutMs: number) => Promise<string>
+  /** signals the process by pid (SIGKILL by default) and waits for its exit */
   kill(signal?: NodeJS.Signals): Promise<void>
 }
 
@@ -83,24 +87,13 @@ export interface NsNode extends NsProcess {
  * topology's `remove()` ends it (by pid) if the test does not.
  */
 export async function startNodeIn (topo: Topology, ns: string, config: string, bin: string, timeoutMs = 30_000): Promise<NsNode> {
-  const proc = topo.spawnNode(ns, [bin, 'node', '--config', config])
+  return await startReady(topo.spawnNode(ns, [bin, 'node', '--config', config]), timeoutMs)
+}
+
+/** Waits for a process's `{"event":"ready",...}` line; kills it if none comes. */
+export async function startReady (proc: NsProcess, timeoutMs = 30_000): Promise<NsNode> {
   try {
-    const ready = await new Promise<NsNode['ready']>((resolve, reject) => {
-      const timer = setTimeout(() => { reject(new Error(`node ${config} in ${ns} not ready in ${timeoutMs} ms: ${proc.output()}`)) }, timeoutMs)
-      let buffered = ''
-      proc.child.stdout?.on('data', (chunk: Buffer) => {
-        buffered += chunk.toString()
-        for (const line of buffered.split('\n').slice(0, -1)) {
-          try {
-            const event = JSON.parse(line)
-            if (event.event === 'ready') { clearTimeout(timer); resolve(event) }
-          } catch {}
-        }
-        buffered = buffered.slice(buffered.lastIndexOf('\n') + 1)
-      })
-      proc.child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`node ${config} in ${ns} exited with ${code}: ${proc.output()}`)) })
-    })
-    return { ...proc, ready }
+    return { ...proc, ready: JSON.parse(await proc.waitFor(/"event":"ready"/, timeoutMs)) }
   } catch (err) {
     await proc.kill()
     throw err
@@ -114,11 +107,21 @@ export interface TopologyOptions {
   hostsPerSite?: number
 }
 
-async function ip (args: string[]): Promise<string> {
+/** Runs `ip ARGS` in the host's namespace; the error carries ip's stderr. */
+export async function ip (args: string[]): Promise<string> {
   try {
     return (await run('ip', args, { encoding: 'utf8' })).stdout
   } catch (err: any) {
     throw new Error(`ip ${args.join(' ')} failed: ${String(err?.stderr ?? err?.message).trim()}`, { cause: err })
+  }
+}
+
+/** Runs a command inside a namespace and returns its stdout; throws on a non-zero exit, naming the namespace. */
+export async function nsExec (ns: string, argv: string[], timeoutMs = 30_000): Promise<string> {
+  try {
+    return (await run('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', timeout: timeoutMs })).stdout
+  } catch (err: any) {
+    throw new Error(`in ${ns}: ${argv.join(' ')} failed: ${String(err?.stderr || err?.message).trim()}`, { cause: err })
   }
 }
 
@@ -136,8 +139,8 @@ function alive (pid: number): boolean {
   }
 }
 
-/** Kills whatever still runs in a namespace (by pid), then deletes it. */
-async function removeNamespace (ns: string): Promise<void> {
+/** Kills whatever still runs in a namespace (by pid: linux.uml, socat, nodes), then deletes it. */
+export async function removeNamespace (ns: string): Promise<void> {
   let pids: number[] = []
   try {
     pids = (await ip(['netns', 'pids', ns])).split('\n').filter((l) => l !== '').map(Number)
@@ -149,16 +152,23 @@ async function removeNamespace (ns: string): Promise<void> {
 }
 
 /**
- * Removes the namespaces an earlier run left behind when it crashed: those whose owner process
- * is gone. Namespaces of live runs (parallel ava workers) are left alone.
+ * Removes the namespaces an earlier run left behind when it crashed: those named
+ * `<prefix><pid>r<hex>-...` whose owner process is gone. Namespaces of live runs (parallel ava
+ * workers) are left alone.
  */
-export async function sweepStaleNamespaces (): Promise<string[]> {
+export async function sweepStaleNamespaces (prefix = NETNS_PREFIX): Promise<string[]> {
+  const owned = new RegExp(`^${prefix}(\\d+)r[0-9a-f]+-`)
   const stale = (await listNamespaces()).filter((ns) => {
-    const owner = OWNED.exec(ns)
+    const owner = owned.exec(ns)
     return owner !== null && Number(owner[1]) !== process.pid && !alive(Number(owner[1]))
   })
   for (const ns of stale) await removeNamespace(ns)
   return stale
+}
+
+/** A fresh run id for namespace names: the owner's pid, so that a sweep knows when it died. */
+export function newRunId (): string {
+  return `${process.pid}r${randomBytes(3).toString('hex')}`
 }
 
 /** Processes started in namespaces by this process: killed if it exits first (a timed-out test). */
@@ -170,6 +180,50 @@ process.on('exit', () => {
 })
 
 /**
+ * Starts `node args...` inside a namespace and adds it to `owner`, which its `kill` removes it
+ * from. `ip netns exec` execs node in place, so the pid is node's own.
+ */
+export function spawnInNamespace (ns: string, args: string[], owner: Set<NsProcess>, env: NodeJS.ProcessEnv = {}): NsProcess {
+  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+  const pid = child.pid as number
+  started.add(pid)
+  let output = ''
+  const lines: string[] = []
+  const waiters = new Set<() => void>()
+  createInterface({ input: child.stdout! }).on('line', (line) => {
+    output += line + '\n'
+    lines.push(line)
+    for (const w of waiters) w()
+  })
+  child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
+  const exited = once(child, 'exit').then(() => undefined, () => undefined)
+  child.on('exit', () => { started.delete(pid); for (const w of waiters) w() })
+  const proc: NsProcess = {
+    child,
+    pid,
+    output: () => output,
+    waitFor: async (match, timeoutMs) => await new Promise((resolve, reject) => {
+      const timer = setTimeout(() => { waiters.delete(check); reject(new Error(`no line matching ${String(match)} in ${timeoutMs} ms; output:\n${output}`)) }, timeoutMs)
+      const check = (): void => {
+        const found = lines.find((l) => match.test(l))
+        if (found !== undefined) { clearTimeout(timer); waiters.delete(check); resolve(found); return }
+        if (child.exitCode !== null || child.signalCode !== null) { clearTimeout(timer); waiters.delete(check); reject(new Error(`exited (${child.exitCode ?? child.signalCode}) before a line matching ${String(match)}; output:\n${output}`)) }
+      }
+      waiters.add(check)
+      check()
+    }),
+    kill: async (signal = 'SIGKILL') => {
+      owner.delete(proc)
+      if (child.exitCode !== null || child.signalCode !== null) return
+      try { process.kill(pid, signal) } catch {}
+      await exited
+    }
+  }
+  owner.add(proc)
+  return proc
+}
+
+/**
  * Builds `sites` sites of `hostsPerSite` hosts, a shop site and a client site. The caller must
  * `remove()` it (in `t.teardown`); a build that fails half-way removes what it made and throws.
  */
@@ -179,19 +233,13 @@ export async function buildTopology (options: TopologyOptions = {}): Promise<Top
   if (siteCount < 1 || siteCount > 200) throw new RangeError(`sites must be 1..200, not ${siteCount}`)
   if (hostsPerSite < 1 || hostsPerSite > 200) throw new RangeError(`hostsPerSite must be 1..200, not ${hostsPerSite}`)
   await sweepStaleNamespaces()
-  const runId = `${process.pid}r${randomBytes(3).toString('hex')}`
+  const runId = newRunId()
   const name = (part: string): string => `${NETNS_PREFIX}${runId}-${part}`
   const core = name('core')
   const made: string[] = []
   const processes = new Set<NsProcess>()
 
-  const exec = async (ns: string, argv: string[], opts: { timeoutMs?: number } = {}): Promise<string> => {
-    try {
-      return (await run('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', timeout: opts.timeoutMs ?? 30_000 })).stdout
-    } catch (err: any) {
-      throw new Error(`in ${ns}: ${argv.join(' ')} failed: ${String(err?.stderr || err?.message).trim()}`, { cause: err })
-    }
-  }
+  const exec = async (ns: string, argv: string[], opts: { timeoutMs?: number } = {}): Promise<string> => await nsExec(ns, argv, opts.timeoutMs)
   const addNamespace = async (ns: string): Promise<void> => {
     await ip(['netns', 'add', ns])
     made.push(ns)
@@ -241,31 +289,7 @@ export async function buildTopology (options: TopologyOptions = {}): Promise<Top
     const lanHost = await addHost('client-lan', gateway.ns, lanBridge, 'lanh0', `${CLIENT_LAN}.10`, `${CLIENT_LAN}.1`, 'client')
     const client: ClientSite = { ...clientNet, hosts: [gateway, lanHost], gateway, lanHost, lanBridge }
 
-    const spawnNode = (ns: string, args: string[], env: NodeJS.ProcessEnv = {}): NsProcess => {
-      const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
-      const pid = child.pid as number
-      started.add(pid)
-      let output = ''
-      child.stdout?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-      child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-      const exited = once(child, 'exit')
-      exited.catch(() => {})
-      child.on('exit', () => { started.delete(pid) })
-      // `ip netns exec` execs node in place, so the pid is node's own
-      const proc: NsProcess = {
-        child,
-        pid,
-        output: () => output,
-        kill: async (signal = 'SIGKILL') => {
-          processes.delete(proc)
-          if (child.exitCode !== null || child.signalCode !== null) return
-          try { process.kill(pid, signal) } catch {}
-          await exited
-        }
-      }
-      processes.add(proc)
-      return proc
-    }
+    const spawnNode = (ns: string, args: string[], env: NodeJS.ProcessEnv = {}): NsProcess => spawnInNamespace(ns, args, processes, env)
     const ping = async (from: NetHost | string, to: string, timeoutS = 2): Promise<boolean> => {
       const ns = typeof from === 'string' ? from : from.ns
       try {

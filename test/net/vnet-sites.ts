@@ -9,15 +9,11 @@
  * site namespaces and talk over the `wan` veth. IPv6 is off, so every frame counted is the test's.
  * Namespace names carry the owner's pid; a later run removes those whose owner died.
  */
-import { execFile, spawn, type ChildProcess } from 'node:child_process'
-import { once } from 'node:events'
-import { randomBytes } from 'node:crypto'
-import { createInterface } from 'node:readline'
-import { promisify } from 'node:util'
+import { ip, newRunId, nsExec, removeNamespace, spawnInNamespace, sweepStaleNamespaces, type NsProcess } from '../helpers/netns.js'
 
-const run = promisify(execFile)
+export type { NsProcess } from '../helpers/netns.js'
+
 const PREFIX = 'vnt'
-const OWNED = /^vnt(\d+)r[0-9a-f]+-/
 
 export const PLANT_WAN = '10.201.0.1'
 export const CLIENT_WAN = '10.201.0.2'
@@ -25,15 +21,6 @@ export const VM_ADDRESS = '192.168.77.10'
 export const HOST_ADDRESS = '192.168.77.20'
 export const PLANT_BRIDGE = 'dombr'
 export const LAN_BRIDGE = 'lan0'
-
-export interface NsProcess {
-  pid: number
-  child: ChildProcess
-  output: () => string
-  /** resolves with the first line of stdout that `match` accepts; rejects on exit or after `timeoutMs` */
-  waitFor: (match: RegExp, timeoutMs: number) => Promise<string>
-  kill: (signal?: NodeJS.Signals) => Promise<void>
-}
 
 export interface Sites {
   plant: string
@@ -46,98 +33,18 @@ export interface Sites {
   remove: () => Promise<void>
 }
 
-async function ip (args: string[]): Promise<string> {
-  try {
-    return (await run('ip', args, { encoding: 'utf8' })).stdout
-  } catch (err: any) {
-    throw new Error(`ip ${args.join(' ')} failed: ${String(err?.stderr ?? err?.message).trim()}`, { cause: err })
-  }
-}
-
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err: any) {
-    return err?.code === 'EPERM'
-  }
-}
-
-async function removeNamespace (ns: string): Promise<void> {
-  const pids = await ip(['netns', 'pids', ns]).catch(() => '')
-  for (const pid of pids.split('\n').filter((l) => l !== '').map(Number)) {
-    try { process.kill(pid, 'SIGKILL') } catch {}
-  }
-  await ip(['netns', 'del', ns]).catch(() => {})
-}
-
-/** pids started here and still running: killed if this process exits first (a timed-out test) */
-const started = new Set<number>()
-process.on('exit', () => {
-  for (const pid of started) {
-    try { process.kill(pid, 'SIGKILL') } catch {}
-  }
-})
-
+/** Builds the two sites (namespaces of test/helpers/netns.ts, prefixed `vnt`); the caller must `remove()` them. */
 export async function buildSites (): Promise<Sites> {
-  const existing = (await ip(['netns', 'list'])).split('\n').map((l) => l.split(' ')[0] ?? '')
-  for (const ns of existing) {
-    const owner = OWNED.exec(ns)
-    if (owner !== null && Number(owner[1]) !== process.pid && !alive(Number(owner[1]))) await removeNamespace(ns)
-  }
-  const runId = `${process.pid}r${randomBytes(3).toString('hex')}`
+  await sweepStaleNamespaces(PREFIX)
+  const runId = newRunId()
   const made: string[] = []
   const processes = new Set<NsProcess>()
-  const exec = async (ns: string, argv: string[], timeoutMs = 30_000): Promise<string> => {
-    try {
-      return (await run('ip', ['netns', 'exec', ns, ...argv], { encoding: 'utf8', timeout: timeoutMs })).stdout
-    } catch (err: any) {
-      throw new Error(`in ${ns}: ${argv.join(' ')} failed: ${String(err?.stderr || err?.message).trim()}`, { cause: err })
-    }
-  }
+  const exec = nsExec
   const remove = async (): Promise<void> => {
     await Promise.all([...processes].map(async (p) => { await p.kill() }))
     for (const ns of made.splice(0).reverse()) await removeNamespace(ns)
   }
-  const spawnIn = (ns: string, args: string[]): NsProcess => {
-    const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'] })
-    const pid = child.pid as number
-    started.add(pid)
-    let output = ''
-    const lines: string[] = []
-    const waiters = new Set<() => void>()
-    createInterface({ input: child.stdout! }).on('line', (line) => {
-      output += line + '\n'
-      lines.push(line)
-      for (const w of waiters) w()
-    })
-    child.stderr?.on('data', (chunk: Buffer) => { output += chunk.toString() })
-    const exited = once(child, 'exit').then(() => undefined, () => undefined)
-    child.on('exit', () => { started.delete(pid); for (const w of waiters) w() })
-    const proc: NsProcess = {
-      pid,
-      child,
-      output: () => output,
-      waitFor: async (match, timeoutMs) => await new Promise((resolve, reject) => {
-        const timer = setTimeout(() => { waiters.delete(check); reject(new Error(`no line matching ${String(match)} in ${timeoutMs} ms; output:\n${output}`)) }, timeoutMs)
-        const check = (): void => {
-          const found = lines.find((l) => match.test(l))
-          if (found !== undefined) { clearTimeout(timer); waiters.delete(check); resolve(found); return }
-          if (child.exitCode !== null || child.signalCode !== null) { clearTimeout(timer); waiters.delete(check); reject(new Error(`exited (${child.exitCode ?? child.signalCode}) before a line matching ${String(match)}; output:\n${output}`)) }
-        }
-        waiters.add(check)
-        check()
-      }),
-      kill: async (signal = 'SIGKILL') => {
-        processes.delete(proc)
-        if (child.exitCode !== null || child.signalCode !== null) return
-        try { process.kill(pid, signal) } catch {}
-        await exited
-      }
-    }
-    processes.add(proc)
-    return proc
-  }
+  const spawnIn = (ns: string, args: string[]): NsProcess => spawnInNamespace(ns, args, processes)
   try {
     const name = (part: string): string => `${PREFIX}${runId}-${part}`
     const [plant, client, vm, host] = [name('p'), name('c'), name('v'), name('h')]

@@ -6,7 +6,7 @@ import { plantStore } from '../../src/store/index.js'
 import { tempDir } from '../helpers/temp.js'
 import { federationWithClient, SMALL_SPEC } from '../helpers/federation.js'
 import { VmplantNode } from '../../src/daemon/vmplant-node.js'
-import type { Classad } from '../../src/interface/messages.js'
+import { domainIdOf, type Classad } from '../../src/interface/messages.js'
 
 const ad = (vmid: string, domain: string): Classad => ({
   vmid, plant: '12D3KooWExamplePlantPeerId', domain, owner: '12D3KooWExampleOwnerPeerId', state: 'running', memoryMB: 64, os: 'linux', arch: 'x86_64',
@@ -52,5 +52,6 @@ test('a plant restarted on its store re-attaches its VMs, knows its networks, an
   const states = Object.fromEntries((await store.listVms()).map((r) => [r.classad.vmid, r.classad.state]))
   t.deepEqual(states, { [first.classad.vmid]: 'crashed', [second.classad.vmid]: 'running' })
   t.deepEqual((await again.plantStatus()).reconciled, { recovered: 1, orphansDestroyed: 0, markedCrashed: 1 })
-  t.deepEqual((await store.listNetworks()).map((n) => n.domain), ['grid'])
+  // a domain is its name and its key: the network is the one of this client's "grid"
+  t.deepEqual((await store.listNetworks()).map((n) => n.domain), [domainIdOf('grid', second.classad.domainKey)])
 })

@@ -21,8 +21,23 @@ export interface CostRequest {
   domain: string
   /** what the VM will cost the host, in MB */
   memoryMB: number
-  /** how the plant's best golden image serves the request: actions it saves, actions left; absent when unknown */
-  image?: { saves: number, remaining: number, local: boolean }
+  /**
+   * how the plant's best golden image serves the request: actions it saves, actions left; with
+   * `fetch`, the image is a peer's that the plant would fetch first; absent when unknown
+   */
+  image?: { saves: number, remaining: number, local: boolean, fetch?: ImageFetch }
+}
+
+/** A peer's golden image a plant would fetch before the clone, priced by its transfer time. */
+export interface ImageFetch {
+  id: string
+  peer: string
+  bytes: number
+  /** the link speed used: measured on earlier transfers, else the configured one */
+  bytesPerSecond: number
+  measured: boolean
+  /** bytes / bytesPerSecond x the price of a second (`plant.imageFetch.costPerSecond`) */
+  cost: number
 }
 
 export type CostVerdict = { bid: true, cost: number, reason: string } | { bid: false, reason: string }
@@ -92,8 +107,15 @@ function networklessReason (why: string): string {
 /** The image part of a bid: 0 with the default constants, so the paper's models are unchanged. */
 function imageCost (config: CostConfig, request: CostRequest): { cost: number, reason: string } {
   if (request.image === undefined) return { cost: 0, reason: '' }
-  const { saves, remaining, local } = request.image
-  const cost = (local ? 0 : config.noImageCost ?? 0) + (config.actionCost ?? 0) * remaining
+  const { saves, remaining, local, fetch } = request.image
+  const actions = (config.actionCost ?? 0) * remaining
+  if (!local && fetch !== undefined) {
+    // a known peer image replaces noImageCost: its transfer is the one-time work
+    const mb = (n: number): string => (n / 1e6).toFixed(n < 1e7 ? 1 : 0)
+    const what = `fetches golden image ${fetch.id.slice(-8)} from ${fetch.peer.slice(-8)} (${mb(fetch.bytes)} MB at ${mb(fetch.bytesPerSecond)} MB/s ${fetch.measured ? 'measured' : 'configured'}): ${fetch.cost}, saves ${saves}, ${remaining} to run`
+    return { cost: fetch.cost + actions, reason: `, ${what}${actions > 0 ? `: ${actions}` : ''}` }
+  }
+  const cost = (local ? 0 : config.noImageCost ?? 0) + actions
   const what = local ? `golden image saves ${saves}, ${remaining} to run` : `no golden image here, ${remaining} to run`
   return { cost, reason: cost > 0 ? `, ${what}: ${cost}` : `, ${what}` }
 }

@@ -13,7 +13,7 @@ export interface LoadReportConfig {
   ttlMs?: number
 }
 
-export const LOAD_REPORT_DEFAULTS = { heartbeatMs: 10_000, missedHeartbeats: 3 } as const
+export const LOAD_REPORT_DEFAULTS = { heartbeatMs: 10_000, missedHeartbeats: 3, retryMs: 500, retries: 4 } as const
 
 /** the broker's wire allows this many images; the ones that save the most actions go first */
 const MAX_REPORTED_IMAGES = 64
@@ -31,6 +31,8 @@ export interface LoadReportState {
   seq: number
   /** the load last reported, as a string, to push only when it changed */
   last: string
+  /** failed reports in a row; retries stop after a few, the heartbeat goes on */
+  failures: number
 }
 
 export interface LoadReporterParts {
@@ -58,7 +60,7 @@ export class LoadReporter {
 
   /** a new run of the plant: reports at once and starts the heartbeat */
   start (load: PlantLoad, ctx: ActorContext<any>): LoadReportState {
-    const state: LoadReportState = { epoch: ctx.clock.now(), seq: 0, last: '' }
+    const state: LoadReportState = { epoch: ctx.clock.now(), seq: 0, last: '', failures: 0 }
     this.push(state, load, ctx)
     this.scheduleHeartbeat(state, ctx)
     return state
@@ -77,7 +79,15 @@ export class LoadReporter {
         return
       }
       case 'load.sent': {
-        if (!message.outcome.ok) ctx.log('could not report load %d: %s', message.seq, message.outcome.error.message)
+        if (message.outcome.ok) {
+          state.failures = 0
+          return
+        }
+        state.failures++
+        ctx.log('could not report load %d: %s', message.seq, message.outcome.error.message)
+        // a first report often goes out before gossipsub has a stream to the broker ("no peers"):
+        // try the latest load again soon instead of leaving the broker blind until the heartbeat
+        if (message.seq === state.seq && state.failures <= LOAD_REPORT_DEFAULTS.retries) ctx.task((signal) => ctx.clock.sleep(LOAD_REPORT_DEFAULTS.retryMs, { signal }), () => ({ type: 'load.wanted' }))
         return
       }
       default: {

@@ -10,7 +10,7 @@ import { classadOf } from './classad.js'
 import type { CostConfig, CostModel } from './cost.js'
 import { produce } from './production.js'
 import { readWarehouse } from './warehouse-view.js'
-import { imageFit } from './image-fit.js'
+import { imageFit, type ImageFetchConfig } from './image-fit.js'
 import { reconcile } from './reconcile.js'
 import type { PlantMessage } from './messages.js'
 import type { Faults, PeerImages } from './ports.js'
@@ -35,6 +35,11 @@ export interface PlantComponents {
   learning?: LearningConfig
   /** peers' golden images on the DHT: fetched when none of the plant's own fits */
   images?: PeerImages
+  /**
+   * with `images`: a bid of a plant without an admissible image looks for a peer's and prices its
+   * transfer; absent: such a bid charges `noImageCost` (a broker's estimates know no peer images)
+   */
+  imageFetch?: ImageFetchConfig
   /** fault injection for tests; absent in production */
   faults?: Faults
   /** how long an answered call is remembered, so that an order naming it is accepted; @default 600000 */
@@ -97,7 +102,8 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         // an order may name the shop's request when a broker republished the call
         state.calls.set(call.requestId, { caller: message.from, at: now })
         if (call.origin !== undefined) state.calls.set(call.origin.requestId, { caller: call.origin.caller, at: now })
-        ctx.task(async () => await imageFit(warehouse, line.kind, call), (outcome) => ({ type: 'bid.priced', call, outcome }))
+        const peers = components.images !== undefined && components.imageFetch !== undefined ? { images: components.images, config: components.imageFetch, clock: ctx.clock } : undefined
+        ctx.task(async (signal) => await imageFit(warehouse, line.kind, call, peers, { signal }), (outcome) => ({ type: 'bid.priced', call, outcome }))
         return state
       }
       case 'bid.priced': {

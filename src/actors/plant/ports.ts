@@ -1,5 +1,18 @@
 import type { AbortOptions } from '../../interface/index.js'
-import type { VmSpec } from '../../planner/index.js'
+import type { CompiledRequest, VmSpec } from '../../planner/index.js'
+
+/** A peer's image a fetch would bring for a request: what a bid prices. */
+export interface ImageQuote {
+  id: string
+  /** its holder */
+  peer: string
+  /** actions of the request it already has */
+  saves: number
+  /** bytes to move */
+  bytes: number
+  /** the holder's link speed as measured on earlier transfers (else any peer's), bytes per second */
+  measuredBytesPerSecond?: number
+}
 
 /**
  * Golden images held by other plants (the DHT index and image transfer in the daemon): fetched
@@ -8,6 +21,8 @@ import type { VmSpec } from '../../planner/index.js'
 export interface PeerImages {
   /** fetches a peer's image that saves more actions than the plant's own best; undefined when none */
   fetchBetter(spec: VmSpec, line: string, options?: AbortOptions & { localSaves?: number }): Promise<unknown>
+  /** the image `fetchBetter` would fetch for the request when the plant has none (a DHT lookup, no transfer); undefined when none */
+  quote(request: CompiledRequest, line: string, options?: AbortOptions): Promise<ImageQuote | undefined>
   /** tells the index that the warehouse changed */
   announce(): void
 }

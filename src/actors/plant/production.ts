@@ -59,8 +59,13 @@ export async function findGolden (parts: ProductionParts, spec: VmSpec, signal: 
 export async function produce (parts: ProductionParts, vmid: string, spec: VmSpec, signal: AbortSignal): Promise<ProductionResult> {
   const { line, warehouse, clock, faults } = parts
   const started = clock.now()
-  // refused before anything is made: an address with no domain network to put it on
-  if (spec.network !== undefined && parts.attach === undefined) throw new ProductionFailedError(`the spec sets network.address ${spec.network.address}, but this plant gives its VMs no NIC on a domain network (${parts.networkless ?? 'no domain networks'})`)
+  // the line's guest has a NIC on the domain's bridge that the plant can configure
+  const guestNic = parts.attach !== undefined && line.capabilities().guestNetwork === true
+  // refused before anything is made: an address with no domain network, or no guest, to put it on
+  if (spec.network !== undefined && !guestNic) {
+    const why = parts.attach === undefined ? `this plant gives its VMs no NIC on a domain network (${parts.networkless ?? 'no domain networks'})` : `the ${line.kind} line cannot set a guest's address`
+    throw new ProductionFailedError(`the spec sets network.address ${spec.network.address}, but ${why}`)
+  }
   try {
     const { plan, record } = await findGolden(parts, spec, signal)
     const network = parts.attach !== undefined ? await parts.attach(signal) : undefined
@@ -71,7 +76,7 @@ export async function produce (parts: ProductionParts, vmid: string, spec: VmSpe
     await warehouse.touch(record.id, clock.now())
     const cloningMs = clock.now() - started
     // the address comes first, so that the spec's actions can use the client's LAN
-    const nic = network !== undefined ? await configureGuestNetwork(line, vmid, spec.network, signal) : undefined
+    const nic = guestNic ? await configureGuestNetwork(line, vmid, spec.network, signal) : undefined
     const configuration = await configure(line, clock, vmid, plan.remaining, spec.concurrent, signal, faults)
     signal.throwIfAborted()
     return { image: record, cloned: plan.cloned.map((a) => a.id), ...configuration, cloningMs, configuringMs: clock.now() - started - cloningMs, handle: info.handle, ...(nic !== undefined ? { nic } : {}) }

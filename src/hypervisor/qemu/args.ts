@@ -7,6 +7,15 @@ import { AGENT_PORT_NAME } from '../guest/agent-c.js'
  */
 export type NicBackend = { type: 'user' } | { type: 'tap', ifname: string }
 
+/**
+ * What QEMU is started with: a clone's backend, or (the warm pool's processes) a port on hub 0
+ * with nothing else on it yet, which gets the clone's backend through QMP when it is claimed.
+ */
+export type NetdevBackend = NicBackend | { type: 'hub' }
+
+/** the hub a pooled process's NIC is on until it is claimed */
+export const POOL_HUB = 0
+
 /** What decides a QEMU command line. Golden and clones must agree on every device, or migration fails. */
 export interface MachineConfig {
   memoryMB: number
@@ -16,8 +25,13 @@ export interface MachineConfig {
   kernel: string
   initrd: string
   append: string
-  /** the virtio-net NIC: its MAC (the golden's, which migrates with the device) and its backend; absent for none */
-  nic?: { mac: string, backend: NicBackend }
+  /**
+   * the virtio-net NIC: its MAC (the golden's, which migrates with the device) and its backend;
+   * absent for none. `slirpState`: the checkpoint holds a user-mode network's state (section
+   * `slirp` 0, the golden's backend), which a clone on another backend must still have somewhere
+   * to load, or the migration fails ("Unknown savevm section"): a user-mode network with no peer.
+   */
+  nic?: { mac: string, backend: NetdevBackend, slirpState?: boolean }
   /** the guest RAM file; absent for a throw-away boot (the accel probe) */
   ram?: { path: string, share: boolean }
   disk?: string
@@ -67,14 +81,19 @@ export function qemuArgs (c: MachineConfig): string[] {
   if (c.disk !== undefined) {
     args.push('-drive', `file=${opt(c.disk)},if=none,id=disk0,format=qcow2`, '-device', 'virtio-blk-pci,drive=disk0')
   }
-  if (c.nic !== undefined) args.push('-netdev', netdevArg(c.nic.backend), '-device', `virtio-net-pci,netdev=net0,id=nic0,mac=${c.nic.mac}`)
+  if (c.nic !== undefined) {
+    // first, so that it is slirp instance 0, the one the checkpoint names; restricted and unplugged
+    if (c.nic.slirpState === true && c.nic.backend.type !== 'user') args.push('-netdev', 'user,id=golden-slirp,restrict=on')
+    args.push('-netdev', netdevArg(c.nic.backend), '-device', `virtio-net-pci,netdev=net0,id=nic0,mac=${c.nic.mac}`)
+  }
   if (c.incoming) args.push('-S', '-incoming', 'defer')
   return args
 }
 
-function netdevArg (backend: NicBackend): string {
+function netdevArg (backend: NetdevBackend): string {
   switch (backend.type) {
     case 'user': return 'user,id=net0'
+    case 'hub': return `hubport,id=net0,hubid=${POOL_HUB}`
     // the host made the tap (and its bridge): QEMU runs no script
     case 'tap': return `tap,id=net0,ifname=${opt(backend.ifname)},script=no,downscript=no`
     default: { const never: never = backend; throw new Error(`unknown NIC backend ${JSON.stringify(never)}`) }

@@ -10,12 +10,12 @@ export const MIN_MEMORY_MB = 128
 
 /**
  * What the QEMU line makes: x86_64 Linux guests from the built guest image, each clone with the
- * golden's NIC and a MAC of its own when `nic` is on, and VMs in processes of their own that a restarted plant
- * re-attaches. No host action yet: the machine model has no hot-pluggable CD drive, and a NIC
- * on a named host network waits for the domain networks.
+ * golden's NIC and a MAC of its own when `nic` is on (on a tap on the domain's bridge when the
+ * plant gives a `network`, else user-mode), and VMs in processes of their own that a restarted
+ * plant re-attaches. No host action yet: the machine model has no hot-pluggable CD drive.
  */
 export function qemuCapabilities (init: Pick<QemuLineInit, 'nic'>): LineCapabilities {
-  return { hostActions: [], networks: init.nic, minMemoryMB: MIN_MEMORY_MB, os: ['linux'], arch: ['x86_64'], liveReattach: true }
+  return { hostActions: [], networks: init.nic, bridgeNic: init.nic, minMemoryMB: MIN_MEMORY_MB, os: ['linux'], arch: ['x86_64'], liveReattach: true }
 }
 
 /**

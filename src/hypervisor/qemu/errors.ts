@@ -59,3 +59,14 @@ export class MigrationError extends Error {
     this.name = MigrationError.name
   }
 }
+
+/** A fetched golden image the QEMU line cannot take (another line, hardware or machine model, a file that is not its descriptor's); nothing of it is kept. */
+export class GoldenImportError extends Error {
+  static override name = 'GoldenImportError'
+  readonly image: string
+  constructor (image: string, problem: string, options?: ErrorOptions) {
+    super(`golden image ${image} refused by the qemu line: ${problem}`, options)
+    this.name = GoldenImportError.name
+    this.image = image
+  }
+}

@@ -19,7 +19,7 @@ import { scanMentioning } from './vm-store.js'
 const log = logger('vmplant:plant:qemu:golden')
 
 /** Bump when the machine model changes: goldens made by another model cannot be cloned. */
-const MACHINE_MODEL = 2
+export const MACHINE_MODEL = 2
 
 export const GOLDEN_FILES = {
   meta: 'golden.json',

@@ -8,6 +8,8 @@ export { QEMU_LINE_DEFAULTS, createQemuLineInit, validateQemuLineInit, defaultWo
 export { QmpClient, type QmpEvent } from './qmp.js'
 export { resolveAccel } from './accel.js'
 export { qemuCapabilities, MIN_MEMORY_MB } from './capabilities.js'
+export { qemuGoldenImporter, type QemuGoldenImporter } from './golden-import.js'
+export { QEMU_ARTIFACTS } from './golden-export.js'
 export * from './errors.js'
 export type { NicBackend } from './args.js'
 export type { QemuCloneOptions } from './line.js'

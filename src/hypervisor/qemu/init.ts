@@ -35,8 +35,10 @@ export interface QemuLineInit {
   probeTimeoutMs: number
   /** host memory a VM costs beyond its RAM (QEMU itself and the translation cache), MB; @default 64 */
   overheadMB: number
-  /** QEMU processes per golden kept started with `-incoming defer`; @default 0 */
+  /** warm pool: QEMU processes per golden kept loaded, warmed and paused, ready to be claimed by a clone; @default 0 */
   poolSize: number
+  /** warm pool: QEMU processes starting at once while the pool fills, over all goldens; @default 2 */
+  poolSpawns: number
   /** how the guest image is built (kernel package, modules) */
   image: Omit<GuestImageInit, 'cacheDir'>
 }
@@ -53,7 +55,8 @@ export const QEMU_LINE_DEFAULTS = {
   cloneTimeoutMs: 15_000,
   probeTimeoutMs: 8_000,
   overheadMB: 64,
-  poolSize: 0
+  poolSize: 0,
+  poolSpawns: 2
 } as const
 
 /** Longest unix socket path Linux accepts (sun_path is 108 bytes with its NUL). */
@@ -93,7 +96,7 @@ export function validateQemuLineInit (init: QemuLineInit): void {
   if (!['auto', 'kvm', 'tcg'].includes(init.accel)) throw new InvalidQemuLineInitError('accel', `must be "auto", "kvm" or "tcg", got ${JSON.stringify(init.accel)}`)
   const ranges: Array<[keyof QemuLineInit, number, number]> = [
     ['tbSizeMB', 1, 4096], ['diskMB', 8, 1_048_576], ['bootTimeoutMs', 100, 3_600_000], ['cloneTimeoutMs', 100, 600_000],
-    ['probeTimeoutMs', 100, 600_000], ['overheadMB', 0, 65_536], ['poolSize', 0, 64]
+    ['probeTimeoutMs', 100, 600_000], ['overheadMB', 0, 65_536], ['poolSize', 0, 64], ['poolSpawns', 1, 16]
   ]
   for (const [key, min, max] of ranges) {
     const value = init[key]

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { rm } from 'node:fs/promises'
+import { mkdir } from 'node:fs/promises'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { ensureGuestImage, type BinaryActionResult, type GuestImage } from '../guest/index.js'
@@ -8,15 +8,17 @@ import {
   type GuestAction, type HostParams, type LineCapabilities, type LineFingerprint, type ProductionLine, type VmHandle, type VmInfo
 } from '../index.js'
 import { handleString } from '../fingerprint.js'
-import { isAlive, readPidFile } from '../proc.js'
 import { acquireWorkDirLock, releaseWorkDirLock } from '../work-lock.js'
 import { resolveAccel } from './accel.js'
 import { macAddress } from './args.js'
 import { qemuCapabilities, qemuFingerprint } from './capabilities.js'
 import { GOLDEN_FILES, prepareGolden, readGoldenMeta, removeAbandonedBuilds } from './golden.js'
+import { removeAbandonedImports } from './golden-import.js'
 import { checkGoldenDirOnTmpfs, type QemuLineInit } from './init.js'
 import { LiveVm } from './live-vm.js'
 import { runIncoming } from './migrate.js'
+import { attachTap, nicFor, plugBackend } from './network.js'
+import { removeVmFolder } from './remove-vm.js'
 import { checkNicBackend, DEFAULT_NIC_BACKEND, GUEST_NIC, type NicBackend } from './nic.js'
 import { killAndWait } from './process.js'
 import { spawnIncoming, type IncomingVm } from './spawn-clone.js'
@@ -25,9 +27,9 @@ import { WarmPool } from './warm-pool.js'
 
 const log = logger('vmplant:plant:qemu')
 
-/** Options of the QEMU line's clone; the port's `network` (a bridge) is not the QEMU line's yet (`bridgeNic` is not stated). */
+/** Options of the QEMU line's clone: the port's `network` (a bridge: the line makes the tap), or a NIC backend the caller made. */
 export interface QemuCloneOptions extends CloneOptions {
-  /** where the clone's NIC sends its frames; @default { type: 'user' } */
+  /** where the clone's NIC sends its frames, when no `network` is given; @default { type: 'user' } */
   nic?: NicBackend
 }
 
@@ -44,6 +46,8 @@ export class QemuLine implements ProductionLine {
   /** tokens of folders this line is filling right now; anything else half-made is debris */
   private readonly creating = new Set<string>()
   private readonly claimed = new Set<string>()
+  /** pooled clones not yet resumed: their pool is topped up once they answered, not while they start */
+  private readonly refillAfterResume = new Map<string, GoldenImage>()
   private readonly pool: WarmPool
   private started = false
   private building = new AbortController()
@@ -65,6 +69,7 @@ export class QemuLine implements ProductionLine {
     this.pool.start()
     await this.reconcile(options)
     await removeAbandonedBuilds(this.init.goldenDir, options)
+    await removeAbandonedImports(this.init.goldenDir, options)
   }
 
   async stop (options: AbortOptions & { destroyAll?: boolean } = {}): Promise<void> {
@@ -91,9 +96,9 @@ export class QemuLine implements ProductionLine {
     return await qemuFingerprint(this.init, this.chosenAccel, options)
   }
 
-  /** a waiting pool process has its RAM mapped but untouched: QEMU itself and its translation cache */
+  /** the warm pool's processes at their measured size (PSS): QEMU itself, its translation cache, the pages its warm-up touched */
   reservedMB (): number {
-    return this.pool.total() * this.init.overheadMB
+    return this.pool.reservedMB()
   }
 
   memoryCostMB (memoryMB: number): number {
@@ -132,13 +137,16 @@ export class QemuLine implements ProductionLine {
   }
 
   /**
-   * `options.nic` chooses the backend of the clone's NIC (the device and its starting state are
-   * the golden's); the warm pool serves only the default, user-mode backend.
+   * `options.network` puts the clone's NIC on a tap that the line makes on that bridge;
+   * `options.nic` names a backend the caller made (the device and its starting state are the
+   * golden's); neither: user-mode. A pooled process serves every backend (plugged at the claim).
    */
   async clone (golden: GoldenImage, vmid: string, options: QemuCloneOptions = {}): Promise<VmInfo> {
     options.signal?.throwIfAborted()
     this.assertStarted()
-    const backend = options.nic === undefined ? DEFAULT_NIC_BACKEND : checkNicBackend(options.nic)
+    if (options.nic !== undefined && options.network !== undefined) throw new ProductionError('a clone takes a network (a bridge for its tap) or a NIC backend, not both')
+    const chosen = options.nic === undefined ? undefined : checkNicBackend(options.nic)
+    if (options.network?.tap !== undefined) checkNicBackend({ type: 'tap', ifname: options.network.tap })
     if (golden.line !== this.kind) throw new ProductionError(`golden ${golden.id} was made by the ${golden.line} line, not by qemu`)
     if (!VMID.test(vmid)) throw new ProductionError(`vmid "${vmid}" must be 1 to 128 letters, digits, "_", "." or "-"`)
     if (this.vms.has(vmid) || this.claimed.has(vmid)) throw new ProductionError(`VM ${vmid} already exists`)
@@ -146,20 +154,29 @@ export class QemuLine implements ProductionLine {
     try {
       const started = Date.now()
       const meta = await readGoldenMeta(golden.dir, options)
-      if (meta.mac === undefined && options.nic !== undefined) throw new ProductionError(`golden ${golden.id} has no NIC (made with nic: false): a clone of it cannot have a NIC backend`)
-      const pooled = backend.type === 'user' ? this.pool.take(golden.id) : undefined
+      if (meta.mac === undefined && (options.nic !== undefined || options.network !== undefined)) throw new ProductionError(`golden ${golden.id} has no NIC (made with nic: false): a clone of it cannot have a NIC backend or a network`)
+      const pooled = this.pool.take(golden.id)
       const token = pooled?.token ?? randomBytes(6).toString('hex')
       const paths = vmPaths(this.init.workDir, token)
+      const nic = options.network === undefined ? undefined : nicFor(token, options.network)
+      const backend: NicBackend = nic !== undefined ? { type: 'tap', ifname: nic.tap } : chosen ?? DEFAULT_NIC_BACKEND
       const identity: VmIdentity = { version: 2, vmid, goldenId: golden.id, createdAt: started }
       if (meta.mac !== undefined) identity.mac = macAddress(randomBytes(3))
+      if (nic !== undefined) identity.nic = nic
       this.creating.add(token)
       let incomingVm: IncomingVm | undefined = pooled
       try {
+        if (nic !== undefined) {
+          await mkdir(paths.dir, { recursive: true })
+          await attachTap(paths.dir, nic, options)
+        }
         if (pooled === undefined) {
           incomingVm = await spawnIncoming(this.init, meta, golden.dir, paths, token, backend, options)
           await runIncoming(incomingVm.qmp, join(golden.dir, GOLDEN_FILES.state), { signal: options.signal, timeoutMs: this.init.cloneTimeoutMs })
+        } else if (pooled.nic) {
+          // already loaded, translation cache warm, paused: only its NIC's backend is missing
+          await plugBackend(pooled.qmp, backend, options)
         }
-        // else: already loaded, translation cache warm, paused
         if (incomingVm === undefined) throw new ProductionError('no QEMU process for the clone')
         // last: until the identity is there, a restarted line removes the folder as half made
         await writeIdentity(this.init.workDir, token, identity, options)
@@ -167,15 +184,17 @@ export class QemuLine implements ProductionLine {
         pooled?.agent.close()
         incomingVm?.qmp.close()
         if (incomingVm !== undefined) await killAndWait(incomingVm.pid, token)
-        await rm(paths.dir, { recursive: true, force: true })
+        await this.removeFolder(token, incomingVm?.pid, []).catch((cleanup) => { log.error('could not remove the half-made clone %s: %e', token, cleanup) })
         throw err
       } finally {
         this.creating.delete(token)
       }
       const vm = new LiveVm(token, identity, paths, incomingVm.pid, incomingVm.qmp, pooled?.agent)
       this.vms.set(vmid, vm)
-      log('cloned %s from golden %s in %d ms%s', vmid, golden.id, Date.now() - started, pooled !== undefined ? ' (warm pool)' : '')
-      this.pool.fill(golden)
+      log('cloned %s from golden %s in %d ms%s%s', vmid, golden.id, Date.now() - started, pooled !== undefined ? ' (warm pool)' : '', nic !== undefined ? ` on ${nic.bridge} (tap ${nic.tap})` : '')
+      // a new pool process would take the CPU from this clone's first steps in the guest (TCG, few cores)
+      if (pooled !== undefined) this.refillAfterResume.set(vmid, golden)
+      else this.pool.fill(golden)
       return { vmid, state: 'paused', goldenId: golden.id, pid: incomingVm.pid, handle: vm.handle() }
     } finally {
       this.claimed.delete(vmid)
@@ -183,6 +202,21 @@ export class QemuLine implements ProductionLine {
   }
 
   async resume (vmid: string, options: AbortOptions = {}): Promise<VmInfo> {
+    try {
+      return await this.resumeVm(vmid, options)
+    } finally {
+      this.refillFor(vmid)
+    }
+  }
+
+  private refillFor (vmid: string): void {
+    const golden = this.refillAfterResume.get(vmid)
+    if (golden === undefined) return
+    this.refillAfterResume.delete(vmid)
+    this.pool.fill(golden)
+  }
+
+  private async resumeVm (vmid: string, options: AbortOptions): Promise<VmInfo> {
     const vm = await this.get(vmid, options)
     const qmp = await vm.qmp(options)
     const status = await qmp.execute<{ status: string }>('query-status', undefined, options)
@@ -255,6 +289,7 @@ export class QemuLine implements ProductionLine {
 
   async destroy (vmid: string, options: AbortOptions = {}): Promise<void> {
     options.signal?.throwIfAborted()
+    this.refillFor(vmid)
     let vm = this.vms.get(vmid)
     if (vm === undefined && this.started) {
       await this.reconcile(options)
@@ -298,19 +333,8 @@ export class QemuLine implements ProductionLine {
     }
   }
 
-  /**
-   * Kills every QEMU process of the token (the recorded pid, and those `found` in /proc), then
-   * removes its folder. A folder has one QEMU: /proc is scanned only when the caller found none
-   * and the recorded pid does not run (its pid file was never written).
-   */
   private async removeFolder (token: string, pid: number | undefined, found?: number[]): Promise<void> {
-    const paths = vmPaths(this.init.workDir, token)
-    const recorded = pid ?? readPidFile(paths.pidFile)
-    const scan = found === undefined && (recorded === undefined || !isAlive(recorded, token))
-    const pids = new Set(scan ? (await scanProcesses(this.init.workDir)).get(token) ?? [] : found ?? [])
-    if (recorded !== undefined) pids.add(recorded)
-    for (const each of pids) await killAndWait(each, token)
-    await rm(paths.dir, { recursive: true, force: true })
+    await removeVmFolder(this.init.workDir, token, pid, found)
   }
 
   private async get (vmid: string, options: AbortOptions): Promise<LiveVm> {

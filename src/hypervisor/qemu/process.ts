@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
 import { closeSync, openSync, readFileSync } from 'node:fs'
+import { readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AbortOptions } from '../index.js'
 import { isAlive, parseStat } from '../proc.js'
@@ -81,4 +82,19 @@ export function tailFile (path: string, bytes = 2000): string {
   } catch {
     return ''
   }
+}
+
+/**
+ * What the process costs the host in KiB: its proportional set size (`Pss` of
+ * /proc/PID/smaps_rollup, which splits the golden's shared pages among their users), or its RSS
+ * where smaps_rollup cannot be read; undefined when it is gone.
+ */
+export async function readPssKB (pid: number): Promise<number | undefined> {
+  try {
+    const m = /^Pss:\s+(\d+) kB/m.exec(await readFile(`/proc/${pid}/smaps_rollup`, 'utf8'))
+    if (m?.[1] !== undefined) return Number(m[1])
+  } catch {
+    // an older kernel, or no right to read it: RSS
+  }
+  return readRssKB(pid)
 }

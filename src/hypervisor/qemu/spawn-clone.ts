@@ -5,7 +5,7 @@ import type { AbortOptions } from '../index.js'
 import { qemuArgs } from './args.js'
 import { QemuStartError } from './errors.js'
 import { GOLDEN_FILES, type GoldenMeta } from './golden.js'
-import type { NicBackend } from './args.js'
+import type { NetdevBackend } from './args.js'
 import type { QemuLineInit } from './init.js'
 import { prepareIncoming } from './migrate.js'
 import { isAlive } from '../proc.js'
@@ -21,7 +21,7 @@ export interface IncomingVm { pid: number, qmp: QmpClient }
  * the backend `nic`. The folder
  * is the caller's: on failure the process is already killed, the caller removes the folder.
  */
-export async function spawnIncoming (init: QemuLineInit, meta: GoldenMeta, goldenDir: string, paths: VmPaths, token: string, nic: NicBackend, options: AbortOptions = {}): Promise<IncomingVm> {
+export async function spawnIncoming (init: QemuLineInit, meta: GoldenMeta, goldenDir: string, paths: VmPaths, token: string, nic: NetdevBackend, options: AbortOptions = {}): Promise<IncomingVm> {
   options.signal?.throwIfAborted()
   await mkdir(paths.dir, { recursive: true })
   await exec(init.qemuImg, ['create', '-q', '-f', 'qcow2', '-b', join(goldenDir, GOLDEN_FILES.disk), '-F', 'qcow2', paths.overlay], options)
@@ -33,7 +33,8 @@ export async function spawnIncoming (init: QemuLineInit, meta: GoldenMeta, golde
     initrd: join(goldenDir, GOLDEN_FILES.initrd),
     append: meta.append,
     // the golden's device and MAC (its state migrates); only the backend is the clone's
-    nic: meta.mac === undefined ? undefined : { mac: meta.mac, backend: nic },
+    // (goldens are built on the user-mode backend, so their checkpoint holds its state)
+    nic: meta.mac === undefined ? undefined : { mac: meta.mac, backend: nic, slirpState: true },
     // private: the clone's writes are copied on write, the golden file never changes
     ram: { path: join(goldenDir, GOLDEN_FILES.memory), share: false },
     disk: paths.overlay,

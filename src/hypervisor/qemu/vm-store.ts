@@ -18,6 +18,8 @@ export interface VmIdentity {
   goldenId: string
   /** the NIC's MAC, given at clone time and set in the guest at resume; absent when the golden has no NIC */
   mac?: string
+  /** the tap the line made for the clone on a domain's bridge (also in the folder's nic.json, which is written before the tap is made) */
+  nic?: { bridge: string, tap: string }
   createdAt: number
 }
 

@@ -4,11 +4,12 @@ import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { connectFramedAgent, type FramedAgentClient } from '../guest/index.js'
 import { ProductionError, type AbortOptions, type GoldenImage } from '../index.js'
+import { isAlive } from '../proc.js'
 import { GOLDEN_FILES, readGoldenMeta } from './golden.js'
 import { runIncoming } from './migrate.js'
-import { DEFAULT_NIC_BACKEND, GUEST_NIC } from './nic.js'
+import { GUEST_NIC } from './nic.js'
 import type { QemuLineInit } from './init.js'
-import { killAndWait } from './process.js'
+import { killAndWait, readPssKB } from './process.js'
 import { spawnIncoming, type IncomingVm } from './spawn-clone.js'
 import { vmPaths } from './vm-store.js'
 
@@ -17,23 +18,35 @@ const log = logger('vmplant:plant:qemu:pool')
 export interface PooledVm extends IncomingVm {
   token: string
   agent: FramedAgentClient
+  /** what it costs the host, measured once it waits (PSS, else RSS), in KiB */
+  sizeKB: number
+  /** whether its golden has a NIC (then it sits on a hub port until claimed) */
+  nic: boolean
 }
 
 /**
  * Clones made ahead of demand, per golden image. Each is a complete clone that belongs to no
- * vmid yet: overlay made, device state loaded (the golden's NIC on the default user-mode backend),
- * then run for a moment (until its agent has answered a PING, a SETMAC and an action) so that TCG
- * has translated the code a clone runs first, and paused again. The clone's own MAC is set at resume, as for any clone; a clone
- * on another NIC backend (a tap) is made on demand. Nothing about a client is in it, so it is as
- * pristine as a clone made on demand; taking one writes its identity, resuming it is a `cont`.
- * Each costs QEMU's own private memory (about 40 MB, plus the translation cache and the few
- * pages the guest touched), not the guest's RAM; `poolSize` bounds them.
+ * vmid yet: overlay made, device state loaded, its NIC (the golden's device) on a port of an
+ * otherwise empty QEMU hub, then run for a moment (until its agent has answered a PING, a SETMAC
+ * and an action) so that TCG has translated the code a clone runs first, and paused again. The
+ * clone that claims it plugs its own backend into the hub (user-mode, or a tap on a domain's
+ * bridge: `plugBackend`), so one pool serves every kind of clone. Nothing about a client is in
+ * it; taking one writes its identity, resuming it is a `cont`.
+ *
+ * Filling runs in the background, up to `poolSize` per golden, with at most `poolSpawns` QEMU
+ * processes starting at once over all goldens. A spawn that fails stops the filling of its golden
+ * until the next `fill` (a clone, a `warm`), so a broken golden is not retried in a loop.
  * Pooled folders have no identity (vm.json), so a restarted line removes them as debris.
  */
 export class WarmPool {
   private readonly ready = new Map<string, PooledVm[]>()
-  private readonly filling = new Map<string, Promise<void>>()
+  private readonly spawning = new Map<string, number>()
+  private readonly wanted = new Map<string, GoldenImage>()
+  private readonly failed = new Set<string>()
+  private readonly waiters = new Map<string, Array<() => void>>()
+  private readonly running = new Set<Promise<void>>()
   private readonly tokens = new Set<string>()
+  private inFlight = 0
   private stopped = true
 
   constructor (private readonly init: QemuLineInit) {}
@@ -51,77 +64,144 @@ export class WarmPool {
     return n
   }
 
+  /**
+   * Host memory the pool holds, in MB: each waiting process at its measured size, each one
+   * still starting at the line's `overheadMB` until it is measured.
+   */
+  reservedMB (): number {
+    let kb = 0
+    for (const list of this.ready.values()) for (const entry of list) kb += entry.sizeKB
+    return Math.ceil(kb / 1024) + this.inFlight * this.init.overheadMB
+  }
+
   /** A ready process for the golden, or undefined; the caller owns it from now on. */
   take (goldenId: string): PooledVm | undefined {
-    const entry = this.ready.get(goldenId)?.shift()
-    if (entry !== undefined) this.tokens.delete(entry.token)
-    return entry
+    const list = this.ready.get(goldenId)
+    while (list !== undefined && list.length > 0) {
+      const entry = list.shift() as PooledVm
+      this.tokens.delete(entry.token)
+      if (isAlive(entry.pid, entry.token)) { this.remeasure(); return entry }
+      // killed behind the line's back: its folder is debris
+      log.error('pooled process %d of %s is gone', entry.pid, goldenId)
+      void this.discard(entry).catch(() => {})
+    }
+    return undefined
   }
 
-  /** Tops the pool up in the background. */
+  /** Tops the pool of the golden up in the background. */
   fill (golden: GoldenImage): void {
-    if (this.stopped || this.init.poolSize === 0 || this.filling.has(golden.id)) return
-    const run = this.refill(golden).catch((err) => { log.error('warm pool for %s: %e', golden.id, err) })
-      .finally(() => { this.filling.delete(golden.id) })
-    this.filling.set(golden.id, run)
+    if (this.stopped || this.init.poolSize === 0) return
+    this.failed.delete(golden.id)
+    this.wanted.set(golden.id, golden)
+    this.pump()
   }
 
-  /** Fills the pool for the golden and waits until it is full (or its filling failed, which is logged); the signal ends the wait, not the filling. */
+  /** Fills the pool for the golden and waits until it is full (or a spawn failed, which is logged); the signal ends the wait, not the filling. */
   async warm (golden: GoldenImage, options: AbortOptions = {}): Promise<void> {
     options.signal?.throwIfAborted()
     this.fill(golden)
-    const filling = this.filling.get(golden.id)
-    if (filling === undefined) return
-    if (options.signal === undefined) { await filling; return }
+    if (this.settled(golden.id)) return
     const signal = options.signal
     await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => { reject(signal.reason) }
-      signal.addEventListener('abort', onAbort, { once: true })
-      void filling.finally(() => { signal.removeEventListener('abort', onAbort); resolve() })
+      const onAbort = (): void => { reject(signal?.reason) }
+      signal?.addEventListener('abort', onAbort, { once: true })
+      const list = this.waiters.get(golden.id) ?? []
+      list.push(() => { signal?.removeEventListener('abort', onAbort); resolve() })
+      this.waiters.set(golden.id, list)
     })
   }
 
   async stop (options: AbortOptions = {}): Promise<void> {
     options.signal?.throwIfAborted()
     this.stopped = true
-    await Promise.all(this.filling.values())
+    this.wanted.clear()
+    await Promise.allSettled([...this.running])
     for (const entries of this.ready.values()) {
       for (const entry of entries) await this.discard(entry)
     }
     this.ready.clear()
+    for (const id of [...this.waiters.keys()]) this.notify(id)
   }
 
-  private async refill (golden: GoldenImage, options: AbortOptions = {}): Promise<void> {
-    const meta = await readGoldenMeta(golden.dir, options)
-    while (!this.stopped && this.size(golden.id) < this.init.poolSize) {
-      const token = randomBytes(6).toString('hex')
-      const paths = vmPaths(this.init.workDir, token)
-      this.tokens.add(token)
-      let vm: IncomingVm | undefined
-      let agent: FramedAgentClient | undefined
-      try {
-        vm = await spawnIncoming(this.init, meta, golden.dir, paths, token, DEFAULT_NIC_BACKEND, options)
-        await runIncoming(vm.qmp, join(golden.dir, GOLDEN_FILES.state), { signal: options.signal, timeoutMs: this.init.cloneTimeoutMs })
-        agent = await connectFramedAgent(paths.agent, options)
-        await vm.qmp.execute('cont', undefined, options)
-        await agent.ping({ signal: options.signal, timeoutMs: this.init.cloneTimeoutMs })
-        // what a clone does first, so that TCG has translated it: the resume's SETMAC (to the MAC it has), an action
-        if (meta.mac !== undefined) await agent.setMac(GUEST_NIC, meta.mac, { signal: options.signal, timeoutMs: this.init.cloneTimeoutMs })
-        const warmup = await agent.run({ id: 'pool-warmup', run: 'true', timeoutMs: 10_000 }, options)
-        if (warmup.exitCode !== 0) throw new ProductionError(`pooled clone of ${golden.id} could not run an action: ${warmup.stderr.trim()}`)
-        await vm.qmp.execute('stop', undefined, options)
-        const entries = this.ready.get(golden.id) ?? []
-        entries.push({ ...vm, token, agent })
-        this.ready.set(golden.id, entries)
-      } catch (err) {
-        agent?.close()
-        vm?.qmp.close()
-        if (vm !== undefined) await killAndWait(vm.pid, token)
-        this.tokens.delete(token)
-        await rm(paths.dir, { recursive: true, force: true })
-        throw err
-      }
+  /** nothing more will happen for the golden until the next fill: full, stopped, or failed with no spawn left */
+  private settled (goldenId: string): boolean {
+    if (this.stopped || this.size(goldenId) >= this.init.poolSize) return true
+    return this.failed.has(goldenId) && (this.spawning.get(goldenId) ?? 0) === 0
+  }
+
+  private notify (goldenId: string): void {
+    if (!this.settled(goldenId)) return
+    const list = this.waiters.get(goldenId) ?? []
+    this.waiters.delete(goldenId)
+    for (const resolve of list) resolve()
+  }
+
+  /** Starts spawns while there are free slots and pools below their size. */
+  private pump (): void {
+    while (!this.stopped && this.inFlight < this.init.poolSpawns) {
+      const next = [...this.wanted.values()].find((g) => !this.failed.has(g.id) && this.size(g.id) + (this.spawning.get(g.id) ?? 0) < this.init.poolSize)
+      if (next === undefined) return
+      this.inFlight++
+      this.spawning.set(next.id, (this.spawning.get(next.id) ?? 0) + 1)
+      const run = this.spawnOne(next)
+        .catch((err) => {
+          this.failed.add(next.id)
+          log.error('warm pool for %s: %e', next.id, err)
+        })
+        .finally(() => {
+          this.inFlight--
+          this.spawning.set(next.id, (this.spawning.get(next.id) ?? 1) - 1)
+          this.running.delete(run)
+          this.notify(next.id)
+          this.pump()
+        })
+      this.running.add(run)
     }
+  }
+
+  private async spawnOne (golden: GoldenImage, options: AbortOptions = {}): Promise<void> {
+    const meta = await readGoldenMeta(golden.dir, options)
+    const token = randomBytes(6).toString('hex')
+    const paths = vmPaths(this.init.workDir, token)
+    this.tokens.add(token)
+    let vm: IncomingVm | undefined
+    let agent: FramedAgentClient | undefined
+    try {
+      vm = await spawnIncoming(this.init, meta, golden.dir, paths, token, { type: 'hub' }, options)
+      await runIncoming(vm.qmp, join(golden.dir, GOLDEN_FILES.state), { signal: options.signal, timeoutMs: this.init.cloneTimeoutMs })
+      agent = await connectFramedAgent(paths.agent, options)
+      await vm.qmp.execute('cont', undefined, options)
+      await agent.ping({ signal: options.signal, timeoutMs: this.init.cloneTimeoutMs })
+      // what a clone does first, so that TCG has translated it: the resume's SETMAC (to the MAC it has), an action
+      if (meta.mac !== undefined) await agent.setMac(GUEST_NIC, meta.mac, { signal: options.signal, timeoutMs: this.init.cloneTimeoutMs })
+      const warmup = await agent.run({ id: 'pool-warmup', run: 'true', timeoutMs: 10_000 }, options)
+      if (warmup.exitCode !== 0) throw new ProductionError(`pooled clone of ${golden.id} could not run an action: ${warmup.stderr.trim()}`)
+      await vm.qmp.execute('stop', undefined, options)
+      const sizeKB = await readPssKB(vm.pid)
+      if (sizeKB === undefined) throw new ProductionError(`pooled clone of ${golden.id} (pid ${vm.pid}) is gone`)
+      const entry: PooledVm = { ...vm, token, agent, sizeKB, nic: meta.mac !== undefined }
+      if (this.stopped) { await this.discard(entry); return }
+      const entries = this.ready.get(golden.id) ?? []
+      entries.push(entry)
+      this.ready.set(golden.id, entries)
+      this.remeasure()
+    } catch (err) {
+      agent?.close()
+      vm?.qmp.close()
+      if (vm !== undefined) await killAndWait(vm.pid, token)
+      this.tokens.delete(token)
+      await rm(paths.dir, { recursive: true, force: true })
+      throw err
+    }
+  }
+
+  /** the waiting processes share the golden's pages, so each one's PSS changes as others come and go */
+  private remeasure (): void {
+    const entries = [...this.ready.values()].flat()
+    void Promise.all(entries.map(async (entry) => {
+      const kb = await readPssKB(entry.pid)
+      if (kb !== undefined) entry.sizeKB = kb
+    })).catch(() => {})
   }
 
   private async discard (entry: PooledVm, options: AbortOptions = {}): Promise<void> {

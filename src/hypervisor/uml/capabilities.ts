@@ -16,7 +16,7 @@ export const UML_MIN_MEMORY_MB = 40
  * hot-plug of a CD or a NIC here.
  */
 export function umlCapabilities (): LineCapabilities {
-  return { hostActions: [], networks: false, bridgeNic: true, minMemoryMB: UML_MIN_MEMORY_MB, os: ['linux'], arch: ['x86_64'], liveReattach: true }
+  return { hostActions: [], networks: false, bridgeNic: true, guestNetwork: true, minMemoryMB: UML_MIN_MEMORY_MB, os: ['linux'], arch: ['x86_64'], liveReattach: true }
 }
 
 /** linux.uml's kernel version; unhealthy when it, mke2fs or the static busybox is missing. */

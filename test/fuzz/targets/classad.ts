@@ -65,7 +65,7 @@ export async function classadTargets (): Promise<FuzzTarget[]> {
       name: 'classad',
       // what the command line receives: a classad in a response frame, then printed
       inputs: frames(f.seeds.classad as Json[], 1024 * 1024),
-      errors: [{ type: MalformedMessageError, clear: /(is malformed( at [^:]+)?: \S.*|over the limit of \d+|is not valid UTF-8 JSON|nests deeper than \d+ levels)/s }],
+      errors: [{ type: MalformedMessageError, clear: /(is malformed( at .+)?: \S.*|over the limit of \d+|is not valid UTF-8 JSON|nests deeper than \d+ levels)/s }],
       run: (bytes) => {
         const ad = decodeJson(bytes, classadSchema, 1024 * 1024, 'classad')
         const names = checkClassadText(formatClassad(ad))

@@ -82,7 +82,7 @@ export async function documentTargets (dir: string): Promise<FuzzTarget[]> {
       name: 'spec-file',
       deadlineMs: 10_000,
       inputs: documents(specSeeds, 0),
-      errors: [{ type: InvalidSpecError, clear: /input\.yaml(: | is not valid YAML or JSON: )\S/ }],
+      errors: [{ type: InvalidSpecError, clear: /input\.yaml(: | is not valid YAML or JSON: | nests deeper than \d+ levels)\S?/ }],
       run: async (bytes) => {
         await writeFile(file('input.yaml'), bytes)
         await readSpecFile(file('input.yaml'))
@@ -92,7 +92,7 @@ export async function documentTargets (dir: string): Promise<FuzzTarget[]> {
       name: 'config',
       deadlineMs: 10_000,
       inputs: documents(configSeeds, 0),
-      errors: [{ type: ConfigError, clear: /node\.yaml(: | is not valid YAML: )\S/ }],
+      errors: [{ type: ConfigError, clear: /node\.yaml(: | is not valid YAML: | nests deeper than \d+ levels)\S?/ }],
       run: async (bytes) => {
         await writeFile(file('node.yaml'), bytes)
         const config = await loadNodeConfig(file('node.yaml'))

@@ -31,7 +31,7 @@ import { frames, type Json } from '../mutate.js'
  */
 
 /** what a clear refusal of each kind says */
-const MALFORMED: ErrorRule = { type: MalformedMessageError, clear: /(is malformed( at [^:]+)?: \S.*|of \d+ bytes is over the limit of \d+|is not valid UTF-8 JSON|nests deeper than \d+ levels|header announces .+ not )/s }
+const MALFORMED: ErrorRule = { type: MalformedMessageError, clear: /(is malformed( at .+)?: \S.*|of \d+ bytes is over the limit of \d+|is not valid UTF-8 JSON|nests deeper than \d+ levels|header announces .+ not )/s }
 const AUTH: ErrorRule = { type: AuthError, clear: /(signature|asks for answers to \S+ but was published by|names (plant )?\S+ but (comes from|was published by)|not a peer id|public key|credential)/ }
 const CREDENTIAL: ErrorRule = { type: DomainCredentialError, clear: /credential/ }
 const SPEC: ErrorRule = { type: InvalidSpecError, clear: /\S/ }

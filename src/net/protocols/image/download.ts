@@ -115,7 +115,6 @@ async function receive (stream: Stream, length: number, sink: (chunk: Uint8Array
     const data = event.data
     for (const buf of data instanceof Uint8Array ? [data] : data) queue.push(buf)
     queued += data.byteLength
-    if (queued > HIGH_WATER && !paused) { paused = true; stream.pause() }
     wake?.()
   }
   const onEnd = (): void => { ended ??= null; wake?.() }
@@ -129,9 +128,14 @@ async function receive (stream: Stream, length: number, sink: (chunk: Uint8Array
   try {
     while (received < length) {
       signal?.throwIfAborted()
+      // paused here, not in the message handler: one that runs inside resume() (which hands over the
+      // buffer first) would pause before yamux re-opens the window at the end of resume(), and the
+      // window would then stay open
+      if (!paused && queued > HIGH_WATER && stream.readStatus === 'readable') { paused = true; stream.pause() }
       const chunk = queue.shift()
       if (chunk === undefined) {
-        if (paused) { paused = false; stream.resume() }
+        // resume() hands over what the stream buffered at once, so look at the queue again
+        if (paused) { paused = false; resume(stream); continue }
         if (ended !== undefined && stream.readBufferLength === 0) {
           throw new TransferError(`the peer stopped after ${received} of ${length} bytes${ended !== null ? `: ${ended.message}` : ''}`, { cause: ended ?? undefined })
         }
@@ -143,7 +147,7 @@ async function receive (stream: Stream, length: number, sink: (chunk: Uint8Array
       if (received + chunk.byteLength > length) throw new TransferError(`the peer sent more than the ${length} bytes it announced`)
       received += chunk.byteLength
       await sink(chunk)
-      if (paused && queued < LOW_WATER) { paused = false; stream.resume() }
+      if (paused && queued < LOW_WATER) { paused = false; resume(stream) }
     }
   } finally {
     stream.removeEventListener('message', onMessage)
@@ -151,4 +155,13 @@ async function receive (stream: Stream, length: number, sink: (chunk: Uint8Array
     stream.removeEventListener('close', onClose)
     signal?.removeEventListener('abort', onAbort)
   }
+}
+
+/**
+ * Resumes a stream this side paused. The stream closes its readable end by itself once the remote
+ * has ended and the buffer was handed over, which can happen while it is paused (in the message
+ * handler that paused it): then there is nothing left to resume.
+ */
+function resume (stream: Stream): void {
+  if (stream.readStatus === 'paused') stream.resume()
 }

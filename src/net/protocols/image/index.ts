@@ -8,7 +8,7 @@ export { prefixKey, imageKeys } from './keys.js'
 export { IMAGE_WIRE_LIMITS } from './wire.js'
 export type { RemoteCandidate, ImagesLibp2p } from './lookup.js'
 export type { DownloadProgress } from './download.js'
-export type { RemoteImages, RemoteImagesComponents, RemoteImagesInit, RemoteImagesEvent, CandidateOptions, FetchOptions, FetchBetterOptions } from './types.js'
+export type { RemoteImages, RemoteImagesComponents, RemoteImagesInit, RemoteImagesEvent, CandidateOptions, FetchOptions, FetchBetterOptions, FetchQuote, ImageImporter } from './types.js'
 
 export function remoteImages (components: RemoteImagesComponents, init: RemoteImagesInit): RemoteImages {
   return new RemoteImagesService(components, validateRemoteImagesInit(init))

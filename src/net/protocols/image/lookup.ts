@@ -52,14 +52,15 @@ export interface LookupContext {
  * line and hardware) are used, which also finds shorter prefixes and images applied in
  * another order the request admits. The chosen providers are asked for their images under
  * that key; each descriptor is verified against its id and matched with the planner's three
- * tests, as a local image would be. Results are cached for `cacheMs`, and the whole search has
+ * tests, as a local image would be. Providers found are cached for `cacheMs` (none found is not), and the whole search has
  * one deadline, so a production waits on the DHT at most that long.
  */
-export async function lookupCandidates (context: LookupContext, spec: VmSpec, lineKind: string, minSaves: number, options: { signal?: AbortSignal } = {}): Promise<RemoteCandidate[]> {
+export async function lookupCandidates (context: LookupContext, spec: VmSpec | CompiledRequest, lineKind: string, minSaves: number, options: { signal?: AbortSignal } = {}): Promise<RemoteCandidate[]> {
   options.signal?.throwIfAborted()
   const routingTable = (context.libp2p.services.dht as { routingTable?: { size: number } }).routingTable
   if (routingTable !== undefined && routingTable.size === 0) return []
-  const request = compileRequest(spec)
+  // a bid has the call's shape and identities only, compiled by the caller
+  const request = 'groupOf' in spec ? spec : compileRequest(spec)
   const order = request.order.map((i) => request.identities[i] as string)
   const search = { signal: options.signal, deadline: searchDeadline(context, options) }
   const lengths: number[] = []
@@ -86,7 +87,8 @@ async function cachedProviders (context: LookupContext, key: CID, options: Searc
   const cached = context.cache.get(name)
   if (cached !== undefined && cached.until > now) return cached.peers
   const peers = await findProviders(context, key, options)
-  if (!options.deadline.aborted && context.cacheMs > 0) {
+  // "nobody" is not kept: bids look up before any plant has an image, and the first holder must be found at once
+  if (!options.deadline.aborted && context.cacheMs > 0 && peers.length > 0) {
     context.cache.delete(name)
     context.cache.set(name, { until: now + context.cacheMs, peers })
     // Map order is insertion order: the oldest entry goes first

@@ -1,22 +1,17 @@
 import { setMaxListeners } from 'node:events'
-import { mkdir, rm } from 'node:fs/promises'
-import { join } from 'node:path'
 import { logger, type Logger } from '@libp2p/logger'
-import { peerIdFromString } from '@libp2p/peer-id'
 import { CID } from 'multiformats/cid'
-import { verifyDescriptor, type VmSpec } from '../../../planner/index.js'
-import { digestFile, type WarehouseRecord } from '../../../store/index.js'
+import { artifactBytes, type CompiledRequest, type VmSpec } from '../../../planner/index.js'
+import type { WarehouseRecord } from '../../../store/index.js'
 import type { AbortOptions } from '../../../interface/index.js'
-import { call } from '../../rpc.js'
-import { MalformedMessageError } from '../../errors.js'
 import { PROTOCOLS } from '../../protocols.js'
-import { DigestMismatchError, InvalidImagesInitError, ProvideError } from './errors.js'
+import { InvalidImagesInitError, ProvideError } from './errors.js'
 import { imageKeys } from './keys.js'
 import { findProviders, lookupCandidates, searchDeadline, type LookupContext, type RemoteCandidate } from './lookup.js'
-import { downloadArtifact } from './download.js'
+import { fetchImage } from './fetch-image.js'
+import { LinkSpeeds } from './link-speed.js'
 import { handleImageStream } from './server.js'
-import { IMAGE_WIRE_LIMITS, descriptorAnswerSchema } from './wire.js'
-import type { CandidateOptions, FetchBetterOptions, FetchOptions, RemoteImages, RemoteImagesComponents, RemoteImagesEvent, RemoteImagesInit } from './types.js'
+import type { CandidateOptions, FetchBetterOptions, FetchOptions, FetchQuote, RemoteImages, RemoteImagesComponents, RemoteImagesEvent, RemoteImagesInit } from './types.js'
 
 export const REMOTE_IMAGES_DEFAULTS = {
   logPrefix: 'vmplant:images',
@@ -47,6 +42,7 @@ export class RemoteImagesService implements RemoteImages {
   private readonly lookup: LookupContext
   private readonly listeners = new Set<(event: RemoteImagesEvent) => void>()
   private readonly inflight = new Map<string, Promise<WarehouseRecord>>()
+  private readonly speeds = new LinkSpeeds()
   /** keys (CID strings) that reached at least one DHT peer this run; kad-dht re-provides them */
   private readonly provided = new Set<string>()
   /** prefix key -> ids of the images held under it, as of the last `provide` */
@@ -111,8 +107,19 @@ export class RemoteImagesService implements RemoteImages {
     })
   }
 
-  async candidates (spec: VmSpec, lineKind: string, options: CandidateOptions = {}): Promise<RemoteCandidate[]> {
+  async candidates (spec: VmSpec | CompiledRequest, lineKind: string, options: CandidateOptions = {}): Promise<RemoteCandidate[]> {
     return await lookupCandidates(this.lookup, spec, lineKind, options.minSaves ?? 0, options)
+  }
+
+  async quote (request: VmSpec | CompiledRequest, lineKind: string, options: CandidateOptions = {}): Promise<FetchQuote | undefined> {
+    const best = (await this.candidates(request, lineKind, options))[0]
+    if (best === undefined) return undefined
+    const measured = this.speeds.of(best.peer)
+    return { id: best.id, peer: best.peer, saves: best.saves, bytes: artifactBytes(best.descriptor), ...(measured !== undefined ? { measuredBytesPerSecond: measured } : {}) }
+  }
+
+  measuredBytesPerSecond (peer?: string): number | undefined {
+    return this.speeds.of(peer)
   }
 
   async holders (id: string, options: AbortOptions = {}): Promise<string[]> {
@@ -176,37 +183,9 @@ export class RemoteImagesService implements RemoteImages {
   }
 
   private async fetchOnce (candidate: Pick<RemoteCandidate, 'peer' | 'id'>, options: FetchOptions): Promise<WarehouseRecord> {
-    const { libp2p } = this.components
-    const peer = peerIdFromString(candidate.peer)
     const signal = AbortSignal.any([this.controller?.signal ?? AbortSignal.abort(new Error('the image component is not started')), ...(options.signal !== undefined ? [options.signal] : [])])
-    const answer = await call(libp2p, peer, PROTOCOLS.image, { type: 'descriptor', id: candidate.id }, descriptorAnswerSchema, { signal, maxBytes: IMAGE_WIRE_LIMITS.maxAnswerBytes })
-    const descriptor = verifyDescriptor(answer.descriptor, candidate.id)
-    const files = fileNames(descriptor.artifacts.map((a) => a.name), answer.files)
-    const dir = join(this.settings.dir, candidate.id)
-    await mkdir(dir, { recursive: true })
-    try {
-      for (const artifact of descriptor.artifacts) {
-        const path = join(dir, files[artifact.name] as string)
-        // an artifact verified by an earlier, broken fetch of this image is kept if still intact
-        const done = await digestFile(path, { signal }).catch(() => undefined)
-        if (done?.sha256 === artifact.sha256 && done.bytes === artifact.bytes) continue
-        await downloadArtifact(libp2p, peer, candidate.id, artifact, path, { signal, onProgress: options.onProgress })
-      }
-    } catch (err) {
-      // a corrupted copy is not kept for a resume: the next attempt starts clean
-      if (err instanceof DigestMismatchError) await rm(dir, { recursive: true, force: true })
-      throw err
-    }
-    const now = this.settings.now()
-    return {
-      id: candidate.id,
-      descriptor,
-      golden: { id: candidate.id, line: descriptor.line, hardware: descriptor.hardware, applied: [...descriptor.applied], dir, artifacts: files, createdAt: now },
-      source: 'fetched',
-      addedAt: now,
-      lastUsedAt: now,
-      uses: 0
-    }
+    const context = { libp2p: this.components.libp2p, dir: this.settings.dir, importers: this.components.importers ?? [], speeds: this.speeds, now: this.settings.now }
+    return await fetchImage(context, candidate, { signal, onProgress: options.onProgress })
   }
 
   /** Rebuilds the served index and the set of keys from the warehouse. */
@@ -263,19 +242,6 @@ export class RemoteImagesService implements RemoteImages {
     }
     return reached > 0
   }
-}
-
-/**
- * The holder's file names when they are plain, distinct and not our `.part` names; otherwise
- * the artifact names. A peer cannot make two artifacts share a file.
- */
-function fileNames (names: string[], offered: Record<string, string>): Record<string, string> {
-  const chosen = Object.fromEntries(names.map((name) => [name, offered[name] ?? name]))
-  const values = Object.values(chosen)
-  if (new Set(values).size !== values.length || values.some((v) => v.endsWith('.part'))) {
-    throw new MalformedMessageError(`the holder's artifact file names ${JSON.stringify(offered)} clash`)
-  }
-  return chosen
 }
 
 async function raceSignal<T> (promise: Promise<T>, signal?: AbortSignal): Promise<T> {

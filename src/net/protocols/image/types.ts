@@ -1,5 +1,5 @@
-import type { AbortOptions } from '../../../interface/index.js'
-import type { VmSpec } from '../../../planner/index.js'
+import type { AbortOptions, GoldenImage } from '../../../interface/index.js'
+import type { CompiledRequest, GoldenDescriptor, VmSpec } from '../../../planner/index.js'
 import type { Warehouse, WarehouseRecord } from '../../../store/index.js'
 import type { ImagesLibp2p, RemoteCandidate } from './lookup.js'
 import type { DownloadProgress } from './download.js'
@@ -16,6 +16,42 @@ export interface CandidateOptions extends AbortOptions {
 
 export interface FetchOptions extends AbortOptions {
   onProgress?: (event: DownloadProgress) => void
+}
+
+/** What fetching the best peer image for a request would move, for a bid to price. */
+export interface FetchQuote {
+  /** the image's id and its holder */
+  id: string
+  peer: string
+  /** how many of the request's actions it already has */
+  saves: number
+  /** bytes of its artifacts */
+  bytes: number
+  /** bytes per second measured over earlier transfers from this peer (else from any peer); absent before the first */
+  measuredBytesPerSecond?: number
+}
+
+/**
+ * How a production line takes in fetched images: its bytes go straight to the line's own storage
+ * (the QEMU line's tmpfs, so that a RAM file is never copied twice), and the line checks them
+ * before it moves them where it clones from. A line without one gets the image in the component's
+ * `dir` and clones it from there (the sim line).
+ */
+export interface ImageImporter {
+  /** the line kind whose images it takes */
+  readonly line: string
+  /**
+   * Where image `id`'s artifacts are downloaded: a folder, the same for every attempt (a broken
+   * transfer resumes from its `.part` files), and each artifact's file name in it, in the order
+   * to fetch them. Throws, before a byte moves, for a descriptor the line cannot take.
+   */
+  stage(id: string, descriptor: GoldenDescriptor, options?: AbortOptions): Promise<{ dir: string, files: Array<{ name: string, file: string }> }>
+  /** one artifact is downloaded and its digest checked; may refuse the image from it (a line's metadata) */
+  received(id: string, descriptor: GoldenDescriptor, name: string, path: string, options?: AbortOptions): Promise<void>
+  /** checks the staged image and moves it where the line clones from; returns the line's golden */
+  commit(id: string, descriptor: GoldenDescriptor, options?: AbortOptions): Promise<GoldenImage>
+  /** removes what is staged of the image (refused or corrupted); nothing is left */
+  discard(id: string, options?: AbortOptions): Promise<void>
 }
 
 export interface FetchBetterOptions extends AbortOptions {
@@ -43,14 +79,24 @@ export interface RemoteImages {
   /** `provide` in the background, after a change of the warehouse; failures are logged */
   announce(): void
   /** images of peers that would serve the request, best first */
-  candidates(spec: VmSpec, lineKind: string, options?: CandidateOptions): Promise<RemoteCandidate[]>
+  candidates(spec: VmSpec | CompiledRequest, lineKind: string, options?: CandidateOptions): Promise<RemoteCandidate[]>
+  /**
+   * The image `fetchBetter` would fetch for the request (the first candidate), its size and the
+   * measured speed of its holder's link; undefined when the DHT names none (or the search ran out
+   * of time). For a bid: it looks up (cached for `cacheMs`) and moves no artifact.
+   */
+  quote(request: VmSpec | CompiledRequest, lineKind: string, options?: CandidateOptions): Promise<FetchQuote | undefined>
+  /** the speed of earlier transfers from this peer (else from any peer), in bytes per second; undefined before the first */
+  measuredBytesPerSecond(peer?: string): number | undefined
   /** peers that provide the image `id` */
   holders(id: string, options?: AbortOptions): Promise<string[]>
   /**
-   * Copies the image from the peer into `<dir>/<id>/`: the descriptor is verified against the
-   * id, each artifact against its digest, a broken transfer resumes from its `.part` file next
-   * time. Returns the warehouse record to `put`; throws DigestMismatchError (and deletes the
-   * image's folder) for a corrupted artifact. Concurrent fetches of one image share one transfer.
+   * Copies the image from the peer into `<dir>/<id>/`, or through the importer of its line
+   * (staged on the line's storage, checked and moved by the line): the descriptor is verified
+   * against the id, each artifact against its digest, a broken transfer resumes from its `.part`
+   * file next time. Returns the warehouse record to `put`; throws DigestMismatchError for a
+   * corrupted artifact and the importer's error for an image its line refuses, and in both cases
+   * deletes every file of the image. Concurrent fetches of one image share one transfer.
    */
   fetch(candidate: Pick<RemoteCandidate, 'peer' | 'id'>, options?: FetchOptions): Promise<WarehouseRecord>
   /**
@@ -68,6 +114,8 @@ export interface RemoteImagesComponents {
   libp2p: ImagesLibp2p
   /** the plant's warehouse: what is served and provided, and where fetched images are put */
   warehouse: Warehouse
+  /** lines that take fetched images into their own storage (the QEMU line); others clone from `dir` */
+  importers?: ImageImporter[]
 }
 
 export interface RemoteImagesInit {
