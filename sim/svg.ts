@@ -116,6 +116,27 @@ function axes (xMax: number, yMax: number, xLabel: string, yLabel: string): Axes
   return { x, y, lines }
 }
 
+interface BarAxes { y: (v: number) => number, yTop: number, w: number, lines: string[] }
+
+/** a bar chart's value axis, grid, label and note for data from 0..yMax; values past the top are drawn at the top */
+function barAxes (yMax: number, yLabel: string, note: string | undefined): BarAxes {
+  const yTicks = ticks(yMax)
+  const yTop = yTicks.at(-1) as number
+  const w = WIDTH - MARGIN.left - MARGIN.right
+  const h = HEIGHT - MARGIN.top - MARGIN.bottom
+  const y = (v: number): number => MARGIN.top + h - h * Math.min(v, yTop) / yTop
+  const lines = ['<g class="axes">']
+  for (const t of yTicks) {
+    lines.push(`<line x1="${MARGIN.left}" y1="${fmt(y(t))}" x2="${MARGIN.left + w}" y2="${fmt(y(t))}" stroke="#e0e0e0"/>`)
+    lines.push(`<text x="${MARGIN.left - 6}" y="${fmt(y(t) + 4)}" text-anchor="end" ${FONT}>${fmt(t)}</text>`)
+  }
+  lines.push(`<line x1="${MARGIN.left}" y1="${fmt(y(0))}" x2="${MARGIN.left + w}" y2="${fmt(y(0))}" stroke="#333333"/>`)
+  lines.push(`<text transform="translate(16 ${fmt(MARGIN.top + h / 2)}) rotate(-90)" text-anchor="middle" ${FONT}>${escapeXml(yLabel)}</text>`)
+  if (note !== undefined) lines.push(`<text x="${MARGIN.left}" y="${HEIGHT - 12}" ${FONT} fill="#555555">${escapeXml(note)}</text>`)
+  lines.push('</g>')
+  return { y, yTop, w, lines }
+}
+
 function legend (names: string[]): string[] {
   const left = WIDTH - MARGIN.right + 16
   const lines = ['<g class="legend">']
@@ -153,21 +174,7 @@ export function lineChart (chart: LineChart): string {
 
 /** A bar chart, one bar per entry in order, each labelled with its value. */
 export function barChart (chart: BarChart): string {
-  const yMax = Math.max(0, ...chart.bars.map((b) => b.value))
-  const yTicks = ticks(yMax)
-  const yTop = yTicks.at(-1) as number
-  const w = WIDTH - MARGIN.left - MARGIN.right
-  const h = HEIGHT - MARGIN.top - MARGIN.bottom
-  const y = (v: number): number => MARGIN.top + h - h * v / yTop
-  const body = ['<g class="axes">']
-  for (const t of yTicks) {
-    body.push(`<line x1="${MARGIN.left}" y1="${fmt(y(t))}" x2="${MARGIN.left + w}" y2="${fmt(y(t))}" stroke="#e0e0e0"/>`)
-    body.push(`<text x="${MARGIN.left - 6}" y="${fmt(y(t) + 4)}" text-anchor="end" ${FONT}>${fmt(t)}</text>`)
-  }
-  body.push(`<line x1="${MARGIN.left}" y1="${fmt(y(0))}" x2="${MARGIN.left + w}" y2="${fmt(y(0))}" stroke="#333333"/>`)
-  body.push(`<text transform="translate(16 ${fmt(MARGIN.top + h / 2)}) rotate(-90)" text-anchor="middle" ${FONT}>${escapeXml(chart.yLabel)}</text>`)
-  if (chart.note !== undefined) body.push(`<text x="${MARGIN.left}" y="${HEIGHT - 12}" ${FONT} fill="#555555">${escapeXml(chart.note)}</text>`)
-  body.push('</g>')
+  const { y, w, lines: body } = barAxes(Math.max(0, ...chart.bars.map((b) => b.value)), chart.yLabel, chart.note)
   const slot = w / Math.max(1, chart.bars.length)
   chart.bars.forEach((bar, i) => {
     const left = MARGIN.left + i * slot + slot * 0.2
@@ -184,22 +191,7 @@ export function barChart (chart: BarChart): string {
 /** Bars in groups (one group per entry, one bar per key), each labelled with its value; one `<g class="series">` per group. */
 export function groupedBarChart (chart: GroupedBarChart): string {
   const finite = chart.groups.flatMap((g) => g.values).filter((v) => Number.isFinite(v))
-  const yMax = Math.max(chart.reference ?? 0, ...finite)
-  const yTicks = ticks(yMax)
-  const yTop = yTicks.at(-1) as number
-  const w = WIDTH - MARGIN.left - MARGIN.right
-  const h = HEIGHT - MARGIN.top - MARGIN.bottom
-  // a value past the axis (an infinite ratio) is drawn to the top and labelled for what it is
-  const y = (v: number): number => MARGIN.top + h - h * Math.min(v, yTop) / yTop
-  const body = ['<g class="axes">']
-  for (const t of yTicks) {
-    body.push(`<line x1="${MARGIN.left}" y1="${fmt(y(t))}" x2="${MARGIN.left + w}" y2="${fmt(y(t))}" stroke="#e0e0e0"/>`)
-    body.push(`<text x="${MARGIN.left - 6}" y="${fmt(y(t) + 4)}" text-anchor="end" ${FONT}>${fmt(t)}</text>`)
-  }
-  body.push(`<line x1="${MARGIN.left}" y1="${fmt(y(0))}" x2="${MARGIN.left + w}" y2="${fmt(y(0))}" stroke="#333333"/>`)
-  body.push(`<text transform="translate(16 ${fmt(MARGIN.top + h / 2)}) rotate(-90)" text-anchor="middle" ${FONT}>${escapeXml(chart.yLabel)}</text>`)
-  if (chart.note !== undefined) body.push(`<text x="${MARGIN.left}" y="${HEIGHT - 12}" ${FONT} fill="#555555">${escapeXml(chart.note)}</text>`)
-  body.push('</g>')
+  const { y, yTop, w, lines: body } = barAxes(Math.max(chart.reference ?? 0, ...finite), chart.yLabel, chart.note)
   const slot = w / Math.max(1, chart.groups.length)
   const bar = slot * 0.8 / Math.max(1, chart.keys.length)
   chart.groups.forEach((group, i) => {

@@ -15,7 +15,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { VmplantClient } from '../../src/cli/client.js'
 import { federationWithClient, SMALL_SPEC } from '../helpers/federation.js'
 import { linkExists, linksStartingWith, sweepStaleLinks, testLinkPrefix } from '../helpers/links.js'
-import { startNodeProcess, freePort, eventually, VMPLANT_BIN, type NodeProcess } from '../helpers/processes.js'
+import { startLocalShop, startNodeProcess, eventually, VMPLANT_BIN, type NodeProcess } from '../helpers/processes.js'
 import { tempDir } from '../helpers/temp.js'
 
 const isRoot = process.getuid?.() === 0
@@ -101,12 +101,8 @@ test.serial('a plant without CAP_NET_ADMIN says once that domain networks are of
     await Promise.all(procs.map(async (p) => p.kill()))
     await dir.remove()
   })
-  const shopPort = await freePort()
-  const shopConfig = join(dir.path, 'shop.yaml')
-  await writeFile(shopConfig, `roles: [shop]\nlisten: [/ip4/127.0.0.1/tcp/${shopPort}]\ndataDir: shop\nshop:\n  bidWindowMs: 3000\n`)
-  const shop = await startNodeProcess(shopConfig)
+  const { shop, shopAddr } = await startLocalShop(dir.path, 3000)
   procs.push(shop)
-  const shopAddr = `/ip4/127.0.0.1/tcp/${shopPort}/p2p/${shop.ready.peer}`
   const plantConfig = join(dir.path, 'plant.yaml')
   await writeFile(plantConfig, `roles: [plant]\nbootstrap: [${shopAddr}]\ndataDir: plant\nredialMs: 200\nplant:\n  networks: bridge\n  networkPrefix: ${testLinkPrefix()}\n  driver: { kind: sim }\n`)
   const plant = await startWithoutNetAdmin(plantConfig)

@@ -6,11 +6,9 @@ import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { waitForBidders } from '../../src/daemon/embedded.js'
 import { VmplantClient } from '../../src/cli/client.js'
-import { nodeSet } from '../helpers/nodes.js'
-import type { VmplantNode } from '../../src/daemon/vmplant-node.js'
-import { plantStore } from '../../src/store/index.js'
+import { dhtReady, nodeSet } from '../helpers/nodes.js'
+import { publishGolden } from '../helpers/publish.js'
 import { simLine } from '../../src/hypervisor/sim/index.js'
-import { actionIdentity, validateSpec, type VmSpec } from '../../src/planner/index.js'
 import { DigestMismatchError, type RemoteImagesEvent } from '../../src/net/protocols/image/index.js'
 
 /** the paper's Figure 3 workspace, shortened: the holder has the first three steps checkpointed */
@@ -33,30 +31,8 @@ const DATABASE = {
 
 /** Builds a golden image of the spec's first `steps` actions on the sim line and catalogues it, as `vmplant image publish` would. */
 async function publish (dataDir: string, input: unknown, steps: number): Promise<{ id: string, artifact: string }> {
-  const spec: VmSpec = validateSpec(input)
-  const store = plantStore(join(dataDir, 'store'))
-  await store.start()
-  try {
-    const actions = spec.actions.slice(0, steps)
-    const golden = await simLine({ dir: join(dataDir, 'line') }).prepareGolden({ hardware: spec.hardware, actions: actions.map((a) => ({ id: a.id, run: a.run })) })
-    const record = await store.warehouse.add({ ...golden, applied: actions.map(actionIdentity) }, 'published', Date.now())
-    return { id: record.id, artifact: join(golden.dir, golden.artifacts.disk as string) }
-  } finally {
-    await store.stop()
-  }
-}
-
-/** Resolves once the node's DHT routing table has a peer: before that a lookup has no one to ask. */
-async function dhtReady (node: VmplantNode, signal: AbortSignal): Promise<void> {
-  const table = (node.libp2p!.services.dht as unknown as { routingTable: EventTarget & { size: number } }).routingTable
-  while (table.size === 0) {
-    signal.throwIfAborted()
-    await new Promise<void>((resolve, reject) => {
-      const done = (): void => { signal.removeEventListener('abort', done); table.removeEventListener('peer:add', done); signal.aborted ? reject(signal.reason) : resolve() }
-      table.addEventListener('peer:add', done, { once: true })
-      signal.addEventListener('abort', done, { once: true })
-    })
-  }
+  const { id, golden } = await publishGolden(simLine({ dir: join(dataDir, 'line') }), dataDir, input, steps)
+  return { id, artifact: join(golden.dir, golden.artifacts.disk as string) }
 }
 
 test('a plant without the golden image finds its holder through the DHT, fetches and verifies it, and serves a create from it; a corrupted artifact is refused', async (t) => {

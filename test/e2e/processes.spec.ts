@@ -4,7 +4,7 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { VmplantClient } from '../../src/cli/client.js'
-import { startNodeProcess, freePort, eventually, type NodeProcess } from '../helpers/processes.js'
+import { startLocalShop, startNodeProcess, eventually, type NodeProcess } from '../helpers/processes.js'
 import { tempDir } from '../helpers/temp.js'
 
 const spec = { hardware: { memoryMB: 64, os: 'linux' }, actions: [{ id: 'hello', run: 'echo hello' }] }
@@ -19,12 +19,10 @@ test('three node processes: 13 VMs of one domain land on one plant, the 14th on 
     await dir.remove()
   })
 
-  const shopPort = await freePort()
-  const shopConfig = join(dir.path, 'shop.yaml')
-  await writeFile(shopConfig, `roles: [shop]\nlisten: [/ip4/127.0.0.1/tcp/${shopPort}]\ndataDir: shop\nshop:\n  bidWindowMs: 5000\n`)
-  let shop = await startNodeProcess(shopConfig)
+  const local = await startLocalShop(dir.path, 5000)
+  let shop = local.shop
   procs.push(shop)
-  const shopAddr = `/ip4/127.0.0.1/tcp/${shopPort}/p2p/${shop.ready.peer}`
+  const { shopAddr, shopConfig } = local
 
   const plants: NodeProcess[] = []
   for (const name of ['a', 'b']) {

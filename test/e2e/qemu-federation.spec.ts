@@ -55,6 +55,20 @@ qtest('through the federation, a QEMU VM runs two actions in its guest, shows as
   t.deepEqual(await readdir(join(lineDir, 'vms')), [], 'no VM folder is left in the line\'s work folder')
 })
 
+qtest('two QEMU clones of one golden have MACs of their own, and each classad shows the MAC its guest has', async (t) => {
+  const { client } = await qemuFederation(t, 'vmplant-qm-', {})
+  const macSpec = { hardware: spec.hardware, actions: [{ id: 'mac', run: 'echo mac=$(cat /sys/class/net/eth0/address)', exports: ['mac'] }] }
+  const first = (await client.create(macSpec, 'lab')).classad
+  const second = (await client.create(macSpec, 'lab')).classad
+  for (const classad of [first, second]) {
+    t.regex(classad.attributes.mac ?? '', /^([0-9a-f]{2}:){5}[0-9a-f]{2}$/)
+    t.is(classad.nic?.mac, classad.attributes.mac, 'the classad shows the guest\'s own MAC')
+  }
+  t.not(first.attributes.mac, second.attributes.mac)
+  await client.destroy(first.vmid)
+  await client.destroy(second.vmid)
+})
+
 qtest('a plant killed with SIGKILL while its VMs run re-attaches to them when it starts again, and list matches reality', async (t) => {
   const dir = await tempDir('vmplant-qk-')
   const procs: NodeProcess[] = []

@@ -10,11 +10,10 @@ import type { VmplantNode } from '../../src/daemon/vmplant-node.js'
 import { qemuLine } from '../../src/hypervisor/qemu/index.js'
 import { DigestMismatchError, type RemoteImagesEvent } from '../../src/net/protocols/image/index.js'
 import { siteTopic } from '../../src/net/protocols.js'
-import { actionIdentity, validateSpec } from '../../src/planner/index.js'
-import { plantStore } from '../../src/store/index.js'
 import { qemuTest } from '../hypervisor/qemu-helpers.js'
 import { killMentioning } from '../helpers/hypervisors.js'
-import { nodeSet } from '../helpers/nodes.js'
+import { dhtReady, nodeSet } from '../helpers/nodes.js'
+import { publishGolden } from '../helpers/publish.js'
 
 const qtest = qemuTest()
 
@@ -31,32 +30,13 @@ const DRIVER = { kind: 'qemu', poolSize: 0, accel: 'auto', tbSizeMB: 64, diskMB:
 
 /** Builds the spec's first action into a golden on the QEMU line of a plant-to-be, and catalogues it, as `vmplant image publish` would. */
 async function publish (dataDir: string): Promise<{ id: string, dir: string }> {
-  const spec = validateSpec(SPEC)
   const line = qemuLine({ workDir: join(dataDir, 'publish'), goldenDir: defaultGoldenShmDir(join(dataDir, 'line')), poolSize: 0, tbSizeMB: 64, diskMB: 64 })
-  const store = plantStore(join(dataDir, 'store'))
   await line.start()
-  await store.start()
   try {
-    const first = spec.actions[0]!
-    const golden = await line.prepareGolden({ hardware: spec.hardware, actions: [{ id: first.id, run: (first as { run: string }).run }] })
-    const record = await store.warehouse.add({ ...golden, applied: [actionIdentity(first)] }, 'published', Date.now())
-    return { id: record.id, dir: golden.dir }
+    const { id, golden } = await publishGolden(line, dataDir, SPEC, 1)
+    return { id, dir: golden.dir }
   } finally {
-    await store.stop()
     await line.stop({ destroyAll: true })
-  }
-}
-
-/** Resolves once the node's DHT routing table has a peer: before that a lookup has no one to ask. */
-async function dhtReady (node: VmplantNode, signal: AbortSignal): Promise<void> {
-  const table = (node.libp2p!.services.dht as unknown as { routingTable: EventTarget & { size: number } }).routingTable
-  while (table.size === 0) {
-    signal.throwIfAborted()
-    await new Promise<void>((resolve, reject) => {
-      const done = (): void => { signal.removeEventListener('abort', done); table.removeEventListener('peer:add', done); signal.aborted ? reject(signal.reason) : resolve() }
-      table.addEventListener('peer:add', done, { once: true })
-      signal.addEventListener('abort', done, { once: true })
-    })
   }
 }
 

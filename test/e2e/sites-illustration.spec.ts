@@ -10,10 +10,9 @@
  */
 import '../../src/polyfill.js'
 import test from 'ava'
-import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { buildTopology, listNamespaces, startNodeIn, type NetHost, type NsNode } from '../helpers/netns.js'
+import { buildTopology, listNamespaces, startNodeIn, startShopIn, type NetHost, type NsNode } from '../helpers/netns.js'
 import { VMPLANT_BIN } from '../helpers/processes.js'
 import { tempDir } from '../helpers/temp.js'
 
@@ -36,22 +35,16 @@ test.serial('three sites, each with its own broker, each produce the 13/14 illus
     await topo.remove()
     await dir.remove()
   })
-  const write = async (name: string, text: string): Promise<string> => {
-    const file = join(dir.path, name)
-    await writeFile(file, text)
-    return file
-  }
-  const shop = await startNodeIn(topo, topo.shop.ns, await write('shop.yaml', `roles: [shop]\nlisten: [/ip4/${topo.shop.address}/tcp/4001]\ndataDir: shop\nshop:\n  bidWindowMs: 3000\n`), VMPLANT_BIN)
-  const shopAddr = `/ip4/${topo.shop.address}/tcp/4001/p2p/${shop.ready.peer}`
+  const { shop, shopAddr } = await startShopIn(topo, dir.write, 3000)
 
   const started = Date.now()
   for (const site of topo.sites) {
     const [brokerHost, ...plantHosts] = site.hosts as [NetHost, NetHost, NetHost]
-    const broker = await startNodeIn(topo, brokerHost.ns, await write(`${site.name}-broker.yaml`, `roles: [broker]\nsite: ${site.name}\nlisten: [/ip4/${brokerHost.address}/tcp/4001]\nbootstrap: [${shopAddr}]\ndataDir: ${site.name}-broker\nredialMs: 200\n`), VMPLANT_BIN)
+    const broker = await startNodeIn(topo, brokerHost.ns, await dir.write(`${site.name}-broker.yaml`, `roles: [broker]\nsite: ${site.name}\nlisten: [/ip4/${brokerHost.address}/tcp/4001]\nbootstrap: [${shopAddr}]\ndataDir: ${site.name}-broker\nredialMs: 200\n`), VMPLANT_BIN)
     const brokerAddr = `/ip4/${brokerHost.address}/tcp/4001/p2p/${broker.ready.peer}`
     const plants: NsNode[] = []
     for (const [k, host] of plantHosts.entries()) {
-      plants.push(await startNodeIn(topo, host.ns, await write(`${site.name}-plant${k}.yaml`, `roles: [plant]\nsite: ${site.name}\nlisten: [/ip4/${host.address}/tcp/4001]\nbootstrap: [${brokerAddr}]\ndataDir: ${site.name}-plant${k}\nredialMs: 200\nplant:\n  memoryMB: 8192\n  cost: { model: paper }\n  driver: { kind: sim }\n`), VMPLANT_BIN))
+      plants.push(await startNodeIn(topo, host.ns, await dir.write(`${site.name}-plant${k}.yaml`, `roles: [plant]\nsite: ${site.name}\nlisten: [/ip4/${host.address}/tcp/4001]\nbootstrap: [${brokerAddr}]\ndataDir: ${site.name}-plant${k}\nredialMs: 200\nplant:\n  memoryMB: 8192\n  cost: { model: paper }\n  driver: { kind: sim }\n`), VMPLANT_BIN))
     }
     const sitePlants = plants.map((p) => p.ready.peer)
 

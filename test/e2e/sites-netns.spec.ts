@@ -1,9 +1,8 @@
 import test from 'ava'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { buildTopology, listNamespaces, startNodeIn, sweepStaleNamespaces, NETNS_PREFIX, type NetHost } from '../helpers/netns.js'
+import { buildTopology, listNamespaces, startNodeIn, startShopIn, sweepStaleNamespaces, NETNS_PREFIX, type NetHost } from '../helpers/netns.js'
 import { eventually, VMPLANT_BIN } from '../helpers/processes.js'
 import { tempDir } from '../helpers/temp.js'
 
@@ -120,18 +119,12 @@ test.serial('a federation across namespaces: a shop at its site, a broker and a 
     await dir.remove()
   })
   const [broker, plant] = topo.sites[0]!.hosts as [NetHost, NetHost]
-  const write = async (name: string, text: string): Promise<string> => {
-    const file = join(dir.path, name)
-    await writeFile(file, text)
-    return file
-  }
-  const shop = await startNodeIn(topo, topo.shop.ns, await write('shop.yaml', `roles: [shop]\nlisten: [/ip4/${topo.shop.address}/tcp/4001]\ndataDir: shop\nshop:\n  bidWindowMs: 3000\n`), VMPLANT_BIN)
-  const shopAddr = `/ip4/${topo.shop.address}/tcp/4001/p2p/${shop.ready.peer}`
+  const { shop, shopAddr } = await startShopIn(topo, dir.write, 3000)
   t.true(shop.ready.addrs.every((a) => a.includes(topo.shop.address)), 'the shop listens on its site address only')
-  const brokerNode = await startNodeIn(topo, broker.ns, await write('broker.yaml', `roles: [broker]\nsite: s1\nlisten: [/ip4/${broker.address}/tcp/4001]\nbootstrap: [${shopAddr}]\ndataDir: broker\nredialMs: 200\n`), VMPLANT_BIN)
+  const brokerNode = await startNodeIn(topo, broker.ns, await dir.write('broker.yaml', `roles: [broker]\nsite: s1\nlisten: [/ip4/${broker.address}/tcp/4001]\nbootstrap: [${shopAddr}]\ndataDir: broker\nredialMs: 200\n`), VMPLANT_BIN)
   const brokerAddr = `/ip4/${broker.address}/tcp/4001/p2p/${brokerNode.ready.peer}`
-  const plantNode = await startNodeIn(topo, plant.ns, await write('plant.yaml', `roles: [plant]\nsite: s1\nlisten: [/ip4/${plant.address}/tcp/4001]\nbootstrap: [${brokerAddr}]\ndataDir: plant\nredialMs: 200\nplant:\n  driver: { kind: sim }\n`), VMPLANT_BIN)
-  const spec = await write('spec.json', JSON.stringify({ hardware: { memoryMB: 64, os: 'linux' }, actions: [{ id: 'hello', run: 'echo hello' }] }))
+  const plantNode = await startNodeIn(topo, plant.ns, await dir.write('plant.yaml', `roles: [plant]\nsite: s1\nlisten: [/ip4/${plant.address}/tcp/4001]\nbootstrap: [${brokerAddr}]\ndataDir: plant\nredialMs: 200\nplant:\n  driver: { kind: sim }\n`), VMPLANT_BIN)
+  const spec = await dir.write('spec.json', JSON.stringify({ hardware: { memoryMB: 64, os: 'linux' }, actions: [{ id: 'hello', run: 'echo hello' }] }))
 
   // the client runs at its own site: `vmplant create` inside the client gateway's namespace
   const created = await eventually(async () => {

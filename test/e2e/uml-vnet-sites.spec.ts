@@ -9,12 +9,11 @@
 import '../../src/polyfill.js'
 import test, { type TestFn } from 'ava'
 import { execFile } from 'node:child_process'
-import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { lineUnavailable } from '../../src/hypervisor/available.js'
-import { buildTopology, listNamespaces, startNodeIn, startReady, type NetHost, type NsProcess, type Topology } from '../helpers/netns.js'
+import { buildTopology, listNamespaces, startNodeIn, startShopIn, startReady, type NetHost, type NsProcess, type Topology } from '../helpers/netns.js'
 import { killMentioning, pidsMentioning } from '../helpers/hypervisors.js'
 import { eventually, VMPLANT_BIN } from '../helpers/processes.js'
 import { tempDir } from '../helpers/temp.js'
@@ -60,21 +59,15 @@ utest('a UML VM of domain A takes its spec\'s address and answers the client LAN
   })
   const [neighbour, plantHost] = topo.sites[0]!.hosts as [NetHost, NetHost]
   const { gateway, lanHost, lanBridge } = topo.client
-  const file = async (name: string, text: string): Promise<string> => {
-    const path = join(dir.path, name)
-    await writeFile(path, text)
-    return path
-  }
   const cli = async (...args: string[]): Promise<string> => await topo.exec(gateway.ns, [process.execPath, VMPLANT_BIN, ...args], { timeoutMs: 60_000 })
   const cliFails = async (...args: string[]): Promise<string> => {
     const error = await t.throwsAsync(cli(...args))
     return error?.message ?? ''
   }
 
-  const shop = await startNodeIn(topo, topo.shop.ns, await file('shop.yaml', `roles: [shop]\nlisten: [/ip4/${topo.shop.address}/tcp/4001]\ndataDir: shop\nshop:\n  bidWindowMs: 1000\n`), VMPLANT_BIN)
+  const { shop, shopAddr } = await startShopIn(topo, dir.write, 1000)
   running.add(shop)
-  const shopAddr = `/ip4/${topo.shop.address}/tcp/4001/p2p/${shop.ready.peer}`
-  const plantConfig = await file('plant.yaml', `roles: [plant]\nlisten: [/ip4/${plantHost.address}/tcp/4001]\nbootstrap: [${shopAddr}]\ndataDir: plant\nredialMs: 200\nplant:\n  memoryMB: 1024\n  driver: { kind: uml }\n`)
+  const plantConfig = await dir.write('plant.yaml', `roles: [plant]\nlisten: [/ip4/${plantHost.address}/tcp/4001]\nbootstrap: [${shopAddr}]\ndataDir: plant\nredialMs: 200\nplant:\n  memoryMB: 1024\n  driver: { kind: uml }\n`)
   const started = Date.now()
   const stage = (what: string): void => { t.log(`${what}: ${Date.now() - started} ms`) }
   const plant = await startReady(topo.spawnNode(plantHost.ns, [PLANT_CHILD, plantConfig]))
@@ -85,7 +78,7 @@ utest('a UML VM of domain A takes its spec\'s address and answers the client LAN
   const keys = { a: join(dir.path, 'a.key'), b: join(dir.path, 'b.key'), x: join(dir.path, 'x.key') }
   await cli('domain', 'create', 'dom-a', '--key', keys.a)
   await cli('domain', 'create', 'dom-b', '--key', keys.b)
-  const spec = async (name: string, body: object): Promise<string> => await file(name, JSON.stringify({ hardware: { memoryMB: 48, os: 'linux' }, ...body }))
+  const spec = async (name: string, body: object): Promise<string> => await dir.write(name, JSON.stringify({ hardware: { memoryMB: 48, os: 'linux' }, ...body }))
   const specA = await spec('a.json', { network: { address: `${A_ADDRESS}/24`, gateway: LAN_GATEWAY }, actions: [{ id: 'route', run: 'ip route show default', exports: [] }] })
   // the shop may not know the plant yet: it then has no offer
   const a = JSON.parse(await eventually(async () => await cli('create', '--shop', shopAddr, '--spec', specA, '--domain', 'dom-a', '--key', keys.a, '--json'), 30_000, 300))

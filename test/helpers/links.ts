@@ -6,6 +6,7 @@
 import { execFile } from 'node:child_process'
 import { randomInt } from 'node:crypto'
 import { promisify } from 'node:util'
+import { processAlive } from './processes.js'
 
 const run = promisify(execFile)
 const OWNED = /^vt([0-9a-z]{5})[0-9a-z]/
@@ -30,20 +31,11 @@ export async function linksStartingWith (prefix: string): Promise<string[]> {
   return stdout.split('\n').map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1]).filter((n): n is string => n !== undefined && n.startsWith(prefix))
 }
 
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err: any) {
-    return err?.code === 'EPERM'
-  }
-}
-
 /** Deletes test links whose owner process is gone (a crashed run); returns their names. */
 export async function sweepStaleLinks (): Promise<string[]> {
   const stale = (await linksStartingWith('vt')).filter((name) => {
     const owner = OWNED.exec(name)
-    return owner !== null && !alive(parseInt(owner[1] as string, 36))
+    return owner !== null && !processAlive(parseInt(owner[1] as string, 36))
   })
   for (const name of stale) await run('ip', ['link', 'del', 'dev', name]).catch(() => {})
   return stale

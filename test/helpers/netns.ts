@@ -13,6 +13,7 @@ import { once } from 'node:events'
 import { randomBytes } from 'node:crypto'
 import { createInterface } from 'node:readline'
 import { promisify } from 'node:util'
+import { processAlive, VMPLANT_BIN } from './processes.js'
 
 const run = promisify(execFile)
 
@@ -90,6 +91,13 @@ export async function startNodeIn (topo: Topology, ns: string, config: string, b
   return await startReady(topo.spawnNode(ns, [bin, 'node', '--config', config]), timeoutMs)
 }
 
+/** Starts the shop in its namespace, on port 4001 of its address, with its config written by `write`; returns it and its multiaddr. */
+export async function startShopIn (topo: Topology, write: (name: string, text: string) => Promise<string>, bidWindowMs: number): Promise<{ shop: NsNode, shopAddr: string }> {
+  const config = await write('shop.yaml', `roles: [shop]\nlisten: [/ip4/${topo.shop.address}/tcp/4001]\ndataDir: shop\nshop:\n  bidWindowMs: ${bidWindowMs}\n`)
+  const shop = await startNodeIn(topo, topo.shop.ns, config, VMPLANT_BIN)
+  return { shop, shopAddr: `/ip4/${topo.shop.address}/tcp/4001/p2p/${shop.ready.peer}` }
+}
+
 /** Waits for a process's `{"event":"ready",...}` line; kills it if none comes. */
 export async function startReady (proc: NsProcess, timeoutMs = 30_000): Promise<NsNode> {
   try {
@@ -130,15 +138,6 @@ export async function listNamespaces (): Promise<string[]> {
   return (await ip(['netns', 'list'])).split('\n').map((l) => l.split(' ')[0] ?? '').filter((n) => n !== '')
 }
 
-function alive (pid: number): boolean {
-  try {
-    process.kill(pid, 0)
-    return true
-  } catch (err: any) {
-    return err?.code === 'EPERM'
-  }
-}
-
 /** Kills whatever still runs in a namespace (by pid: linux.uml, socat, nodes), then deletes it. */
 export async function removeNamespace (ns: string): Promise<void> {
   let pids: number[] = []
@@ -160,7 +159,7 @@ export async function sweepStaleNamespaces (prefix = NETNS_PREFIX): Promise<stri
   const owned = new RegExp(`^${prefix}(\\d+)r[0-9a-f]+-`)
   const stale = (await listNamespaces()).filter((ns) => {
     const owner = owned.exec(ns)
-    return owner !== null && Number(owner[1]) !== process.pid && !alive(Number(owner[1]))
+    return owner !== null && Number(owner[1]) !== process.pid && !processAlive(Number(owner[1]))
   })
   for (const ns of stale) await removeNamespace(ns)
   return stale

@@ -30,3 +30,16 @@ export async function nodeSet (t: ExecutionContext): Promise<NodeSet> {
     }
   }
 }
+
+/** Resolves once the node's DHT routing table has a peer: before that a lookup has no one to ask. */
+export async function dhtReady (node: VmplantNode, signal: AbortSignal): Promise<void> {
+  const table = (node.libp2p!.services.dht as unknown as { routingTable: EventTarget & { size: number } }).routingTable
+  while (table.size === 0) {
+    signal.throwIfAborted()
+    await new Promise<void>((resolve, reject) => {
+      const done = (): void => { signal.removeEventListener('abort', done); table.removeEventListener('peer:add', done); signal.aborted ? reject(signal.reason) : resolve() }
+      table.addEventListener('peer:add', done, { once: true })
+      signal.addEventListener('abort', done, { once: true })
+    })
+  }
+}

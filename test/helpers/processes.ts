@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process'
 import { createServer } from 'node:net'
 import { once } from 'node:events'
+import { writeFile } from 'node:fs/promises'
+import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { fileURLToPath } from 'node:url'
 
@@ -53,6 +55,18 @@ export async function startNodeProcess (config: string, timeoutMs = 30_000, env:
   return { child, pid: child.pid as number, ready, stderr: () => stderr, kill, exited: exited.then(() => undefined) }
 }
 
+/**
+ * Starts a shop node process on a free port of 127.0.0.1, its config `shop.yaml` in `dir`; returns
+ * it, its multiaddr and its config (to start it again on the same port).
+ */
+export async function startLocalShop (dir: string, bidWindowMs: number): Promise<{ shop: NodeProcess, shopAddr: string, shopConfig: string }> {
+  const port = await freePort()
+  const shopConfig = join(dir, 'shop.yaml')
+  await writeFile(shopConfig, `roles: [shop]\nlisten: [/ip4/127.0.0.1/tcp/${port}]\ndataDir: shop\nshop:\n  bidWindowMs: ${bidWindowMs}\n`)
+  const shop = await startNodeProcess(shopConfig)
+  return { shop, shopAddr: `/ip4/127.0.0.1/tcp/${port}/p2p/${shop.ready.peer}`, shopConfig }
+}
+
 /** A TCP port that was free a moment ago on 127.0.0.1. */
 export async function freePort (): Promise<number> {
   const server = createServer()
@@ -75,5 +89,15 @@ export async function eventually<T> (work: () => Promise<T>, deadlineMs: number,
       if (Date.now() > until) throw err
       await new Promise((resolve) => setTimeout(resolve, pauseMs))
     }
+  }
+}
+
+/** Whether process `pid` exists (EPERM: it does, under another user). */
+export function processAlive (pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (err: any) {
+    return err?.code === 'EPERM'
   }
 }

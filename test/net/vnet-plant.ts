@@ -2,13 +2,13 @@
  * A plant for the VNET tests, run inside the plant site's namespace (`ip netns exec`): a plant
  * (sim line) whose VNET edge attaches the test's domain to the test's bridge.
  * argv: JSON {dataDir, listen, shop, domain, domainKey, bridge, mtu?}. Prints {"event":"ready",...}.
- * SIGUSR2 breaks every connection that carries a tunnel, as a network failure would.
- * SIGTERM stops the node (its taps are removed) and exits.
+ * SIGUSR2 breaks every connection that carries a tunnel, SIGTERM stops the node (its taps are
+ * removed) and exits: see helpers/node-signals.ts.
  */
 import '../../src/polyfill.js'
 import { VmplantNode } from '../../src/daemon/vmplant-node.js'
 import { validateNodeConfig } from '../../src/daemon/config.js'
-import { VNET_PROTOCOL } from '../../src/net/tunnels/vnet/index.js'
+import { answerTestSignals } from '../helpers/node-signals.js'
 
 const args = JSON.parse(process.argv[2] ?? '{}') as { dataDir: string, listen: string, shop: string, domain: string, domainKey: string, bridge: string, mtu?: number }
 const config = validateNodeConfig({ roles: ['plant'], listen: [args.listen], bootstrap: [args.shop], redialMs: 200, dataDir: args.dataDir, plant: { memoryMB: 4096 } })
@@ -22,19 +22,5 @@ const node = new VmplantNode(config, {
 })
 await node.start()
 
-process.on('SIGUSR2', () => {
-  for (const connection of node.libp2p?.getConnections() ?? []) {
-    if (connection.streams.some((s) => s.protocol === VNET_PROTOCOL)) connection.abort(new Error('the test broke the connection'))
-  }
-  process.stdout.write(JSON.stringify({ event: 'broken' }) + '\n')
-})
-let stopping = false
-process.on('SIGTERM', () => {
-  if (stopping) return
-  stopping = true
-  node.stop({ destroyVms: true }).then(() => process.exit(0), (err) => {
-    process.stderr.write(`stop failed: ${String(err)}\n`)
-    process.exit(1)
-  })
-})
+answerTestSignals(node)
 process.stdout.write(JSON.stringify({ event: 'ready', peer: node.peerId, addrs: node.multiaddrs }) + '\n')

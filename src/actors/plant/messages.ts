@@ -55,3 +55,8 @@ export const plantMessages = {
   /** a broker appeared on the plant's site: report the load now */
   loadWanted: (): PlantMessage => ({ type: 'load.wanted' })
 }
+
+/** A task's outcome as the reply it settles. */
+export function settle<T> (reply: Reply<T>, outcome: TaskOutcome<T>): PlantMessage {
+  return { type: 'task.reply', reply, outcome }
+}

@@ -1,7 +1,7 @@
-import type { ActorContext, Behavior, Reply, TaskOutcome } from '../runtime/index.js'
+import type { ActorContext, Behavior } from '../runtime/index.js'
 import {
   domainIdOf, hardwareProblem, OrderExpiredError, OrderRefusedError, VmNotFoundError, AuthError, ImageNotFoundError,
-  type BidAnswer, type Classad, type HostNetworks, type PlantStore, type ProductionLine, type Transport
+  type BidAnswer, type HostNetworks, type PlantStore, type ProductionLine, type Transport
 } from '../../interface/index.js'
 import type { Warehouse } from '../../store/index.js'
 import { InvalidSpecError, isHostAction, validateSpec } from '../../planner/index.js'
@@ -12,13 +12,13 @@ import { produce } from './production.js'
 import { readWarehouse } from './warehouse-view.js'
 import { imageFit, type ImageFetchConfig } from './image-fit.js'
 import { reconcile } from './reconcile.js'
-import type { PlantMessage } from './messages.js'
+import { settle, type PlantMessage } from './messages.js'
 import type { Faults, PeerImages } from './ports.js'
-import { domainAccess, inDomains } from './domain-access.js'
 import { allocateNetwork, domainInUse, forgetOldCalls, orderDomain, plantLoad, type HeldNetwork, type PlantState, type Production } from './plant-state.js'
 import { priceCall } from './pricing.js'
 import { attachmentFor, networkClassad, networkNamer, releaseBridge, startNetworks, usesNetworks } from './networks.js'
 import { LoadReporter, reportingLoad, type LoadReportConfig } from './load-report.js'
+import { vmRecordHandler } from './vm-records.js'
 
 export interface PlantComponents {
   line: ProductionLine
@@ -64,6 +64,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
   const learning = new Set<string>()
   const callMemoryMs = components.callMemoryMs ?? DEFAULT_CALL_MEMORY_MS
 
+  const vmRecords = vmRecordHandler(components)
   const load = (state: PlantState) => plantLoad(state, line, components.memoryCapacityMB, components.hostFreeMB)
   const self = () => transport.self().peer
 
@@ -237,80 +238,8 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         if (learningConfig !== undefined) ctx.task((signal) => learnAfter({ line, store, warehouse, images: components.images, learning }, learningConfig, production.spec, () => ctx.clock.now(), signal), (learned) => ({ type: 'learning.done', outcome: learned }))
         return state
       }
-      case 'vm.query': {
-        const { vmid, owner, domains, reply } = message
-        ctx.task(async (signal) => {
-          const record = await store.getVm(vmid, { signal })
-          if (record === undefined) throw new VmNotFoundError(vmid)
-          domainAccess(record.classad, owner, domains)
-          const live = await liveState(line, record.classad, signal)
-          if (live === record.classad.state) return record.classad
-          const updated = { ...record, classad: { ...record.classad, state: live } }
-          await store.updateVm(updated, { signal })
-          return updated.classad
-        }, (outcome) => ({ type: 'query.done', vmid, outcome, reply }))
-        return state
-      }
-      case 'query.done': {
-        const { vmid, outcome, reply } = message
-        if (!outcome.ok) {
-          reply.reject(outcome.error)
-          return state
-        }
-        if (outcome.value.state === 'crashed') state.vms.delete(vmid)
-        reply.resolve(outcome.value)
-        return state
-      }
-      case 'vm.destroy': {
-        const { vmid, owner, domains, reply } = message
-        ctx.task(async (signal) => {
-          const record = await store.getVm(vmid, { signal })
-          if (record === undefined) throw new VmNotFoundError(vmid)
-          domainAccess(record.classad, owner, domains)
-          await line.destroy(vmid, { signal })
-        }, (outcome) => ({ type: 'destroy.done', vmid, outcome, reply }))
-        return state
-      }
-      case 'destroy.done': {
-        const { vmid, outcome, reply } = message
-        if (!outcome.ok) {
-          if (reply !== undefined) reply.reject(outcome.error)
-          else ctx.log.error('could not destroy %s: %s', vmid, outcome.error.message)
-          return state
-        }
-        const held = state.vms.get(vmid)
-        state.vms.delete(vmid)
-        const domain = held?.domain
-        const releaseNetwork = domain !== undefined && !domainInUse(state, domain, vmid) ? domain : undefined
-        const released = releaseNetwork !== undefined ? state.networks.get(releaseNetwork) : undefined
-        if (releaseNetwork !== undefined) state.networks.delete(releaseNetwork)
-        const mode = state.network ?? { kind: 'model' }
-        ctx.task(async (signal) => {
-          // the domain's last VM is gone: so is its bridge. Asked for first, so that a later
-          // production of the domain (which makes the bridge again) is queued after the removal
-          await Promise.all([
-            released !== undefined ? releaseBridge(mode, components.hostNetworks, released.allocation.index, { signal }) : undefined,
-            store.removeVm(vmid, releaseNetwork, { signal })
-          ])
-        }, (removed) => ({ type: 'record.removed', vmid, outcome: removed, ...(reply !== undefined ? { reply } : {}) }))
-        return state
-      }
-      case 'record.removed': {
-        const { vmid, outcome, reply } = message
-        if (!outcome.ok) {
-          ctx.log.error('could not remove the record of %s: %s', vmid, outcome.error.message)
-          reply?.reject(outcome.error)
-          return state
-        }
-        ctx.log('destroyed %s', vmid)
-        reply?.resolve({ vmid, destroyed: true })
-        return state
-      }
-      case 'vm.list': {
-        const { owner, domains, reply } = message
-        ctx.task(async (signal) => (await store.listVms({ signal })).filter((r) => inDomains(r.classad, owner, domains)).map((r) => r.classad), (outcome) => settle(reply, outcome))
-        return state
-      }
+      case 'vm.query': case 'query.done': case 'vm.destroy': case 'destroy.done': case 'record.removed': case 'vm.list':
+        return vmRecords(state, message, ctx)
       case 'warehouse.read': {
         const { request, reply } = message
         ctx.task(async () => await readWarehouse(warehouse, line.kind, request), (outcome) => settle(reply, outcome))
@@ -383,19 +312,7 @@ function endProduction (production: Production, reason: Error): void {
   if (production.phase === 'producing') production.abort.abort(reason)
 }
 
-function settle<T> (reply: Reply<T>, outcome: TaskOutcome<T>): PlantMessage {
-  return { type: 'task.reply', reply, outcome }
-}
 
 function isClientError (err: unknown): boolean {
   return err instanceof ImageNotFoundError || err instanceof VmNotFoundError || err instanceof AuthError || err instanceof InvalidSpecError || err instanceof OrderRefusedError
-}
-
-async function liveState (line: ProductionLine, classad: Classad, signal: AbortSignal): Promise<Classad['state']> {
-  try {
-    return (await line.inspect(classad.vmid, { signal })).state
-  } catch (err) {
-    if (err instanceof VmNotFoundError) return 'crashed'
-    throw err
-  }
 }

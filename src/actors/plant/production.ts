@@ -71,12 +71,13 @@ export async function produce (parts: ProductionParts, vmid: string, spec: VmSpe
     const network = parts.attach !== undefined ? await parts.attach(signal) : undefined
     const info = await line.clone(record.golden, vmid, { signal, ...(network !== undefined ? { network } : {}) })
     faults?.hit('after-clone')
-    await line.resume(vmid, { signal })
+    const resumed = await line.resume(vmid, { signal })
     faults?.hit('after-resume')
     await warehouse.touch(record.id, clock.now())
     const cloningMs = clock.now() - started
     // the address comes first, so that the spec's actions can use the client's LAN
-    const nic = guestNic ? await configureGuestNetwork(line, vmid, spec.network, signal) : undefined
+    // without the step, the MAC the line gave the clone (a user-mode NIC) still goes in the classad
+    const nic = guestNic ? await configureGuestNetwork(line, vmid, spec.network, signal) : resumed.mac !== undefined ? { mac: resumed.mac } : undefined
     const configuration = await configure(line, clock, vmid, plan.remaining, spec.concurrent, signal, faults)
     signal.throwIfAborted()
     return { image: record, cloned: plan.cloned.map((a) => a.id), ...configuration, cloningMs, configuringMs: clock.now() - started - cloningMs, handle: info.handle, ...(nic !== undefined ? { nic } : {}) }

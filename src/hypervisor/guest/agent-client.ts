@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { connect, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import type { AbortOptions, ActionResult, GuestAction } from '../index.js'
+import { AgentChannel, connectAgentSocket, withDeadline } from './agent-channel.js'
 import { GuestAgentError } from './errors.js'
-import { withDeadline } from './framed-client.js'
 
 /** How long past an action's own timeout the host waits before it gives up on the agent. */
 const GRACE_MS = 10_000
@@ -14,20 +14,16 @@ const DEFAULT_ACTION_TIMEOUT_MS = 60_000
  */
 export class GuestAgentClient {
   private buffer: Buffer = Buffer.alloc(0)
-  private closed: Error | undefined
-  private wake: (() => void) | undefined
   private queue: Promise<unknown> = Promise.resolve()
+  private readonly channel: AgentChannel
 
-  constructor (private readonly socket: Socket) {
-    socket.on('data', (chunk: Buffer) => {
+  constructor (socket: Socket) {
+    this.channel = new AgentChannel(socket, (chunk) => {
       this.buffer = this.buffer.length === 0 ? chunk : Buffer.concat([this.buffer, chunk])
-      this.notify()
     })
-    socket.on('error', (err) => { this.closed ??= new GuestAgentError(`agent channel failed: ${err.message}`, { cause: err }); this.notify() })
-    socket.on('close', () => { this.closed ??= new GuestAgentError('agent channel closed'); this.notify() })
   }
 
-  get isClosed (): boolean { return this.closed !== undefined }
+  get isClosed (): boolean { return this.channel.isClosed }
 
   /** Resolves once the agent answers; the guest is up and its agent loop alive. */
   async ping (options: AbortOptions & { timeoutMs?: number } = {}): Promise<void> {
@@ -35,7 +31,7 @@ export class GuestAgentClient {
     await this.exclusive(async () => await withDeadline(options.timeoutMs ?? 30_000, options.signal, async (deadline) => {
       const nonce = randomBytes(6).toString('hex')
       // the leading newline ends any half line the agent holds from an earlier host
-      this.write(`\nPING ${nonce}\n`)
+      this.channel.write(`\nPING ${nonce}\n`)
       await this.readLineMatching((line) => line === `PONG ${nonce}`, deadline)
     }))
   }
@@ -48,7 +44,7 @@ export class GuestAgentClient {
       const script = Buffer.from(action.run.endsWith('\n') ? action.run : action.run + '\n')
       const started = Date.now()
       // one write: an abort can never leave the agent waiting for half a script
-      this.write(Buffer.concat([Buffer.from(`\nRUN ${id} ${Math.max(1, Math.ceil(timeoutMs / 1000))} ${script.length}\n`), script]))
+      this.channel.write(Buffer.concat([Buffer.from(`\nRUN ${id} ${Math.max(1, Math.ceil(timeoutMs / 1000))} ${script.length}\n`), script]))
       const head = await this.readLineMatching((line) => line.startsWith(`RES ${id} `), deadline)
       const [, , rc, timed, outLen, errLen] = head.split(' ').map((s) => s.trim())
       const counts = [rc, timed, outLen, errLen].map(Number)
@@ -63,36 +59,13 @@ export class GuestAgentClient {
   }
 
   close (): void {
-    this.closed ??= new GuestAgentError('agent channel closed by the host')
-    this.socket.destroy()
-    this.notify()
+    this.channel.close()
   }
 
   private async exclusive<T> (fn: () => Promise<T>): Promise<T> {
     const next = this.queue.then(fn, fn)
     this.queue = next.catch(() => {})
     return await next
-  }
-
-  private write (data: string | Buffer): void {
-    if (this.closed !== undefined) throw this.closed
-    this.socket.write(data)
-  }
-
-  private notify (): void {
-    const wake = this.wake
-    this.wake = undefined
-    wake?.()
-  }
-
-  private async waitForData (signal: AbortSignal): Promise<void> {
-    if (this.closed !== undefined) throw this.closed
-    signal.throwIfAborted()
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => { this.wake = undefined; reject(signal.reason) }
-      signal.addEventListener('abort', onAbort, { once: true })
-      this.wake = () => { signal.removeEventListener('abort', onAbort); resolve() }
-    })
   }
 
   private async readLine (signal: AbortSignal): Promise<string> {
@@ -103,7 +76,7 @@ export class GuestAgentClient {
         this.buffer = this.buffer.subarray(nl + 1)
         return line
       }
-      await this.waitForData(signal)
+      await this.channel.waitForData(signal)
     }
   }
 
@@ -115,7 +88,7 @@ export class GuestAgentClient {
   }
 
   private async readBytes (n: number, signal: AbortSignal): Promise<Buffer> {
-    while (this.buffer.length < n) await this.waitForData(signal)
+    while (this.buffer.length < n) await this.channel.waitForData(signal)
     const out = Buffer.from(this.buffer.subarray(0, n))
     this.buffer = this.buffer.subarray(n)
     return out
@@ -124,13 +97,5 @@ export class GuestAgentClient {
 
 /** Connects to the agent's unix socket (a QEMU chardev) and returns a client on it. */
 export async function connectGuestAgent (path: string, options: AbortOptions = {}): Promise<GuestAgentClient> {
-  options.signal?.throwIfAborted()
-  const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = connect(path)
-    const onAbort = (): void => { s.destroy(); reject(options.signal?.reason) }
-    options.signal?.addEventListener('abort', onAbort, { once: true })
-    s.once('connect', () => { options.signal?.removeEventListener('abort', onAbort); resolve(s) })
-    s.once('error', (err) => { options.signal?.removeEventListener('abort', onAbort); reject(new GuestAgentError(`cannot connect to the agent at ${path}: ${err.message}`, { cause: err })) })
-  })
-  return new GuestAgentClient(socket)
+  return new GuestAgentClient(await connectAgentSocket(path, options))
 }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto'
-import { connect, type Socket } from 'node:net'
+import type { Socket } from 'node:net'
 import type { AbortOptions, ActionResult, GuestAction } from '../index.js'
-import { GuestAgentError, GuestAgentTimeoutError } from './errors.js'
+import { AgentChannel, connectAgentSocket, withDeadline } from './agent-channel.js'
+import { GuestAgentError } from './errors.js'
 import { decodeHeader, encodeFrame, FRAME_MAGIC, FrameType, HEADER_BYTES, isAgentHeader, MAX_REQUEST_BYTES, runPayload, setMacPayload, type FrameHeader } from './frames.js'
 
 /** How long past an action's own timeout the host waits before it gives up on the agent. */
@@ -27,28 +28,24 @@ export class FramedAgentClient {
   private chunks: Buffer[] = []
   private buffered = 0
   private synced = false
-  private closed: Error | undefined
-  private wake: (() => void) | undefined
   private queue: Promise<unknown> = Promise.resolve()
+  private readonly channel: AgentChannel
 
-  constructor (private readonly socket: Socket, private readonly maxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES) {
-    socket.on('data', (chunk: Buffer) => {
+  constructor (socket: Socket, private readonly maxOutputBytes = DEFAULT_MAX_OUTPUT_BYTES) {
+    this.channel = new AgentChannel(socket, (chunk) => {
       this.chunks.push(chunk)
       this.buffered += chunk.length
-      this.notify()
     })
-    socket.on('error', (err) => { this.closed ??= new GuestAgentError(`agent channel failed: ${err.message}`, { cause: err }); this.notify() })
-    socket.on('close', () => { this.closed ??= new GuestAgentError('agent channel closed'); this.notify() })
   }
 
-  get isClosed (): boolean { return this.closed !== undefined }
+  get isClosed (): boolean { return this.channel.isClosed }
 
   /** Resolves once the agent answers; the guest is up and its agent alive. */
   async ping (options: AbortOptions & { timeoutMs?: number } = {}): Promise<void> {
     options.signal?.throwIfAborted()
     await this.exclusive(async () => await withDeadline(options.timeoutMs ?? 30_000, options.signal, async (signal) => {
       const id = randomBytes(8)
-      this.write(encodeFrame(FrameType.ping, id))
+      this.channel.write(encodeFrame(FrameType.ping, id))
       const pong = await this.nextFrame(id, signal, (header) => header.type === FrameType.pong)
       await this.skip(pong.length, signal)
     }))
@@ -82,15 +79,13 @@ export class FramedAgentClient {
   }
 
   close (): void {
-    this.closed ??= new GuestAgentError('agent channel closed by the host')
-    this.socket.destroy()
-    this.notify()
+    this.channel.close()
   }
 
   private async request (type: number, payload: Buffer, signal: AbortSignal, started: number): Promise<BinaryActionResult> {
     const id = randomBytes(8)
     // one write: a host that gives up never leaves the agent waiting for half a request
-    this.write(encodeFrame(type, id, payload))
+    this.channel.write(encodeFrame(type, id, payload))
     const out: Buffer[] = []
     const err: Buffer[] = []
     let size = 0
@@ -133,7 +128,7 @@ export class FramedAgentClient {
       }
       // no header of ours starts before the last 15 bytes, which may hold the start of one
       if (this.buffered > 15) this.drop(this.buffered - 15)
-      await this.waitForData(signal)
+      await this.channel.waitForData(signal)
     }
   }
 
@@ -152,12 +147,12 @@ export class FramedAgentClient {
   }
 
   private async peek (n: number, signal: AbortSignal): Promise<Buffer> {
-    while (this.buffered < n) await this.waitForData(signal)
+    while (this.buffered < n) await this.channel.waitForData(signal)
     return this.prefix(n)
   }
 
   private async take (n: number, signal: AbortSignal): Promise<Buffer> {
-    while (this.buffered < n) await this.waitForData(signal)
+    while (this.buffered < n) await this.channel.waitForData(signal)
     const out = n === 0 ? Buffer.alloc(0) : Buffer.from(this.prefix(n))
     this.drop(n)
     return out
@@ -166,7 +161,7 @@ export class FramedAgentClient {
   private async skip (n: number, signal: AbortSignal): Promise<void> {
     let left = n
     while (left > 0) {
-      if (this.buffered === 0) await this.waitForData(signal)
+      if (this.buffered === 0) await this.channel.waitForData(signal)
       const step = Math.min(left, this.buffered)
       this.drop(step)
       left -= step
@@ -196,49 +191,9 @@ export class FramedAgentClient {
     this.queue = next.catch(() => {})
     return await next
   }
-
-  private write (data: Buffer): void {
-    if (this.closed !== undefined) throw this.closed
-    this.socket.write(data)
-  }
-
-  private notify (): void {
-    const wake = this.wake
-    this.wake = undefined
-    wake?.()
-  }
-
-  private async waitForData (signal: AbortSignal): Promise<void> {
-    if (this.closed !== undefined) throw this.closed
-    signal.throwIfAborted()
-    await new Promise<void>((resolve, reject) => {
-      const onAbort = (): void => { this.wake = undefined; reject(signal.reason) }
-      signal.addEventListener('abort', onAbort, { once: true })
-      this.wake = () => { signal.removeEventListener('abort', onAbort); resolve() }
-    })
-  }
-}
-
-/** Runs `fn` with a signal that fires at the deadline (as GuestAgentTimeoutError) or when the caller aborts. */
-export async function withDeadline<T> (ms: number, outer: AbortSignal | undefined, fn: (signal: AbortSignal) => Promise<T>): Promise<T> {
-  const controller = new AbortController()
-  const timer = setTimeout(() => controller.abort(new GuestAgentTimeoutError(`guest agent did not answer within ${ms} ms`)), ms)
-  try {
-    return await fn(outer === undefined ? controller.signal : AbortSignal.any([controller.signal, outer]))
-  } finally {
-    clearTimeout(timer)
-  }
 }
 
 /** Connects to the agent's unix socket (a QEMU chardev) and returns a framed client on it. */
 export async function connectFramedAgent (path: string, options: AbortOptions = {}): Promise<FramedAgentClient> {
-  options.signal?.throwIfAborted()
-  const socket = await new Promise<Socket>((resolve, reject) => {
-    const s = connect(path)
-    const onAbort = (): void => { s.destroy(); reject(options.signal?.reason) }
-    options.signal?.addEventListener('abort', onAbort, { once: true })
-    s.once('connect', () => { options.signal?.removeEventListener('abort', onAbort); resolve(s) })
-    s.once('error', (err) => { options.signal?.removeEventListener('abort', onAbort); reject(new GuestAgentError(`cannot connect to the agent at ${path}: ${err.message}`, { cause: err })) })
-  })
-  return new FramedAgentClient(socket)
+  return new FramedAgentClient(await connectAgentSocket(path, options))
 }

@@ -5,4 +5,5 @@
  */
 export { hostNetworks, prefixFor, validateHostNetworksInit, type HostNetworksInit } from './host-networks.js'
 export { createTap, deleteTap, masterOf } from './tap.js'
+export { attachVmTap, detachVmTap, type VmTap } from './vm-tap.js'
 export { HostNetworkError, InvalidHostNetworksInitError } from './errors.js'

@@ -7,6 +7,7 @@ import {
   ProductionError, UnsupportedHardwareError, VmNotFoundError, type AbortOptions, type ActionResult, type CloneOptions, type GoldenImage, type GoldenRequest,
   type GuestAction, type HostParams, type LineCapabilities, type LineFingerprint, type ProductionLine, type VmHandle, type VmInfo
 } from '../index.js'
+import { attachVmTap } from '../net/index.js'
 import { handleString } from '../fingerprint.js'
 import { acquireWorkDirLock, releaseWorkDirLock } from '../work-lock.js'
 import { resolveAccel } from './accel.js'
@@ -17,7 +18,7 @@ import { removeAbandonedImports } from './golden-import.js'
 import { checkGoldenDirOnTmpfs, type QemuLineInit } from './init.js'
 import { LiveVm } from './live-vm.js'
 import { runIncoming } from './migrate.js'
-import { attachTap, nicFor, plugBackend } from './network.js'
+import { nicFor, plugBackend } from './network.js'
 import { removeVmFolder } from './remove-vm.js'
 import { checkNicBackend, DEFAULT_NIC_BACKEND, GUEST_NIC, type NicBackend } from './nic.js'
 import { killAndWait } from './process.js'
@@ -168,7 +169,7 @@ export class QemuLine implements ProductionLine {
       try {
         if (nic !== undefined) {
           await mkdir(paths.dir, { recursive: true })
-          await attachTap(paths.dir, nic, options)
+          await attachVmTap(paths.dir, nic, options)
         }
         if (pooled === undefined) {
           incomingVm = await spawnIncoming(this.init, meta, golden.dir, paths, token, backend, options)

@@ -1,6 +1,6 @@
 import { rm } from 'node:fs/promises'
+import { detachVmTap } from '../net/index.js'
 import { isAlive, readPidFile } from '../proc.js'
-import { detachTap } from './network.js'
 import { killAndWait } from './process.js'
 import { scanProcesses, vmPaths } from './vm-store.js'
 
@@ -17,6 +17,6 @@ export async function removeVmFolder (workDir: string, token: string, pid: numbe
   if (recorded !== undefined) pids.add(recorded)
   for (const each of pids) await killAndWait(each, token)
   // once no QEMU holds it; a tap that cannot be deleted keeps the folder, so a later removal tries again
-  await detachTap(paths.dir)
+  await detachVmTap(paths.dir)
   await rm(paths.dir, { recursive: true, force: true })
 }

@@ -7,6 +7,7 @@ import {
   type VmInfo, type VmState
 } from '../index.js'
 import type { GuestAgentClient } from '../guest/agent-client.js'
+import { detachVmTap } from '../net/index.js'
 import { handleString } from '../fingerprint.js'
 import { acquireWorkDirLock, releaseWorkDirLock } from '../work-lock.js'
 import { openPtsAgent, waitForAgent } from './agent.js'
@@ -16,7 +17,7 @@ import { writeCowFile } from './cow.js'
 import { prepareUmlGolden, removeAbandonedBuilds } from './golden.js'
 import type { UmlLineInit } from './init.js'
 import { killVm, pssKB, scanUml, stopVm } from './process.js'
-import { attachNic, detachNic, nicKernelArgs } from './network.js'
+import { attachNic, nicKernelArgs } from './network.js'
 import {
   listFolders, readBoot, readIdentity, removeBoot, TOKEN, umidOf, umlDirOf, vmPaths, vmToken, writeBoot, writeIdentity,
   type UmlBoot, type UmlVmIdentity
@@ -116,7 +117,7 @@ export class UmlLine implements ProductionLine {
         // last: until it is there, a starting line removes the folder
         await writeIdentity(this.init.workDir, token, identity, options)
       } catch (err) {
-        await detachNic(paths.dir)
+        await detachVmTap(paths.dir)
         await rm(paths.dir, { recursive: true, force: true })
         throw err
       }
@@ -303,7 +304,7 @@ export class UmlLine implements ProductionLine {
     const paths = vmPaths(this.init.workDir, token)
     await stopVm(this.init.mconsoleBinary, paths.mconsole, umidOf(token), pgid, options)
     await rm(join(paths.umlDir, umidOf(token)), { recursive: true, force: true })
-    await detachNic(paths.dir)
+    await detachVmTap(paths.dir)
     await rm(paths.dir, { recursive: true, force: true })
   }
 

@@ -1,0 +1,108 @@
+import type { ActorContext } from '../runtime/index.js'
+import { VmNotFoundError, type Classad, type HostNetworks, type PlantStore, type ProductionLine } from '../../interface/index.js'
+import { settle, type PlantMessage } from './messages.js'
+import { domainInUse, type PlantState } from './plant-state.js'
+import { domainAccess, inDomains } from './domain-access.js'
+import { releaseBridge } from './networks.js'
+
+type VmRecordMessage = Extract<PlantMessage, { type: 'vm.query' | 'query.done' | 'vm.destroy' | 'destroy.done' | 'record.removed' | 'vm.list' }>
+
+/**
+ * The plant's answers about the VMs it holds: query (the line's live state written back to the
+ * record), destroy (the VM, then its record and, with the domain's last VM, its network) and list.
+ * Each reads or writes the store in a task; access is checked against the VM's domain.
+ */
+export function vmRecordHandler (components: { line: ProductionLine, store: PlantStore, hostNetworks?: HostNetworks | undefined }): (state: PlantState, message: VmRecordMessage, ctx: ActorContext<PlantMessage>) => PlantState {
+  const { line, store } = components
+  return (state, message, ctx) => {
+    switch (message.type) {
+      case 'vm.query': {
+        const { vmid, owner, domains, reply } = message
+        ctx.task(async (signal) => {
+          const record = await store.getVm(vmid, { signal })
+          if (record === undefined) throw new VmNotFoundError(vmid)
+          domainAccess(record.classad, owner, domains)
+          const live = await liveState(line, record.classad, signal)
+          if (live === record.classad.state) return record.classad
+          const updated = { ...record, classad: { ...record.classad, state: live } }
+          await store.updateVm(updated, { signal })
+          return updated.classad
+        }, (outcome) => ({ type: 'query.done', vmid, outcome, reply }))
+        return state
+      }
+      case 'query.done': {
+        const { vmid, outcome, reply } = message
+        if (!outcome.ok) {
+          reply.reject(outcome.error)
+          return state
+        }
+        if (outcome.value.state === 'crashed') state.vms.delete(vmid)
+        reply.resolve(outcome.value)
+        return state
+      }
+      case 'vm.destroy': {
+        const { vmid, owner, domains, reply } = message
+        ctx.task(async (signal) => {
+          const record = await store.getVm(vmid, { signal })
+          if (record === undefined) throw new VmNotFoundError(vmid)
+          domainAccess(record.classad, owner, domains)
+          await line.destroy(vmid, { signal })
+        }, (outcome) => ({ type: 'destroy.done', vmid, outcome, reply }))
+        return state
+      }
+      case 'destroy.done': {
+        const { vmid, outcome, reply } = message
+        if (!outcome.ok) {
+          if (reply !== undefined) reply.reject(outcome.error)
+          else ctx.log.error('could not destroy %s: %s', vmid, outcome.error.message)
+          return state
+        }
+        const held = state.vms.get(vmid)
+        state.vms.delete(vmid)
+        const domain = held?.domain
+        const releaseNetwork = domain !== undefined && !domainInUse(state, domain, vmid) ? domain : undefined
+        const released = releaseNetwork !== undefined ? state.networks.get(releaseNetwork) : undefined
+        if (releaseNetwork !== undefined) state.networks.delete(releaseNetwork)
+        const mode = state.network ?? { kind: 'model' }
+        ctx.task(async (signal) => {
+          // the domain's last VM is gone: so is its bridge. Asked for first, so that a later
+          // production of the domain (which makes the bridge again) is queued after the removal
+          await Promise.all([
+            released !== undefined ? releaseBridge(mode, components.hostNetworks, released.allocation.index, { signal }) : undefined,
+            store.removeVm(vmid, releaseNetwork, { signal })
+          ])
+        }, (removed) => ({ type: 'record.removed', vmid, outcome: removed, ...(reply !== undefined ? { reply } : {}) }))
+        return state
+      }
+      case 'record.removed': {
+        const { vmid, outcome, reply } = message
+        if (!outcome.ok) {
+          ctx.log.error('could not remove the record of %s: %s', vmid, outcome.error.message)
+          reply?.reject(outcome.error)
+          return state
+        }
+        ctx.log('destroyed %s', vmid)
+        reply?.resolve({ vmid, destroyed: true })
+        return state
+      }
+      case 'vm.list': {
+        const { owner, domains, reply } = message
+        ctx.task(async (signal) => (await store.listVms({ signal })).filter((r) => inDomains(r.classad, owner, domains)).map((r) => r.classad), (outcome) => settle(reply, outcome))
+        return state
+      }
+      default: {
+        const unknown: never = message
+        throw new Error(`unknown VM record message ${(unknown as { type: string }).type}`)
+      }
+    }
+  }
+}
+
+async function liveState (line: ProductionLine, classad: Classad, signal: AbortSignal): Promise<Classad['state']> {
+  try {
+    return (await line.inspect(classad.vmid, { signal })).state
+  } catch (err) {
+    if (err instanceof VmNotFoundError) return 'crashed'
+    throw err
+  }
+}
