@@ -1,5 +1,3 @@
-import { spawn } from 'node:child_process'
-
 /**
  * The first SIGTERM or SIGINT stops gracefully (systemd waits for that); a second one exits at once.
  */
@@ -19,14 +17,4 @@ export function stopOnSignals (stop: () => Promise<void>, log: (line: string) =>
   }
   process.on('SIGTERM', onSignal)
   process.on('SIGINT', onSignal)
-}
-
-/** Tells systemd (Type=notify, NotifyAccess=all) that the node is ready, when it runs under systemd. */
-export async function notifySystemdReady (): Promise<void> {
-  if (process.env.NOTIFY_SOCKET === undefined) return
-  await new Promise<void>((resolve) => {
-    const child = spawn('systemd-notify', ['--ready', `--pid=${process.pid}`], { stdio: 'ignore' })
-    child.on('error', () => { resolve() })
-    child.on('exit', () => { resolve() })
-  })
 }

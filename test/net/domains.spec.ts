@@ -142,7 +142,7 @@ test.serial('only a credential for a VM\'s domain reaches it: another domain, an
   t.is((await bob.shop.query(vmid, [bobLab])).vmid, vmid)
   const joined = await bob.shop.create(SMALL_SPEC, 'lab', bobLab, { signal: AbortSignal.timeout(30_000) })
   t.deepEqual(joined.classad.network, created.classad.network)
-  t.regex(joined.bidding.offers[0]!.reason, /reuses lab\/.*'s network/)
+  t.regex(joined.bidding.offers[0]!.reason, /reuses lab's network/)
   await bob.shop.destroy(joined.classad.vmid, [bobLab])
   await alice.shop.destroy(vmid, [aliceLab])
   const gone = await t.throwsAsync(alice.shop.query(vmid, [aliceLab]))

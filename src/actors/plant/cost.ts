@@ -128,7 +128,7 @@ export function paperCost (config: CostConfig): CostModel {
     const compute = config.computeCost * load.runningVms
     const network = load.networkless !== undefined || load.domains.has(request.domain) ? 0 : config.networkCost
     const image = imageCost(config, request)
-    const networkReason = load.networkless !== undefined ? networklessReason(load.networkless) : network > 0 ? `, new host-only network ${network}` : `, reuses ${request.domain}'s network`
+    const networkReason = load.networkless !== undefined ? networklessReason(load.networkless) : network > 0 ? `, new host-only network ${network}` : `, reuses ${domainName(request.domain)}'s network`
     return {
       bid: true,
       cost: compute + network + image.cost,
@@ -188,4 +188,10 @@ export function costModel (config: CostConfig, components: CostModelComponents =
       throw new Error(`unknown cost model ${String(unknown)}`)
     }
   }
+}
+
+/** the name a client gave its domain, from the plant's `name/key` id, for bid reasons */
+function domainName (domainId: string): string {
+  const slash = domainId.indexOf('/')
+  return slash < 0 ? domainId : domainId.slice(0, slash)
 }
