@@ -102,6 +102,11 @@ export const nodeConfigSchema = z.strictObject({
   /** how often to redial bootstrap peers that are not connected, in ms */
   redialMs: z.number().int().min(100).default(2000),
   /**
+   * how long a graceful stop (SIGTERM) may take before the node exits and says what it abandoned,
+   * in ms: under systemd's TimeoutStopSec (30 s in config/vmplant-node@.service)
+   */
+  stopTimeoutMs: z.number().int().min(100).default(25_000),
+  /**
    * DHT role: 'server' nodes (shops and brokers by default) hold the routing table and provider
    * records; 'client' nodes (plants by default) ask them. Plants as servers would connect to every
    * other plant they learn of, and gossipsub would then relay every call for bids among them.

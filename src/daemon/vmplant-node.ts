@@ -190,21 +190,47 @@ export class VmplantNode {
   /** the host's side of the plant's domain networks, when they are bridges */
   private networks: { hostNetworks?: HostNetworks } = {}
 
+  private stopStep: StopStep | undefined
+
+  /** what a stop that runs out of time abandons: the step it is in and the ones after it */
+  stopAbandons (): string | undefined {
+    if (this.stopStep === undefined) return undefined
+    const left = STOP_STEPS.slice(STOP_STEPS.indexOf(this.stopStep) + 1)
+    return `stopping ${this.stopStep}${left.length > 0 ? `; not reached: ${left.join(', ')}` : ''}`
+  }
+
   async stop (options: { destroyVms?: boolean } = {}): Promise<void> {
-    this.dialer?.stop()
-    await this.bids?.stop()
-    await this.load?.stop()
-    await this.images?.stop()
-    await this.vnet?.stop()
-    await this.libp2p?.stop()
-    await this.system?.stop()
-    if (this.options.line === undefined) await this.line?.stop({ destroyAll: options.destroyVms === true })
-    // with its VMs gone, the plant's bridges go too (their records stay, as the VMs' do)
-    const bridges = this.networks.hostNetworks
-    if (options.destroyVms === true && this.options.line === undefined && bridges !== undefined) {
-      for (const index of await bridges.list()) await bridges.remove(index)
+    const steps: Array<[StopStep, () => Promise<void> | void]> = [
+      ['the redialer', () => this.dialer?.stop()],
+      ['the bid topics', async () => await this.bids?.stop()],
+      ['the load reports', async () => await this.load?.stop()],
+      ['the image service', async () => await this.images?.stop()],
+      ['the VNET tunnels', async () => await this.vnet?.stop()],
+      ['libp2p', async () => await this.libp2p?.stop()],
+      ['the actors', async () => await this.system?.stop()],
+      ['the production line', async () => { if (this.options.line === undefined) await this.line?.stop({ destroyAll: options.destroyVms === true }) }],
+      ['the domain bridges', async () => {
+        // with its VMs gone, the plant's bridges go too (their records stay, as the VMs' do)
+        const bridges = this.networks.hostNetworks
+        if (options.destroyVms !== true || this.options.line !== undefined || bridges === undefined) return
+        for (const index of await bridges.list()) await bridges.remove(index)
+      }],
+      ['the store', async () => await this.store?.stop()]
+    ]
+    for (const [name, work] of steps) {
+      this.stopStep = name
+      await stopHangForTests(name)
+      await work()
     }
-    await this.store?.stop()
+    this.stopStep = undefined
     this.started = false
   }
+}
+
+const STOP_STEPS = ['the redialer', 'the bid topics', 'the load reports', 'the image service', 'the VNET tunnels', 'libp2p', 'the actors', 'the production line', 'the domain bridges', 'the store'] as const
+type StopStep = typeof STOP_STEPS[number]
+
+/** for the stop-deadline test only: VMPLANT_TEST_STOP_HANG=<step> makes the stop hang at that step */
+async function stopHangForTests (step: StopStep): Promise<void> {
+  if (process.env.VMPLANT_TEST_STOP_HANG === step) await new Promise<never>(() => { setInterval(() => {}, 60_000) })
 }

@@ -1,6 +1,7 @@
 import '../../src/polyfill.js'
 import test from 'ava'
 import { spawn, spawnSync } from 'node:child_process'
+import { once } from 'node:events'
 import { access, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { startNodeProcess, freePort, eventually } from '../helpers/processes.js'
@@ -48,4 +49,17 @@ test('the watchdog runs at half WATCHDOG_USEC, and only for the process systemd 
   t.is(watchdogIntervalMs({ WATCHDOG_USEC: '30000000', WATCHDOG_PID: '1' }), undefined)
   t.is(watchdogIntervalMs({}), undefined)
   t.is(watchdogIntervalMs({ WATCHDOG_USEC: 'soon' }), undefined)
+})
+
+test('a stop that outlives stopTimeoutMs exits with status 1 and says which step it abandoned', async (t) => {
+  const dir = await tempDir('vmplant-stop-')
+  t.teardown(dir.remove)
+  const port = await freePort()
+  const config = await dir.write('shop.yaml', `roles: [shop]\nlisten: [/ip4/127.0.0.1/tcp/${port}]\ndataDir: shop\nstopTimeoutMs: 300\n`)
+  const node = await startNodeProcess(config, 30_000, { VMPLANT_TEST_STOP_HANG: 'the production line' })
+  t.teardown(async () => { await node.kill() })
+  process.kill(node.pid, 'SIGTERM')
+  const [code] = await once(node.child, 'exit')
+  t.is(code, 1)
+  t.regex(node.stderr(), /the stop did not finish within 300 ms; exiting, abandoned: stopping the production line; not reached: the domain bridges, the store/)
 })

@@ -36,7 +36,7 @@ export function registerNodeCommand (program: Command, out: Output): void {
       stopOnSignals(async () => {
         await systemd.stopping('stopping: VMs and streams are being closed')
         await node.stop()
-      }, (line) => { out.error(line) })
+      }, (line) => { out.error(line) }, { ms: config.stopTimeoutMs, abandons: () => node.stopAbandons() })
       // node.start() returned: it listens and has dialled its bootstrap peers
       await systemd.ready(`${config.roles.join('+')} ${node.peerId} on ${node.multiaddrs.join(' ')}`)
       out.print(JSON.stringify({ event: 'ready', peer: node.peerId, roles: config.roles, addrs: node.multiaddrs }))
