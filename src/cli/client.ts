@@ -4,6 +4,8 @@ import { createNode, type VmplantLibp2p } from '../net/node.js'
 import { clientProtocol, type ShopClient } from '../net/protocols/client/index.js'
 import type { AbortOptions, Classad, CreateResult, DomainCredential, ListResult } from '../interface/index.js'
 import { ephemeralDomains, type DomainCredentials } from './domain-folder.js'
+import { RemoteError } from '../net/errors.js'
+import { ShopUnreachableError } from './errors.js'
 
 export interface ClientInit {
   /** the shop's multiaddr, with /p2p/<id> */
@@ -14,6 +16,8 @@ export interface ClientInit {
   timeoutMs?: number
   /** where the domain credentials come from; @default domains of this client alone, made in memory on first use */
   domains?: DomainCredentials
+  /** a closed federation's swarm key (`readSwarmKey`): without it, its shop cannot be reached */
+  psk?: Uint8Array
 }
 
 /** A create in a domain names the credential it uses: by default the one the client's domains hold for that name. */
@@ -34,7 +38,7 @@ export class VmplantClient {
 
   async start (): Promise<void> {
     if (this.node !== undefined) return
-    this.node = await createNode({ privateKey: this.init.privateKey, listen: [], logPrefix: 'vmplant:client' })
+    this.node = await createNode({ privateKey: this.init.privateKey, listen: [], logPrefix: 'vmplant:client', ...(this.init.psk !== undefined ? { federation: { psk: this.init.psk } } : {}) })
     await this.node.start()
     this.shop = clientProtocol({ libp2p: this.node, clock: { now: Date.now } }).shop(multiaddr(this.init.shop), this.init.privateKey)
   }
@@ -52,19 +56,46 @@ export class VmplantClient {
 
   async create (spec: unknown, domain: string, options: CreateOptions = {}): Promise<CreateResult> {
     const credential = options.credential ?? await this.domains.forDomain(domain)
-    return await this.started().create(spec, domain, credential, this.bounded(options))
+    return await this.reach(async (shop, bounded) => await shop.create(spec, domain, credential, bounded), options)
   }
 
   async query (vmid: string, options: CredentialsOptions = {}): Promise<Classad> {
-    return await this.started().query(vmid, options.credentials ?? await this.domains.all(), this.bounded(options))
+    const credentials = options.credentials ?? await this.domains.all()
+    return await this.reach(async (shop, bounded) => await shop.query(vmid, credentials, bounded), options)
   }
 
   async destroy (vmid: string, options: CredentialsOptions = {}): Promise<{ vmid: string, destroyed: true }> {
-    return await this.started().destroy(vmid, options.credentials ?? await this.domains.all(), this.bounded(options))
+    const credentials = options.credentials ?? await this.domains.all()
+    return await this.reach(async (shop, bounded) => await shop.destroy(vmid, credentials, bounded), options)
   }
 
   async list (options: CredentialsOptions = {}): Promise<ListResult> {
-    return await this.started().list(options.credentials ?? await this.domains.all(), this.bounded(options))
+    const credentials = options.credentials ?? await this.domains.all()
+    return await this.reach(async (shop, bounded) => await shop.list(credentials, bounded), options)
+  }
+
+  /**
+   * Connects to the shop, then runs `work`: a shop that cannot be reached, or that drops the
+   * connection at once (a closed federation's swarm key or allowlist), is named as such.
+   */
+  private async reach<T> (work: (shop: ShopClient, options: AbortOptions) => Promise<T>, options: AbortOptions): Promise<T> {
+    const shop = this.started()
+    const node = this.node as VmplantLibp2p
+    const bounded = this.bounded(options)
+    const addr = multiaddr(this.init.shop)
+    const hint = this.init.psk === undefined ? 'if it is a closed federation, give its swarm key (--psk)' : 'is this the federation\'s swarm key, and is this client on the shop\'s allowlist?'
+    let connection
+    try {
+      connection = await node.dial(addr, bounded)
+    } catch (err: any) {
+      throw new ShopUnreachableError(`cannot reach the shop at ${this.init.shop}: ${err?.message}; ${hint}`, { cause: err })
+    }
+    try {
+      return await work(shop, bounded)
+    } catch (err: any) {
+      if (!(err instanceof RemoteError) && connection.status !== 'open') throw new ShopUnreachableError(`cannot reach the shop at ${this.init.shop}: it closed the connection${err instanceof Error ? ` (${err.message})` : ''}; ${hint}`, { cause: err })
+      throw err
+    }
   }
 
   private bounded (options: AbortOptions): AbortOptions {

@@ -15,3 +15,12 @@ export class DomainExistsError extends UsageError {
     this.name = DomainExistsError.name
   }
 }
+
+/** The client could not connect to the shop, or the shop dropped the connection at once (a closed federation). */
+export class ShopUnreachableError extends Error {
+  static override name = 'ShopUnreachableError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = ShopUnreachableError.name
+  }
+}

@@ -7,6 +7,7 @@ import { registerLocalCommands } from './commands/local-commands.js'
 import { registerImageCommands } from './commands/image-commands.js'
 import { registerSimCommand } from './commands/sim-command.js'
 import { registerVnetCommands } from './commands/vnet-commands.js'
+import { registerFederationCommands } from './commands/federation-commands.js'
 import { consoleOutput, type Output } from './output.js'
 import { UsageError } from './errors.js'
 import { InvalidSpecError } from '../planner/index.js'
@@ -28,6 +29,7 @@ export async function main (argv: string[], out: Output = consoleOutput): Promis
   registerImageCommands(program, out)
   registerSimCommand(program, out)
   registerVnetCommands(program, out)
+  registerFederationCommands(program, out)
   const exitOverride = (command: Command): void => { command.exitOverride(); command.commands.forEach(exitOverride) }
   exitOverride(program)
   try {

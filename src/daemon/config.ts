@@ -3,12 +3,21 @@ import { dirname, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { multiaddr } from '@multiformats/multiaddr'
+import { peerIdFromString } from '@libp2p/peer-id'
 import { costConfigSchema } from '../actors/plant/cost.js'
 import { IMAGE_FETCH_DEFAULTS } from '../actors/plant/image-fit.js'
 import { ConfigError } from './errors.js'
 import { MAX_TEXT_NESTING, nestingTooDeep } from '../planner/index.js'
 
 const multiaddrString = z.string().refine((s) => { try { multiaddr(s); return true } catch { return false } }, 'is not a multiaddr')
+
+/** where metrics are served when the config turns them on without an address: loopback only */
+export const METRICS_LISTEN = '127.0.0.1:9464'
+
+function isHostPort (s: string): boolean {
+  const match = /^(?:\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(\d{1,5})$/.exec(s)
+  return match !== null && Number(match[1]) <= 65535
+}
 
 export const driverConfigSchema = z.discriminatedUnion('kind', [
   z.strictObject({
@@ -111,7 +120,23 @@ export const nodeConfigSchema = z.strictObject({
    * records; 'client' nodes (plants by default) ask them. Plants as servers would connect to every
    * other plant they learn of, and gossipsub would then relay every call for bids among them.
    */
-  dht: z.enum(['server', 'client']).optional()
+  dht: z.enum(['server', 'client']).optional(),
+  /**
+   * Prometheus metrics on http://<listen>/metrics; absent: off. No authentication, so keep it on
+   * loopback or a management network. @default listen '127.0.0.1:9464'
+   */
+  metrics: z.strictObject({
+    listen: z.string().refine(isHostPort, 'must be host:port, e.g. 127.0.0.1:9464 or [::1]:9464 (port 0..65535)').default(METRICS_LISTEN)
+  }).optional(),
+  /**
+   * a closed federation: `psk`, a swarm key file (relative to the config file; make one with
+   * `vmplant federation key --out FILE`) every member and client shares, and `allow`, the peer ids
+   * (nodes and clients) this node may connect with. Absent: open to any peer.
+   */
+  federation: z.strictObject({
+    psk: z.string().min(1).optional(),
+    allow: z.array(z.string().refine((s) => { try { peerIdFromString(s); return true } catch { return false } }, 'is not a peer id')).optional()
+  }).optional()
 }).superRefine((config, ctx) => {
   if (config.roles.includes('broker') && config.site === undefined) ctx.addIssue({ code: 'custom', path: ['site'], message: 'a broker needs the site it serves' })
 })
@@ -145,5 +170,6 @@ export async function loadNodeConfig (file: string): Promise<NodeConfig> {
   }
   const config = validateNodeConfig(raw, file)
   const base = dirname(resolve(file))
-  return { ...config, dataDir: resolve(base, config.dataDir), ...(config.keyFile !== undefined ? { keyFile: resolve(base, config.keyFile) } : {}) }
+  const federation = config.federation?.psk !== undefined ? { federation: { ...config.federation, psk: resolve(base, config.federation.psk) } } : {}
+  return { ...config, dataDir: resolve(base, config.dataDir), ...(config.keyFile !== undefined ? { keyFile: resolve(base, config.keyFile) } : {}), ...federation }
 }

@@ -15,3 +15,12 @@ export class LineUnhealthyError extends Error {
     this.name = LineUnhealthyError.name
   }
 }
+
+/** The metrics endpoint cannot serve: its address is malformed or taken. */
+export class MetricsServerError extends Error {
+  static override name = 'MetricsServerError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = MetricsServerError.name
+  }
+}

@@ -27,6 +27,9 @@ import { remoteImages, type RemoteImages } from '../net/protocols/image/index.js
 import { qemuGoldenImporter, type QemuProductionLine } from '../hypervisor/qemu/index.js'
 import { faultsFromEnv } from './faults.js'
 import { LineUnhealthyError } from './errors.js'
+import { NodeMetrics } from './metrics.js'
+import { MetricsServer } from './metrics-server.js'
+import { federationOf, scoredTopicsOf } from './federation.js'
 
 export interface VmplantNodeOptions {
   /** log prefix, one per node when several share a process */
@@ -71,6 +74,9 @@ export class VmplantNode {
   private dialer?: BootstrapDialer
   private readonly log: Logger
   private started = false
+  /** Prometheus metrics, when the config has `metrics` */
+  metrics?: NodeMetrics
+  private metricsServer?: MetricsServer
 
   constructor (readonly config: NodeConfig, private readonly options: VmplantNodeOptions = {}) {
     this.log = logger(`vmplant:${options.name ?? 'node'}`)
@@ -82,6 +88,11 @@ export class VmplantNode {
   }
 
   /** the addresses others dial, each with /p2p/<id> */
+  /** where /metrics is served, `host:port`, when metrics are on and the node started */
+  get metricsAddress (): string | undefined {
+    return this.metricsServer?.address
+  }
+
   get multiaddrs (): string[] {
     return this.libp2p?.getMultiaddrs().map((a) => a.toString()) ?? []
   }
@@ -103,20 +114,23 @@ export class VmplantNode {
     await mkdir(config.dataDir, { recursive: true })
     const privateKey = await loadOrCreateKey(config.keyFile ?? join(config.dataDir, 'node.key'))
     const dhtMode = config.dht ?? (config.roles.some((r) => r === 'shop' || r === 'broker') ? 'server' : 'client')
-    const libp2p = this.libp2p = await createNode({ privateKey, listen: config.listen, logPrefix: `vmplant:${name}`, dhtMode })
+    const libp2p = this.libp2p = await createNode({ privateKey, listen: config.listen, logPrefix: `vmplant:${name}`, dhtMode, federation: await federationOf(config), scoredTopics: scoredTopicsOf(config.site) })
     const clock = this.options.clock ?? systemClock
     const onExhausted = (error: Error): void => {
       this.log.error('%s', error.message)
       if (this.options.onFatal !== undefined) this.options.onFatal(error)
       else this.stop().catch((err) => { this.log.error('stop after a fatal actor failure failed: %e', err) })
     }
-    const system = this.system = new ActorSystem({ clock, random: seededRandom(randomInt(2 ** 31)), logPrefix: `vmplant:${name}`, onExhausted, ...(this.options.trace !== undefined ? { trace: this.options.trace } : {}) })
+    const metrics = this.metrics = config.metrics !== undefined ? new NodeMetrics() : undefined
+    const trace = traceBoth(this.options.trace, metrics?.trace)
+    const system = this.system = new ActorSystem({ clock, random: seededRandom(randomInt(2 ** 31)), logPrefix: `vmplant:${name}`, onExhausted, ...(trace !== undefined ? { trace } : {}) })
     const roles = { plant: config.roles.includes('plant'), broker: config.roles.includes('broker'), shop: config.roles.includes('shop') }
     const bids = this.bids = createBids(libp2p, roles, config.site, this.actors, this.log, this.dropped)
     const protocols = createProtocols(libp2p, clock)
     // a plant behind a broker reports its load to it; a broker prices its site's calls from the reports
     const load = this.load = config.site !== undefined && (roles.plant || roles.broker) ? createLoad(libp2p, roles, config.site, this.actors, this.log, this.dropped) : undefined
     const transport = new Libp2pTransport(libp2p, { bids, ...protocols, load })
+    if (metrics !== undefined) metrics.countAnswers(transport)
 
     if (config.roles.includes('plant')) {
       this.store = plantStore(join(config.dataDir, 'store'))
@@ -166,6 +180,11 @@ export class VmplantNode {
     load?.subscribe()
     this.dialer = new BootstrapDialer(libp2p, config.bootstrap, config.redialMs, this.log)
     this.dialer.start()
+    if (metrics !== undefined && config.metrics !== undefined) {
+      metrics.observe({ libp2p, ...(this.store !== undefined ? { store: this.store, warehouse: this.store.warehouse } : {}), ...(this.line !== undefined ? { line: this.line } : {}) })
+      this.metricsServer = new MetricsServer(metrics, config.metrics.listen, this.log)
+      await this.metricsServer.start()
+    }
     this.log('started %s as %s on %s', libp2p.peerId, config.roles.join('+'), this.multiaddrs.join(' '))
   }
 
@@ -201,6 +220,7 @@ export class VmplantNode {
 
   async stop (options: { destroyVms?: boolean } = {}): Promise<void> {
     const steps: Array<[StopStep, () => Promise<void> | void]> = [
+      ['the metrics endpoint', async () => await this.metricsServer?.stop()],
       ['the redialer', () => this.dialer?.stop()],
       ['the bid topics', async () => await this.bids?.stop()],
       ['the load reports', async () => await this.load?.stop()],
@@ -227,8 +247,14 @@ export class VmplantNode {
   }
 }
 
-const STOP_STEPS = ['the redialer', 'the bid topics', 'the load reports', 'the image service', 'the VNET tunnels', 'libp2p', 'the actors', 'the production line', 'the domain bridges', 'the store'] as const
+const STOP_STEPS = ['the metrics endpoint', 'the redialer', 'the bid topics', 'the load reports', 'the image service', 'the VNET tunnels', 'libp2p', 'the actors', 'the production line', 'the domain bridges', 'the store'] as const
 type StopStep = typeof STOP_STEPS[number]
+
+/** the caller's trace and the metrics' in one hook */
+function traceBoth (a?: (actor: string, message: Message) => void, b?: (actor: string, message: Message) => void): ((actor: string, message: Message) => void) | undefined {
+  if (a === undefined || b === undefined) return a ?? b
+  return (actor, message) => { a(actor, message); b(actor, message) }
+}
 
 /** for the stop-deadline test only: VMPLANT_TEST_STOP_HANG=<step> makes the stop hang at that step */
 async function stopHangForTests (step: StopStep): Promise<void> {

@@ -25,3 +25,12 @@ export class KeyFileError extends Error {
     this.name = KeyFileError.name
   }
 }
+
+/** A swarm key file (the federation's pre-shared key) that is missing, unreadable or not in pnet's format. */
+export class SwarmKeyError extends Error {
+  static override name = 'SwarmKeyError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = SwarmKeyError.name
+  }
+}

@@ -9,6 +9,7 @@ import { gossipsub, type GossipSub } from '@libp2p/gossipsub'
 import { kadDHT, passthroughMapper, type KadDHT } from '@libp2p/kad-dht'
 import type { PrivateKey } from '@libp2p/interface'
 import { DHT_PROTOCOL } from './protocols.js'
+import { federationOptions, topicScores, type FederationInit } from './federation.js'
 
 export type VmplantServices = {
   identify: ReturnType<ReturnType<typeof identify>>
@@ -30,6 +31,10 @@ export interface NodeInit {
    * 'client' only asks. @default 'server' when listening, else 'client'
    */
   dhtMode?: 'server' | 'client'
+  /** a closed federation: its swarm key and peer allowlist; absent: open to any peer */
+  federation?: FederationInit
+  /** gossipsub topics this node scores its peers on (`topicScores`); the second list at half weight */
+  scoredTopics?: { topics: string[], halfWeight?: string[] }
 }
 
 /**
@@ -45,7 +50,7 @@ export async function createNode (init: NodeInit): Promise<VmplantLibp2p> {
     transports: [tcp()],
     connectionEncrypters: [noise()],
     streamMuxers: [yamux()],
-    connectionGater: { denyDialMultiaddr: () => false },
+    ...federationOptions(init.federation),
     // a site's plants may all reach a shop from one address; libp2p's default admits 5 a second
     connectionManager: { inboundConnectionThreshold: 1000, maxIncomingPendingConnections: 256 },
     services: {
@@ -54,7 +59,7 @@ export async function createNode (init: NodeInit): Promise<VmplantLibp2p> {
       // gossipsub penalises more than 10 peers sharing one IP; a site's plants behind one NAT
       // (or a test on 127.0.0.1) would be graylisted and their subscriptions ignored
       // batchPublish encodes a call once for all of its recipients
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true, batchPublish: true, emitSelf: false, scoreParams: { IPColocationFactorWeight: 0 } }),
+      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true, batchPublish: true, emitSelf: false, scoreParams: { IPColocationFactorWeight: 0, topics: topicScores(init.scoredTopics?.topics ?? [], init.scoredTopics?.halfWeight) } }),
       dht: kadDHT({ protocol: DHT_PROTOCOL, peerInfoMapper: passthroughMapper, clientMode: (init.dhtMode ?? (init.listen.length === 0 ? 'client' : 'server')) === 'client', logPrefix: `${init.logPrefix ?? 'vmplant'}:dht` })
     }
   }) as Promise<VmplantLibp2p>

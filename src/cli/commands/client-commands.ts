@@ -1,5 +1,6 @@
 import type { Command } from 'commander'
 import { loadOrCreateKey } from '../../net/keys.js'
+import { readSwarmKey } from '../../net/federation.js'
 import { VmplantClient } from '../client.js'
 import { readSpecFile } from '../spec-file.js'
 import { formatClassad } from '../classad-format.js'
@@ -14,7 +15,7 @@ import type { Output } from '../output.js'
 /** the domain of a create that names neither a domain nor a credential: this client's own, made on first use */
 const DEFAULT_DOMAIN = 'default'
 
-interface ClientOptions { shop: string, key?: string, domain?: string, credential?: string }
+interface ClientOptions { shop: string, key?: string, domain?: string, credential?: string, psk?: string }
 
 /**
  * The credentials a command sends: the one in --credential, else the one the client's domain
@@ -59,7 +60,8 @@ async function readCredentialFile (file: string): Promise<DomainCredential> {
 
 async function withClient<T> (options: ClientOptions, out: Output, work: (client: VmplantClient) => Promise<T>): Promise<T> {
   const domains = await credentialsOf(options, out)
-  const client = new VmplantClient({ shop: options.shop, privateKey: await loadOrCreateKey(options.key ?? defaultClientKeyFile()), domains })
+  const psk = options.psk !== undefined ? { psk: await readSwarmKey(options.psk) } : {}
+  const client = new VmplantClient({ shop: options.shop, privateKey: await loadOrCreateKey(options.key ?? defaultClientKeyFile()), domains, ...psk })
   await client.start()
   try {
     return await work(client)
@@ -100,6 +102,7 @@ export function registerClientCommands (program: Command, out: Output): void {
   const keyOption = ['--key <file>', `the client's identity key, made on first use; its domains live beside it (default: ${defaultClientKeyFile()})`] as const
   const credentialOption = ['--credential <file>', "a domain credential granted to this client (`vmplant domain grant`); default: the one in the client's domain folder"] as const
   const pickDomain = ['--domain <name>', 'send only the credential for this domain (default: every credential the client holds)'] as const
+  const pskOption = ['--psk <file>', "a closed federation's swarm key (`vmplant federation key`), needed to reach its shop"] as const
 
   program.command('create')
     .description('ask the shop for a VM built from a spec file (YAML or JSON)')
@@ -108,6 +111,7 @@ export function registerClientCommands (program: Command, out: Output): void {
     .option('--domain <name>', "the domain to create in; its VMs share a host-only network on each plant. A domain this client has no key or credential for is made on first use, as its own (default: the --credential's domain, else \"default\")")
     .option(...credentialOption)
     .option(...keyOption)
+    .option(...pskOption)
     .option('--json', 'print the classad and the bidding report as JSON')
     .option('--classad', 'print the classad in HTCondor ClassAd syntax')
     .action(async (options: ClientOptions & { spec: string, json?: boolean, classad?: boolean }) => {
@@ -131,6 +135,7 @@ export function registerClientCommands (program: Command, out: Output): void {
     .option(...pickDomain)
     .option(...credentialOption)
     .option(...keyOption)
+    .option(...pskOption)
     .option('--classad', 'print in HTCondor ClassAd syntax instead of JSON')
     .action(async (vmid: string, options: ClientOptions & { classad?: boolean }) => {
       const ad = await withClient(options, out, async (client) => client.query(checkVmid(vmid)))
@@ -144,6 +149,7 @@ export function registerClientCommands (program: Command, out: Output): void {
     .option(...pickDomain)
     .option(...credentialOption)
     .option(...keyOption)
+    .option(...pskOption)
     .action(async (vmid: string, options: ClientOptions) => {
       const result = await withClient(options, out, async (client) => client.destroy(checkVmid(vmid)))
       out.print(`destroyed ${result.vmid}`)
@@ -155,6 +161,7 @@ export function registerClientCommands (program: Command, out: Output): void {
     .option(...pickDomain)
     .option(...credentialOption)
     .option(...keyOption)
+    .option(...pskOption)
     .option('--json', 'print JSON')
     .action(async (options: ClientOptions & { json?: boolean }) => {
       const result = await withClient(options, out, async (client) => client.list())

@@ -1,0 +1,208 @@
+import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import type { Message } from '../actors/runtime/index.js'
+import type { BidAnswer, Classad, CreateResult, PeerRef, ProductionLine, Transport } from '../interface/index.js'
+import type { PlantStore, Warehouse } from '../store/index.js'
+import type { VmplantLibp2p } from '../net/node.js'
+
+/** Latency buckets in seconds: a sim clone takes a millisecond, a cold QEMU golden a minute. */
+const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
+
+/** The few decline reasons a label may carry: the reasons themselves are free text (no unbounded labels). */
+export type DeclineReason = 'capacity' | 'network' | 'hardware' | 'image' | 'other'
+
+/** Buckets a plant's free-text decline reason (cost.ts, pricing.ts) into a label value. */
+export function declineReason (reason: string): DeclineReason {
+  if (/network/i.test(reason)) return 'network'
+  if (/slots|memory|\bMB\b|capacity|busy|full/i.test(reason)) return 'capacity'
+  if (/image|golden/i.test(reason)) return 'image'
+  if (/arch|\bos\b|line|attach|hardware|cannot/i.test(reason)) return 'hardware'
+  return 'other'
+}
+
+/** What the scrape-time gauges read; each part is absent on a node without it. */
+export interface MetricsSources {
+  libp2p?: VmplantLibp2p
+  store?: PlantStore
+  warehouse?: Warehouse
+  line?: ProductionLine
+}
+
+/**
+ * One node's Prometheus metrics, in its own registry (several nodes may share a process). The
+ * actors know nothing of it: it watches their messages through the ActorSystem's trace hook and
+ * the plant's answers through a transport wrapper, and reads gauges from the node's parts when
+ * scraped.
+ */
+export class NodeMetrics {
+  readonly registry = new Registry()
+  private readonly bidsSent: Counter<'answer'>
+  private readonly bidsWon: Counter
+  private readonly bidsDeclined: Counter<'reason'>
+  private readonly creates: Counter<'outcome'>
+  private readonly clone: Histogram
+  private readonly configure: Histogram
+  private readonly create: Histogram
+  private readonly storeErrors: Counter<'op'>
+  private sources: MetricsSources = {}
+
+  constructor () {
+    const registers = [this.registry]
+    this.bidsSent = new Counter({ name: 'vmplant_bids_sent_total', help: 'answers this plant sent to calls for bids, by answer (offer or decline)', labelNames: ['answer'], registers })
+    this.bidsDeclined = new Counter({ name: 'vmplant_bids_declined_total', help: 'calls for bids this plant declined, by reason', labelNames: ['reason'], registers })
+    this.bidsWon = new Counter({ name: 'vmplant_bids_won_total', help: 'orders this plant received for its offers', registers })
+    this.creates = new Counter({ name: 'vmplant_creates_total', help: 'creates this shop answered, by outcome (ok or failed)', labelNames: ['outcome'], registers })
+    this.clone = new Histogram({ name: 'vmplant_clone_seconds', help: 'time this plant spent cloning a VM it delivered', buckets: LATENCY_BUCKETS, registers })
+    this.configure = new Histogram({ name: 'vmplant_configure_seconds', help: 'time this plant spent configuring a VM it delivered', buckets: LATENCY_BUCKETS, registers })
+    this.create = new Histogram({ name: 'vmplant_create_seconds', help: 'bidding, cloning and configuring of a create this shop answered', buckets: LATENCY_BUCKETS, registers })
+    this.storeErrors = new Counter({ name: 'vmplant_store_write_errors_total', help: 'writes to the plant store that failed, by operation', labelNames: ['op'], registers })
+    for (const reason of ['capacity', 'network', 'hardware', 'image', 'other']) this.bidsDeclined.inc({ reason }, 0)
+    for (const answer of ['offer', 'decline']) this.bidsSent.inc({ answer }, 0)
+    for (const outcome of ['ok', 'failed']) this.creates.inc({ outcome }, 0)
+    for (const op of ['commit', 'remove']) this.storeErrors.inc({ op }, 0)
+    const sources = (): MetricsSources => this.sources
+    new Gauge({
+      name: 'vmplant_vms',
+      help: 'VM records in the plant store, by state and line',
+      labelNames: ['state', 'line'],
+      registers,
+      async collect () {
+        this.reset()
+        const store = sources().store
+        if (store === undefined) return
+        for (const { classad } of await store.listVms()) this.inc({ state: classad.state, line: classad.line })
+      }
+    })
+    new Gauge({
+      name: 'vmplant_warehouse_images',
+      help: 'golden images in the plant\'s warehouse',
+      registers,
+      async collect () {
+        const warehouse = sources().warehouse
+        if (warehouse !== undefined) this.set((await warehouse.list()).length)
+      }
+    })
+    new Gauge({
+      name: 'vmplant_warehouse_bytes',
+      help: 'bytes of the artifacts of the warehouse\'s golden images',
+      registers,
+      async collect () {
+        const warehouse = sources().warehouse
+        if (warehouse === undefined) return
+        let bytes = 0
+        for (const record of await warehouse.list()) for (const artifact of record.descriptor.artifacts) bytes += artifact.bytes
+        this.set(bytes)
+      }
+    })
+    new Gauge({
+      name: 'vmplant_line_reserved_bytes',
+      help: 'host memory the production line holds beyond its VMs: its warm pool\'s waiting processes',
+      labelNames: ['line'],
+      registers,
+      collect () {
+        const line = sources().line
+        if (line !== undefined) this.set({ line: line.kind }, line.reservedMB() * 1024 * 1024)
+      }
+    })
+    new Gauge({
+      name: 'vmplant_gossip_peers',
+      help: 'peers this node exchanges gossipsub messages with',
+      registers,
+      collect () {
+        const libp2p = sources().libp2p
+        if (libp2p !== undefined) this.set(libp2p.services.pubsub.getPeers().length)
+      }
+    })
+    new Gauge({
+      name: 'vmplant_dht_peers',
+      help: 'peers in this node\'s kad-dht routing table',
+      registers,
+      collect () {
+        const dht = sources().libp2p?.services.dht as unknown as { routingTable?: { size: number } } | undefined
+        if (dht?.routingTable !== undefined) this.set(dht.routingTable.size)
+      }
+    })
+  }
+
+  /** the node's parts the gauges read at scrape time */
+  observe (sources: MetricsSources): void {
+    this.sources = { ...this.sources, ...sources }
+  }
+
+  /** the ActorSystem's trace hook: sees every message sent to one of the node's actors */
+  readonly trace = (actor: string, message: Message): void => {
+    const m = message as { type: string } & Record<string, any>
+    if (actor === 'shop' && m.type === 'client.create') this.watchCreate(m as unknown as { reply: CreateReply })
+    if (actor !== 'plant') return
+    switch (m.type) {
+      case 'order.produce': this.bidsWon.inc(); break
+      case 'commit.done': {
+        if (m.outcome?.ok === true) this.observeProduction(m.classad as Classad)
+        else this.storeErrors.inc({ op: 'commit' })
+        break
+      }
+      case 'record.removed': if (m.outcome?.ok === false) this.storeErrors.inc({ op: 'remove' }); break
+    }
+  }
+
+  /** The plant's transport with its answers to calls counted: the answer never passes an actor's mailbox. */
+  countAnswers<T extends Transport>(transport: T): T {
+    const answer = transport.answer.bind(transport)
+    transport.answer = async (to: PeerRef, bid: BidAnswer, options) => {
+      await answer(to, bid, options)
+      this.bidsSent.inc({ answer: bid.type === 'bid.offer' ? 'offer' : 'decline' })
+      if (bid.type === 'bid.decline') this.bidsDeclined.inc({ reason: declineReason(bid.reason) })
+    }
+    return transport
+  }
+
+  async text (): Promise<string> {
+    return await this.registry.metrics()
+  }
+
+  get contentType (): string {
+    return this.registry.contentType
+  }
+
+  private observeProduction (classad: Classad): void {
+    this.clone.observe(classad.timings.cloningMs / 1000)
+    this.configure.observe(classad.timings.configuringMs / 1000)
+  }
+
+  /** counts the create when the shop answers it; the reply settles once, so it counts once */
+  private watchCreate (message: { reply: CreateReply }): void {
+    const reply = message.reply
+    let counted = false
+    const fail = (): void => {
+      if (counted) return
+      counted = true
+      this.creates.inc({ outcome: 'failed' })
+    }
+    // a requester that stops waiting settles the reply itself, past this wrapper
+    reply.signal.addEventListener('abort', fail, { once: true })
+    message.reply = {
+      get signal () { return reply.signal },
+      get settled () { return reply.settled },
+      resolve: (value) => {
+        if (!reply.settled && !counted) {
+          counted = true
+          this.creates.inc({ outcome: 'ok' })
+          this.create.observe(value.classad.timings.totalMs / 1000)
+        }
+        reply.signal.removeEventListener('abort', fail)
+        reply.resolve(value)
+      },
+      reject: (error) => {
+        if (!reply.settled) fail()
+        reply.signal.removeEventListener('abort', fail)
+        reply.reject(error)
+      }
+    }
+  }
+}
+
+interface CreateReply {
+  readonly signal: AbortSignal
+  readonly settled: boolean
+  resolve(value: CreateResult): void
+  reject(error: Error): void
+}

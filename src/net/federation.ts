@@ -1,0 +1,94 @@
+import { readFile, writeFile } from 'node:fs/promises'
+import { preSharedKey, generateKey } from '@libp2p/pnet'
+import type { ConnectionGater, ConnectionProtector, ComponentLogger, PeerId } from '@libp2p/interface'
+import { createTopicScoreParams, type TopicScoreParams } from '@libp2p/gossipsub/score'
+import { SwarmKeyError } from './errors.js'
+
+/** A closed federation: who may connect to a node at all. */
+export interface FederationInit {
+  /** the swarm key (pnet's `/key/swarm/psk/1.0.0/` format) every member shares; absent: open */
+  psk?: Uint8Array
+  /** peer ids (nodes and clients) a node may connect with; absent: any peer holding the key */
+  allow?: string[]
+}
+
+export interface FederationOptions {
+  connectionProtector?: (components: { logger: ComponentLogger }) => ConnectionProtector
+  connectionGater: ConnectionGater
+}
+
+const SWARM_KEY = /^\/key\/swarm\/psk\/1\.0\.0\/\r?\n\/base16\/\r?\n[0-9a-fA-F]{64}\s*$/
+
+/** Reads and checks a swarm key file; its bytes go to pnet as they are. */
+export async function readSwarmKey (file: string): Promise<Uint8Array> {
+  let bytes: Buffer
+  try {
+    bytes = await readFile(file)
+  } catch (err: any) {
+    throw new SwarmKeyError(`cannot read swarm key ${file}: ${err?.message}`, { cause: err })
+  }
+  if (bytes.length > 200 || !SWARM_KEY.test(bytes.toString('utf8'))) {
+    throw new SwarmKeyError(`${file} is not a swarm key: expected "/key/swarm/psk/1.0.0/", "/base16/" and 64 hex digits on three lines (make one with \`vmplant federation key --out FILE\`)`)
+  }
+  return new Uint8Array(bytes)
+}
+
+/** Writes a new random swarm key to `file` (mode 0600); never overwrites one. */
+export async function writeSwarmKey (file: string): Promise<void> {
+  const key = new Uint8Array(95)
+  generateKey(key)
+  try {
+    await writeFile(file, key, { mode: 0o600, flag: 'wx' })
+  } catch (err: any) {
+    throw new SwarmKeyError(err?.code === 'EEXIST' ? `${file} exists; a swarm key is never overwritten` : `cannot write swarm key ${file}: ${err?.message}`, { cause: err })
+  }
+}
+
+/**
+ * libp2p options for a federation: with a key, every connection is wrapped in pnet's XSalsa20
+ * stream before noise, so a peer without the same key fails the handshake; with an allowlist, the
+ * gater refuses to dial, or to finish an inbound connection with, any peer not on it.
+ */
+export function federationOptions (init: FederationInit = {}): FederationOptions {
+  const allow = init.allow !== undefined ? new Set(init.allow) : undefined
+  const denied = (peer: PeerId): boolean => allow !== undefined && !allow.has(peer.toString())
+  return {
+    ...(init.psk !== undefined ? { connectionProtector: preSharedKey({ psk: init.psk }) } : {}),
+    connectionGater: {
+      // private and loopback addresses are fine: a federation's sites often sit on private networks
+      denyDialMultiaddr: () => false,
+      denyDialPeer: denied,
+      denyOutboundEncryptedConnection: denied,
+      denyInboundEncryptedConnection: denied
+    }
+  }
+}
+
+/**
+ * gossipsub topic scores for vmplant's topics, modest on purpose. Calls, offers and load reports
+ * are sparse and bursty, so a quiet mesh peer is normal: mesh-delivery and mesh-failure penalties
+ * are off. A peer gains a little for time in the mesh (0.01 a second, at most 3) and for being
+ * first with a message (0.5 each, decaying by 0.9 a second, at most 5); a message that fails
+ * gossipsub's signature checks costs 10, squared in their count, which halves every second: one bad
+ * message brings a peer to the gossip threshold (-10), three below the graylist (-80), for a few
+ * seconds. Load reports weigh half as much as calls and offers.
+ */
+export function topicScores (topics: string[], halfWeight: string[] = []): Record<string, TopicScoreParams> {
+  const scores: Record<string, TopicScoreParams> = {}
+  for (const topic of [...topics, ...halfWeight]) {
+    scores[topic] = createTopicScoreParams({
+      topicWeight: halfWeight.includes(topic) ? 0.5 : 1,
+      timeInMeshWeight: 0.01,
+      timeInMeshQuantum: 1000,
+      timeInMeshCap: 300,
+      firstMessageDeliveriesWeight: 0.5,
+      firstMessageDeliveriesDecay: 0.9,
+      firstMessageDeliveriesCap: 10,
+      meshMessageDeliveriesWeight: 0,
+      meshFailurePenaltyWeight: 0,
+      invalidMessageDeliveriesWeight: -10,
+      invalidMessageDeliveriesDecay: 0.5
+    })
+  }
+  return scores
+}
