@@ -116,10 +116,14 @@ export function brokerBehavior (components: BrokerComponents): Behavior<BrokerSt
     ctx.task((signal) => ctx.clock.sleep(round.attemptMs, { signal }), () => ({ type: 'attempt.deadline', requestId: attemptId }))
   }
 
-  /** prices the call for every live plant from its report; undefined when no plant has reported */
+  /** prices the call for every live plant from its report; false when some plant of the site has not reported */
   const startChosen = (state: BrokerState, upstream: BidCall, windowMs: number, ctx: ActorContext<BrokerMessage>): boolean => {
     const live = livePlants(state.cache, ctx.clock.now())
     if (live.length === 0) return false
+    // a plant of the site that has not reported yet (it just joined, or its first report was lost)
+    // would be left out of the choice: until it reports, the site is asked as a whole
+    const reported = new Set(live.map((plant) => plant.ref.peer))
+    if (transport.siteBidders(site).some((peer) => !reported.has(peer))) return false
     const request = callRequest(upstream)
     const offers: BidOffer[] = []
     const declines: string[] = []
@@ -157,8 +161,9 @@ export function brokerBehavior (components: BrokerComponents): Behavior<BrokerSt
           const { call } = message
           const windowMs = Math.max(1, Math.floor(call.windowMs * components.windowShare))
           if (startChosen(state, call, windowMs, ctx)) return state
-          // No plant has reported (the broker just started, or its plants predate load reports):
-          // the call goes to all of the site's plants, as before brokers aggregated.
+          // A plant of the site has not reported (the broker or the plant just started, or the
+          // plants predate load reports): the call goes to all of the site's plants, as before
+          // brokers aggregated.
           const id = `b-${ctx.random.hex(12)}`
           state.rounds.set(id, { kind: 'broadcast', upstream: call, expected: new Set(transport.siteBidders(site)), answered: new Set(), offers: [], declines: [] })
           ctx.task((signal) => transport.publishSiteCall(site, localCall(call, id, windowMs), { signal }), (outcome) => ({ type: 'sent', what: `site call ${id}`, outcome }))
