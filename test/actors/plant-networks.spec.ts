@@ -1,4 +1,5 @@
 import test from 'ava'
+import { rootTest } from '../helpers/root.js'
 import { ActorSystem, seededRandom } from '../../src/actors/runtime/index.js'
 import { plantBehavior } from '../../src/actors/plant/plant.js'
 import { plantMessages } from '../../src/actors/plant/messages.js'
@@ -10,8 +11,6 @@ import { MemoryNetwork } from '../../sim/memory-transport.js'
 import { memoryPlantStore } from '../../sim/memory-store.js'
 import type { LevelStore } from '../../src/store/index.js'
 import { linkExists, sweepStaleLinks, testLinkPrefix } from '../helpers/links.js'
-
-const rootTest = process.getuid?.() === 0 ? test.serial : test.serial.skip
 
 async function startPlant (line: ProductionLine, store: LevelStore, networks: HostNetworks) {
   const transport = new MemoryNetwork({ clock: systemClock }).join('plant', { plant: {} })

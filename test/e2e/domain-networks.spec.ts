@@ -5,21 +5,16 @@
  * no offer. A plant without CAP_NET_ADMIN says so and makes networkless VMs, and marks them.
  */
 import '../../src/polyfill.js'
-import test from 'ava'
+import { rootTest } from '../helpers/root.js'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { execFileSync, spawn } from 'node:child_process'
-import { once } from 'node:events'
-import { createInterface } from 'node:readline'
+import { execFileSync } from 'node:child_process'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { VmplantClient } from '../../src/cli/client.js'
 import { federationWithClient, SMALL_SPEC } from '../helpers/federation.js'
 import { linkExists, linksStartingWith, sweepStaleLinks, testLinkPrefix } from '../helpers/links.js'
-import { startLocalShop, startNodeProcess, eventually, VMPLANT_BIN, type NodeProcess } from '../helpers/processes.js'
+import { startLocalShop, startNodeProcess, eventually, type NodeProcess } from '../helpers/processes.js'
 import { tempDir } from '../helpers/temp.js'
-
-const isRoot = process.getuid?.() === 0
-const rootTest = isRoot ? test.serial : test.serial.skip
 
 rootTest('a bridge per domain, made on first use, shared, removed with the domain\'s last VM; a 5th domain gets no offer from a plant with 4', async (t) => {
   await sweepStaleLinks()
@@ -63,36 +58,10 @@ rootTest('a bridge per domain, made on first use, shared, removed with the domai
 
 /** Starts a node process without CAP_NET_ADMIN (a root process that dropped it), without debug logs. */
 async function startWithoutNetAdmin (config: string): Promise<NodeProcess> {
-  const child = spawn('setpriv', ['--bounding-set=-net_admin', '--inh-caps=-net_admin', process.execPath, VMPLANT_BIN, 'node', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, DEBUG: '' } })
-  let stderr = ''
-  child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  const exited = once(child, 'exit')
-  exited.catch(() => {})
-  const kill = async (): Promise<void> => {
-    if (child.exitCode !== null || child.signalCode !== null) return
-    process.kill(child.pid as number, 'SIGKILL')
-    await exited
-  }
-  const lines = createInterface({ input: child.stdout! })
-  const ready = await new Promise<NodeProcess['ready']>((resolve, reject) => {
-    const timer = setTimeout(() => { reject(new Error(`not ready: ${stderr}`)) }, 30_000)
-    lines.on('line', (line) => {
-      try {
-        const event = JSON.parse(line)
-        if (event.event === 'ready') { clearTimeout(timer); resolve(event) }
-      } catch {}
-    })
-    child.on('exit', (code) => { clearTimeout(timer); reject(new Error(`exited with ${code}: ${stderr}`)) })
-  }).catch(async (err) => { await kill(); throw err })
-  return { child, pid: child.pid as number, ready, stderr: () => stderr, kill, exited: exited.then(() => undefined) }
+  return await startNodeProcess(config, 30_000, { DEBUG: '' }, ['setpriv', '--bounding-set=-net_admin', '--inh-caps=-net_admin'])
 }
 
-test.serial('a plant without CAP_NET_ADMIN says once that domain networks are off, and its VMs are networkless, marked so in bid and classad', async (t) => {
-  if (!isRoot) {
-    t.log('skipped: dropping CAP_NET_ADMIN needs a root test run')
-    t.pass()
-    return
-  }
+rootTest('a plant without CAP_NET_ADMIN says once that domain networks are off, and its VMs are networkless, marked so in bid and classad', async (t) => {
   const dir = await tempDir()
   const procs: NodeProcess[] = []
   let client: VmplantClient | undefined

@@ -9,7 +9,7 @@
  * and destroyed) show that its broker prices both of its plants.
  */
 import '../../src/polyfill.js'
-import test from 'ava'
+import { rootTest } from '../helpers/root.js'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildTopology, listNamespaces, startNodeIn, startShopIn, type NetHost, type NsNode } from '../helpers/netns.js'
@@ -17,18 +17,11 @@ import { VMPLANT_BIN } from '../helpers/processes.js'
 import { tempDir } from '../helpers/temp.js'
 
 const CREATE_CHILD = fileURLToPath(new URL('../helpers/create-child.js', import.meta.url))
-const isRoot = process.getuid?.() === 0
 const spec = { hardware: { memoryMB: 64, os: 'linux' }, actions: [{ id: 'hello', run: 'echo hello' }] }
 
 interface Created { plant: string, cost: number, via?: string, network: string }
 
-test.serial('three sites, each with its own broker, each produce the 13/14 illustration: 13 VMs of a domain on one of its plants, the 14th on the other', async (t) => {
-  if (!isRoot) {
-    if (process.env.CI !== undefined) t.fail('network namespaces need root')
-    else t.log('skipped: network namespaces need root')
-    t.pass()
-    return
-  }
+rootTest('three sites, each with its own broker, each produce the 13/14 illustration: 13 VMs of a domain on one of its plants, the 14th on the other', async (t) => {
   const dir = await tempDir('vmplant-s1314-')
   const topo = await buildTopology({ sites: 3, hostsPerSite: 3 }).catch(async (err) => { await dir.remove(); throw err })
   t.teardown(async () => {

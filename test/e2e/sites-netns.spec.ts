@@ -1,4 +1,4 @@
-import test from 'ava'
+import { rootTest } from '../helpers/root.js'
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
 import { join } from 'node:path'
@@ -7,7 +7,6 @@ import { eventually, VMPLANT_BIN } from '../helpers/processes.js'
 import { tempDir } from '../helpers/temp.js'
 
 const run = promisify(execFile)
-const isRoot = process.getuid?.() === 0
 
 /** Names of the host namespace's links that look like this harness's (other tests may add links of their own meanwhile). */
 async function links (): Promise<string[]> {
@@ -15,13 +14,7 @@ async function links (): Promise<string[]> {
   return stdout.split('\n').map((l) => /^\d+:\s+([^:@\s]+)/.exec(l)?.[1]).filter((n): n is string => n !== undefined && /^(v\d+h\d+|lanh\d+|br\d+|lan0|eth0)$/.test(n))
 }
 
-test.serial('three sites, a shop and a client site as namespaces: sites reach each other, the client LAN and the host stay apart, and nothing is left', async (t) => {
-  if (!isRoot) {
-    if (process.env.CI !== undefined) t.fail('network namespaces need root')
-    else t.log('skipped: network namespaces need root')
-    t.pass()
-    return
-  }
+rootTest('three sites, a shop and a client site as namespaces: sites reach each other, the client LAN and the host stay apart, and nothing is left', async (t) => {
   const linksBefore = await links()
   const topo = await buildTopology({ sites: 3, hostsPerSite: 2 })
   t.teardown(async () => { await topo.remove() })
@@ -67,12 +60,7 @@ test.serial('three sites, a shop and a client site as namespaces: sites reach ea
   t.deepEqual(await links(), linksBefore, 'no link is left in the host\'s namespace')
 })
 
-test.serial('a sweep removes the namespaces (and their processes) of a run whose owner died, and leaves live runs alone', async (t) => {
-  if (!isRoot) {
-    t.log('skipped: network namespaces need root')
-    t.pass()
-    return
-  }
+rootTest('a sweep removes the namespaces (and their processes) of a run whose owner died, and leaves live runs alone', async (t) => {
   // a dead owner: a process that has exited
   const dead = await new Promise<number>((resolve) => {
     const child = execFile(process.execPath, ['-e', ''])
@@ -106,12 +94,7 @@ test.serial('a sweep removes the namespaces (and their processes) of a run whose
   t.true(live.namespaces.every((ns) => now.includes(ns)), 'a live run\'s namespaces stay')
 })
 
-test.serial('a federation across namespaces: a shop at its site, a broker and a sim plant at site 1, and a client at its own site creating through them', async (t) => {
-  if (!isRoot) {
-    t.log('skipped: network namespaces need root')
-    t.pass()
-    return
-  }
+rootTest('a federation across namespaces: a shop at its site, a broker and a sim plant at site 1, and a client at its own site creating through them', async (t) => {
   const dir = await tempDir()
   const topo = await buildTopology({ sites: 1, hostsPerSite: 2 })
   t.teardown(async () => {

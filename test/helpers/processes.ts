@@ -19,7 +19,6 @@ export interface NodeProcess {
   exited: Promise<void>
 }
 
-/** Starts `vmplant node --config FILE` as its own OS process and waits for its ready line. */
 /** pids of node processes started here that are still running: killed if this process exits first (a timed-out test) */
 const started = new Set<number>()
 process.on('exit', () => {
@@ -28,8 +27,11 @@ process.on('exit', () => {
   }
 })
 
-export async function startNodeProcess (config: string, timeoutMs = 30_000, env: NodeJS.ProcessEnv = {}): Promise<NodeProcess> {
-  const child = spawn(process.execPath, [VMPLANT_BIN, 'node', '--config', config], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+/** Starts `vmplant node --config FILE` as its own OS process and waits for its ready line. */
+export async function startNodeProcess (config: string, timeoutMs = 30_000, env: NodeJS.ProcessEnv = {}, wrapper: string[] = []): Promise<NodeProcess> {
+  // `wrapper`: a command the node runs under, e.g. setpriv dropping a capability
+  const argv = [...wrapper, process.execPath, VMPLANT_BIN, 'node', '--config', config]
+  const child = spawn(argv[0] as string, argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
   started.add(child.pid as number)
   child.on('exit', () => { started.delete(child.pid as number) })
   let stderr = ''

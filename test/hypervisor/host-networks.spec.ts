@@ -1,9 +1,8 @@
 import test from 'ava'
+import { rootTest } from '../helpers/root.js'
 import { hostNetworks, createTap, deleteTap, masterOf, prefixFor, HostNetworkError, InvalidHostNetworksInitError } from '../../src/hypervisor/net/index.js'
 import { linkExists, linksStartingWith, sweepStaleLinks, testLinkPrefix } from '../helpers/links.js'
 
-const isRoot = process.getuid?.() === 0
-const rootTest = isRoot ? test.serial : test.serial.skip
 
 test('init validation names the offending field', (t) => {
   t.is(t.throws(() => hostNetworks({ prefix: 'Bad' }), { instanceOf: InvalidHostNetworksInitError })?.path, 'prefix')
