@@ -26,6 +26,7 @@ import { coldBoot } from '../src/hypervisor/qemu/boot.js'
 import { GOLDEN_FILES, readGoldenMeta, type GoldenMeta } from '../src/hypervisor/qemu/golden.js'
 import { killAndWait } from '../src/hypervisor/qemu/process.js'
 import { rawClone, type RawPhases } from './raw-qemu.js'
+import { percentile } from './stats.js'
 
 function flag (name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`)
@@ -46,10 +47,6 @@ const ratios: string[] = []
 const profiles: string[] = []
 const extra: string[] = []
 let accel = 'unknown'
-
-function percentile (sorted: number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(p * sorted.length) - 1))] as number
-}
 
 interface LinePhases { clone: number, resume: number, answer: number }
 
@@ -74,7 +71,7 @@ async function timeClones (line: QemuProductionLine, golden: GoldenImage, count:
   return samples
 }
 
-const p50 = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 0.5)
+const p50 = (values: number[]): number => percentile([...values].sort((a, b) => a - b), 50)
 
 /** The line's clones and raw clones of the same golden, alternated; adds both rows, the ratio and the profile. */
 async function timeAgainstRaw (line: QemuProductionLine, golden: GoldenImage, work: string, count: number, label: string): Promise<void> {
@@ -228,7 +225,7 @@ async function main (): Promise<void> {
   for (const row of rows) {
     const sorted = [...row.samples].sort((a, b) => a - b)
     const f = (n: number): string => n.toFixed(1)
-    console.log(`| ${row.size} MB | ${row.method} | ${sorted.length} | ${f(percentile(sorted, 0.5))} | ${f(percentile(sorted, 0.99))} | ${f(sorted[0] as number)} | ${f(sorted[sorted.length - 1] as number)} |`)
+    console.log(`| ${row.size} MB | ${row.method} | ${sorted.length} | ${f(percentile(sorted, 50))} | ${f(percentile(sorted, 99))} | ${f(sorted[0] as number)} | ${f(sorted[sorted.length - 1] as number)} |`)
   }
   console.log('')
   console.log('Overhead: the line\'s p50 over the raw-QEMU p50 of the same run (samples alternated)')

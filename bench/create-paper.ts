@@ -231,11 +231,3 @@ export function paperChart (rows: Row[], o: Pick<PaperOptions, 'vms' | 'memory' 
     series
   })
 }
-
-/** Rows back from the CSV that `runPaper` writes, to plot a run again. */
-export function parseRows (csv: string): Row[] {
-  return csv.trim().split('\n').slice(1).map((line) => {
-    const [mode, index, running, latencyMs, biddingMs, cloningMs, configuringMs, plant] = line.split(',')
-    return { mode: mode as string, index: Number(index), running: Number(running), latencyMs: Number(latencyMs), biddingMs: Number(biddingMs), cloningMs: Number(cloningMs), configuringMs: Number(configuringMs), plant: plant as string }
-  })
-}

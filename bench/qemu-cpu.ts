@@ -4,20 +4,15 @@
  */
 import { readdir, readFile } from 'node:fs/promises'
 import { readdirSync, readFileSync } from 'node:fs'
+import { parseStat, type ProcStat } from '../src/hypervisor/proc.js'
 
 /** clock ticks per second of /proc/<pid>/stat's times (USER_HZ; 100 on every Linux this runs on) */
 const USER_HZ = 100
 
-interface Stat { pid: number, ppid: number, comm: string, ticks: number }
+interface Stat extends ProcStat { pid: number }
 
-/** Fields of /proc/<pid>/stat: the command sits in parentheses and may contain spaces. */
-function parseStat (pid: number, text: string): Stat | undefined {
-  const close = text.lastIndexOf(')')
-  if (close < 0) return undefined
-  const comm = text.slice(text.indexOf('(') + 1, close)
-  const fields = text.slice(close + 2).split(' ')
-  // after the command: state(0) ppid(1) ... utime(11) stime(12)
-  return { pid, ppid: Number(fields[1]), comm, ticks: Number(fields[11]) + Number(fields[12]) }
+function statOf (pid: number, text: string): Stat {
+  return { pid, ...parseStat(text) }
 }
 
 function isQemuChild (stat: Stat | undefined, parent: number): stat is Stat {
@@ -29,7 +24,7 @@ export async function qemuChildren (parent = process.pid): Promise<Stat[]> {
   const pids = (await readdir('/proc')).filter((n) => /^\d+$/.test(n)).map(Number)
   const stats = await Promise.all(pids.map(async (pid) => {
     try {
-      return parseStat(pid, await readFile(`/proc/${pid}/stat`, 'utf8'))
+      return statOf(pid, await readFile(`/proc/${pid}/stat`, 'utf8'))
     } catch {
       return undefined
     }
@@ -62,7 +57,7 @@ export function killQemuChildren (parent = process.pid): number[] {
     if (!/^\d+$/.test(name)) continue
     let stat: Stat | undefined
     try {
-      stat = parseStat(Number(name), readFileSync(`/proc/${name}/stat`, 'utf8'))
+      stat = statOf(Number(name), readFileSync(`/proc/${name}/stat`, 'utf8'))
     } catch {
       continue
     }

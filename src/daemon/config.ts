@@ -7,6 +7,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { costConfigSchema } from '../actors/plant/cost.js'
 import { IMAGE_FETCH_DEFAULTS } from '../actors/plant/image-fit.js'
 import { ConfigError } from './errors.js'
+import { parseListen } from './metrics-server.js'
 import { MAX_TEXT_NESTING, nestingTooDeep } from '../planner/index.js'
 
 const multiaddrString = z.string().refine((s) => { try { multiaddr(s); return true } catch { return false } }, 'is not a multiaddr')
@@ -15,8 +16,12 @@ const multiaddrString = z.string().refine((s) => { try { multiaddr(s); return tr
 export const METRICS_LISTEN = '127.0.0.1:9464'
 
 function isHostPort (s: string): boolean {
-  const match = /^(?:\[[0-9a-fA-F:.]+\]|[^:[\]\s]+):(\d{1,5})$/.exec(s)
-  return match !== null && Number(match[1]) <= 65535
+  try {
+    parseListen(s)
+    return true
+  } catch {
+    return false
+  }
 }
 
 export const driverConfigSchema = z.discriminatedUnion('kind', [

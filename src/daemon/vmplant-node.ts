@@ -87,12 +87,12 @@ export class VmplantNode {
     return this.libp2p.peerId.toString()
   }
 
-  /** the addresses others dial, each with /p2p/<id> */
   /** where /metrics is served, `host:port`, when metrics are on and the node started */
   get metricsAddress (): string | undefined {
     return this.metricsServer?.address
   }
 
+  /** the addresses others dial, each with /p2p/<id> */
   get multiaddrs (): string[] {
     return this.libp2p?.getMultiaddrs().map((a) => a.toString()) ?? []
   }
@@ -205,7 +205,6 @@ export class VmplantNode {
     return await this.actors.plant.ask(plantMessages.status(), options)
   }
 
-  /** Stops everything; VMs keep running unless `destroyVms` (the embedded demo and tests use it). */
   /** the host's side of the plant's domain networks, when they are bridges */
   private networks: { hostNetworks?: HostNetworks } = {}
 
@@ -218,29 +217,31 @@ export class VmplantNode {
     return `stopping ${this.stopStep}${left.length > 0 ? `; not reached: ${left.join(', ')}` : ''}`
   }
 
+  /** Stops everything; VMs keep running unless `destroyVms` (the embedded demo and tests use it). */
   async stop (options: { destroyVms?: boolean } = {}): Promise<void> {
-    const steps: Array<[StopStep, () => Promise<void> | void]> = [
-      ['the metrics endpoint', async () => await this.metricsServer?.stop()],
-      ['the redialer', () => this.dialer?.stop()],
-      ['the bid topics', async () => await this.bids?.stop()],
-      ['the load reports', async () => await this.load?.stop()],
-      ['the image service', async () => await this.images?.stop()],
-      ['the VNET tunnels', async () => await this.vnet?.stop()],
-      ['libp2p', async () => await this.libp2p?.stop()],
-      ['the actors', async () => await this.system?.stop()],
-      ['the production line', async () => { if (this.options.line === undefined) await this.line?.stop({ destroyAll: options.destroyVms === true }) }],
-      ['the domain bridges', async () => {
+    const steps: Record<StopStep, () => Promise<void> | void> = {
+      'the metrics endpoint': async () => await this.metricsServer?.stop(),
+      'the redialer': () => this.dialer?.stop(),
+      'the bid topics': async () => await this.bids?.stop(),
+      'the load reports': async () => await this.load?.stop(),
+      'the image service': async () => await this.images?.stop(),
+      'the VNET tunnels': async () => await this.vnet?.stop(),
+      libp2p: async () => await this.libp2p?.stop(),
+      'the actors': async () => await this.system?.stop(),
+      'the production line': async () => { if (this.options.line === undefined) await this.line?.stop({ destroyAll: options.destroyVms === true }) },
+      'the domain bridges': async () => {
         // with its VMs gone, the plant's bridges go too (their records stay, as the VMs' do)
         const bridges = this.networks.hostNetworks
         if (options.destroyVms !== true || this.options.line !== undefined || bridges === undefined) return
         for (const index of await bridges.list()) await bridges.remove(index)
-      }],
-      ['the store', async () => await this.store?.stop()]
-    ]
-    for (const [name, work] of steps) {
+      },
+      'the store': async () => await this.store?.stop()
+    }
+    // in STOP_STEPS' order, which stopAbandons reports from
+    for (const name of STOP_STEPS) {
       this.stopStep = name
       await stopHangForTests(name)
-      await work()
+      await steps[name]()
     }
     this.stopStep = undefined
     this.started = false

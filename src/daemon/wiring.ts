@@ -23,6 +23,12 @@ export interface Actors {
 /** A message the edge dropped; kept for operators (and tests) to see. */
 export interface DroppedMessage { what: string, from: string | undefined, reason: string }
 
+/** Keeps the last 100 dropped messages. */
+function keepDropped (dropped: DroppedMessage[], message: DroppedMessage): void {
+  dropped.push(message)
+  if (dropped.length > 100) dropped.shift()
+}
+
 /** The bidding protocol of a node, with its roles' handlers; the actors are attached once spawned. */
 export function createBids (libp2p: VmplantLibp2p, roles: { plant: boolean, broker: boolean, shop: boolean }, site: string | undefined, actors: Actors, log: Logger, dropped: DroppedMessage[]): BidsService {
   return bidsService({ libp2p }, { ...roles, ...(site !== undefined ? { site } : {}), logPrefix: `${log.name ?? 'vmplant'}:bids` }, {
@@ -36,8 +42,7 @@ export function createBids (libp2p: VmplantLibp2p, roles: { plant: boolean, brok
     onBiddersChanged: () => actors.shop?.send(shopMessages.biddersChanged()),
     onDropped: (what, from, reason) => {
       log('dropped a %s from %s: %s', what, from, reason)
-      dropped.push({ what, from, reason })
-      if (dropped.length > 100) dropped.shift()
+      keepDropped(dropped, { what, from, reason })
     }
   })
 }
@@ -47,10 +52,7 @@ export function createLoad (libp2p: VmplantLibp2p, roles: { plant: boolean, brok
   return loadService({ libp2p }, { ...roles, site, logPrefix: `${log.name ?? 'vmplant'}:load` }, {
     onReport: (report, from) => actors.broker?.send({ type: 'load.report', report, from }),
     onBrokerJoined: () => actors.plant?.send(plantMessages.loadWanted()),
-    onDropped: (what, from, reason) => {
-      dropped.push({ what, from, reason })
-      if (dropped.length > 100) dropped.shift()
-    }
+    onDropped: (what, from, reason) => { keepDropped(dropped, { what, from, reason }) }
   })
 }
 

@@ -1,13 +1,17 @@
 import { readFileSync } from 'node:fs'
 import { readdir, readFile } from 'node:fs/promises'
 
-/** The fields of `/proc/<pid>/stat` the lines use; `comm` may hold spaces and parentheses, so it is cut at the last `)`. */
-export interface ProcStat { comm: string, state: string, ppid: number, pgrp: number }
+/**
+ * The fields of `/proc/<pid>/stat` the lines and benches use; `comm` may hold spaces and
+ * parentheses, so it is cut at the last `)`. `ticks`: user + system CPU time, in clock ticks.
+ */
+export interface ProcStat { comm: string, state: string, ppid: number, pgrp: number, ticks: number }
 
 export function parseStat (stat: string): ProcStat {
   const end = stat.lastIndexOf(')')
-  const [state = '', ppid, pgrp] = stat.slice(end + 2).split(' ')
-  return { comm: stat.slice(stat.indexOf('(') + 1, end), state, ppid: Number(ppid), pgrp: Number(pgrp) }
+  // after the command: state(0) ppid(1) pgrp(2) ... utime(11) stime(12)
+  const fields = stat.slice(end + 2).split(' ')
+  return { comm: stat.slice(stat.indexOf('(') + 1, end), state: fields[0] ?? '', ppid: Number(fields[1]), pgrp: Number(fields[2]), ticks: Number(fields[11]) + Number(fields[12]) }
 }
 
 /**

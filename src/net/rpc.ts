@@ -1,6 +1,6 @@
-import { lpStream } from '@libp2p/utils'
+import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import { z } from 'zod'
-import type { Libp2p, PeerId, Stream, Connection } from '@libp2p/interface'
+import type { AbortOptions, Libp2p, PeerId, Stream, Connection } from '@libp2p/interface'
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { logger } from '@libp2p/logger'
 import { checkMessage, decodeJson, encodeJson } from './codec.js'
@@ -68,8 +68,23 @@ export async function serve<S extends z.ZodType, R> (
   }, { maxInboundStreams: options.maxInboundStreams ?? 64, runOnLimitedConnection: false })
 }
 
+/** lpStream's errors for a length prefix over `maxDataLength` (or unreadable): thrown before the body is read */
+function isOverLimit (err: any): boolean {
+  return err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError'
+}
+
+/** Reads one frame; a length prefix over the limit becomes a MalformedMessageError naming `what`, and costs nothing but that. */
+export async function readFrame (lp: LengthPrefixedStream, what: string, maxBytes: number, options: AbortOptions = {}): ReturnType<LengthPrefixedStream['read']> {
+  try {
+    return await lp.read(options)
+  } catch (err: any) {
+    if (isOverLimit(err)) throw new MalformedMessageError(`${what} is over the limit of ${maxBytes} bytes`, { cause: err })
+    throw err
+  }
+}
+
 function describeError (err: any, maxBytes: number): { code: string, message: string } {
-  if (err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError') return { code: MalformedMessageError.name, message: `request is over the limit of ${maxBytes} bytes` }
+  if (isOverLimit(err)) return { code: MalformedMessageError.name, message: `request is over the limit of ${maxBytes} bytes` }
   if (err instanceof RemoteError) return { code: err.code, message: err.message }
   return { code: typeof err?.name === 'string' ? err.name : 'Error', message: typeof err?.message === 'string' ? err.message : String(err) }
 }

@@ -88,14 +88,14 @@ export function brokerBehavior (components: BrokerComponents): Behavior<BrokerSt
     const round = state.rounds.get(id)
     if (round === undefined) return
     state.rounds.delete(id)
-    if (round.kind === 'chosen') {
-      if (round.attempt !== undefined) state.attempts.delete(round.attempt.id)
-      decline(ctx, round.upstream, round.declines.length > 0 ? round.declines.join('; ') : 'no plant answered')
-      return
-    }
-    const best = rankOffers(round.offers, ctx.random).ranked[0]
-    if (best !== undefined) offer(ctx, round.upstream, best, `best of ${round.offers.length} at site ${site}`)
-    else decline(ctx, round.upstream, round.declines.length > 0 ? round.declines.join('; ') : 'no plant answered')
+    if (round.kind === 'broadcast') {
+      const best = rankOffers(round.offers, ctx.random).ranked[0]
+      if (best !== undefined) {
+        offer(ctx, round.upstream, best, `best of ${round.offers.length} at site ${site}`)
+        return
+      }
+    } else if (round.attempt !== undefined) state.attempts.delete(round.attempt.id)
+    decline(ctx, round.upstream, round.declines.length > 0 ? round.declines.join('; ') : 'no plant answered')
   }
 
   /** asks the next candidate of a chosen round to confirm, or declines when none is left */

@@ -99,9 +99,9 @@ function capacityProblem (config: CostConfig, load: PlantLoad, request: CostRequ
   return undefined
 }
 
-/** How a bid says that the VM would have no domain network. */
-function networklessReason (why: string): string {
-  return `, network: none (${why})`
+/** How a bid says that the VM would have no domain network; empty when it would have one. */
+function networklessReason (load: PlantLoad): string {
+  return load.networkless !== undefined ? `, network: none (${load.networkless})` : ''
 }
 
 /** The image part of a bid: 0 with the default constants, so the paper's models are unchanged. */
@@ -128,7 +128,7 @@ export function paperCost (config: CostConfig): CostModel {
     const compute = config.computeCost * load.runningVms
     const network = load.networkless !== undefined || load.domains.has(request.domain) ? 0 : config.networkCost
     const image = imageCost(config, request)
-    const networkReason = load.networkless !== undefined ? networklessReason(load.networkless) : network > 0 ? `, new host-only network ${network}` : `, reuses ${domainName(request.domain)}'s network`
+    const networkReason = load.networkless !== undefined ? networklessReason(load) : network > 0 ? `, new host-only network ${network}` : `, reuses ${domainName(request.domain)}'s network`
     return {
       bid: true,
       cost: compute + network + image.cost,
@@ -145,7 +145,7 @@ export function memoryCost (config: CostConfig): CostModel {
     const after = load.memoryUsedMB + request.memoryMB
     const image = imageCost(config, request)
     const cost = Math.round(1000 * after / load.memoryCapacityMB) + image.cost
-    return { bid: true, cost, reason: `${after} of ${load.memoryCapacityMB} MB in use after this VM${image.reason}${load.networkless !== undefined ? networklessReason(load.networkless) : ''}` }
+    return { bid: true, cost, reason: `${after} of ${load.memoryCapacityMB} MB in use after this VM${image.reason}${networklessReason(load)}` }
   }
 }
 
@@ -170,7 +170,7 @@ export function randomCost (config: CostConfig, random: Random): CostModel {
     if (problem !== undefined) return { bid: false, reason: problem }
     const max = config.maxRandomCost ?? DEFAULT_MAX_RANDOM_COST
     const cost = random.int(max + 1)
-    return { bid: true, cost, reason: `random bid ${cost} of 0..${max}` + (load.networkless !== undefined ? networklessReason(load.networkless) : '') }
+    return { bid: true, cost, reason: `random bid ${cost} of 0..${max}` + networklessReason(load) }
   }
 }
 

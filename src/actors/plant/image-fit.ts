@@ -47,11 +47,6 @@ async function fetchOf (peers: { images: Pick<PeerImages, 'quote'>, config: Imag
   return { id: quote.id, peer: quote.peer, saves: quote.saves, bytes: quote.bytes, bytesPerSecond, measured: measured !== undefined, cost: Math.round(seconds * peers.config.costPerSecond) }
 }
 
-/** `imageFit` from an index of the images: the plant's own, or one a broker keeps from a load report. */
-export function imageFitOf (index: WarehouseIndex, call: BidCall): Pick<CostRequest, 'image'> {
-  return fitOf(callRequest(call), index, call)
-}
-
 /** The call's DAG as the planner matches it; undefined when the call has none or it is not a DAG. */
 export function callRequest (call: BidCall): CompiledRequest | undefined {
   if (call.dag === undefined) return undefined

@@ -50,11 +50,6 @@ export function networkNamer (mode: NetworkMode, hostNetworks: HostNetworks | un
   return (index) => `hostonly-${index}`
 }
 
-/** What the cost model must know: a networkless plant charges no network and has no network limit. */
-export function networkRequest (mode: NetworkMode): { networkless?: string } {
-  return mode.kind === 'none' ? { networkless: mode.detail } : {}
-}
-
 /** Whether an order makes or joins a host-only network on this plant. */
 export function usesNetworks (mode: NetworkMode): boolean {
   return mode.kind !== 'none'

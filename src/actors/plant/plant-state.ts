@@ -38,8 +38,8 @@ export interface PlantState {
   /** calls for bids this plant answered, by request id: who may order against them */
   calls: Map<string, { caller: string, at: number }>
   reconciled: Reconciliation
-  /** what the plant's host-only networks are (decided at start); absent: modelled */
-  network?: NetworkMode
+  /** what the plant's host-only networks are (decided at start) */
+  network: NetworkMode
   /** the load reports to the site's broker, for a plant behind one */
   report?: LoadReportState
 }
@@ -56,7 +56,7 @@ export function plantLoad (state: PlantState, line: ProductionLine, memoryCapaci
     memoryUsedMB,
     memoryCapacityMB,
     ...(hostFreeMB !== undefined ? { hostFreeMB: hostFreeMB() } : {}),
-    ...(state.network?.kind === 'none' ? { networkless: state.network.detail } : {})
+    ...(state.network.kind === 'none' ? { networkless: state.network.detail } : {})
   }
 }
 

@@ -79,8 +79,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
     const network = state.networks.get(domain)
     if (network !== undefined && !network.committed && !domainInUse(state, domain, production.vmid)) {
       state.networks.delete(domain)
-      const mode = state.network
-      if (mode !== undefined) background(ctx, `removing ${network.allocation.name}`, (signal) => releaseBridge(mode, components.hostNetworks, network.allocation.index, { signal }))
+      background(ctx, `removing ${network.allocation.name}`, (signal) => releaseBridge(state.network, components.hostNetworks, network.allocation.index, { signal }))
     }
   }
 
@@ -152,7 +151,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         const vmid = `vm-${ctx.random.hex(8)}.${self()}`
         const production: Production = { vmid, order, spec, orderedBy: from, memoryMB, phase: 'producing', abort: new AbortController(), reply }
         state.productions.set(vmid, production)
-        const mode = state.network ?? { kind: 'model' }
+        const mode = state.network
         if (usesNetworks(mode) && !state.networks.has(domain)) state.networks.set(domain, { allocation: allocateNetwork(state, domain, components.limits.maxNetworks, ctx.clock.now(), networkNamer(mode, components.hostNetworks)), committed: false })
         ctx.log('producing %s for %s in domain %s, due in %d ms', vmid, order.owner, order.domain, order.budgetMs)
         const parts = { line, warehouse, clock: ctx.clock, images: components.images, faults, attach: attachmentFor(mode, components.hostNetworks, state.networks.get(domain)?.allocation, vmid), networkless: mode.kind === 'bridge' ? undefined : mode.kind === 'none' ? mode.detail : 'its networks are modelled only' }
@@ -201,7 +200,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         }
         faults?.hit('before-commit')
         const network: HeldNetwork | undefined = state.networks.get(orderDomain(production.order))
-        const classad = classadOf(production, outcome.value, { plant: self(), line: line.kind, now: ctx.clock.now(), network: networkClassad(state.network ?? { kind: 'model' }, network?.allocation) })
+        const classad = classadOf(production, outcome.value, { plant: self(), line: line.kind, now: ctx.clock.now(), network: networkClassad(state.network, network?.allocation) })
         production.phase = 'committing'
         const record = { classad, handle: outcome.value.handle, requestId: production.order.requestId, orderedBy: production.orderedBy }
         const newNetwork = network === undefined || network.committed ? undefined : network.allocation
@@ -246,7 +245,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         return state
       }
       case 'plant.status': {
-        message.reply.resolve({ vms: state.vms.size, producing: state.productions.size, networks: state.networks.size, networkMode: state.network === undefined || state.network.kind === 'model' ? 'model' : `${state.network.kind}: ${state.network.detail}`, reconciled: { ...state.reconciled } })
+        message.reply.resolve({ vms: state.vms.size, producing: state.productions.size, networks: state.networks.size, networkMode: state.network.kind === 'model' ? 'model' : `${state.network.kind}: ${state.network.detail}`, reconciled: { ...state.reconciled } })
         return state
       }
       case 'learning.done': {
@@ -311,7 +310,6 @@ function endProduction (production: Production, reason: Error): void {
   production.ended = reason
   if (production.phase === 'producing') production.abort.abort(reason)
 }
-
 
 function isClientError (err: unknown): boolean {
   return err instanceof ImageNotFoundError || err instanceof VmNotFoundError || err instanceof AuthError || err instanceof InvalidSpecError || err instanceof OrderRefusedError

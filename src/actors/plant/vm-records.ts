@@ -63,12 +63,11 @@ export function vmRecordHandler (components: { line: ProductionLine, store: Plan
         const releaseNetwork = domain !== undefined && !domainInUse(state, domain, vmid) ? domain : undefined
         const released = releaseNetwork !== undefined ? state.networks.get(releaseNetwork) : undefined
         if (releaseNetwork !== undefined) state.networks.delete(releaseNetwork)
-        const mode = state.network ?? { kind: 'model' }
         ctx.task(async (signal) => {
           // the domain's last VM is gone: so is its bridge. Asked for first, so that a later
           // production of the domain (which makes the bridge again) is queued after the removal
           await Promise.all([
-            released !== undefined ? releaseBridge(mode, components.hostNetworks, released.allocation.index, { signal }) : undefined,
+            released !== undefined ? releaseBridge(state.network, components.hostNetworks, released.allocation.index, { signal }) : undefined,
             store.removeVm(vmid, releaseNetwork, { signal })
           ])
         }, (removed) => ({ type: 'record.removed', vmid, outcome: removed, ...(reply !== undefined ? { reply } : {}) }))

@@ -94,15 +94,10 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
     round.expected = expectedBidders(state.liveness, transport.bidders())
     const requestId = round.call.requestId
     const choices = components.choices
-    if (choices !== undefined && choices < round.expected.size) {
-      round.expected = new Set(chooseAtRandom([...round.expected].sort(), choices, ctx.random))
-      const chosen = [...round.expected]
-      ctx.log('round %s: calling %d chosen bidders for %s', requestId, chosen.length, round.call.domain)
-      ctx.task((signal) => transport.callBidders(chosen, round.call, { signal }), (outcome) => ({ type: 'round.published', requestId, outcome }))
-    } else {
-      ctx.log('round %s: calling %d bidders for %s', requestId, round.expected.size, round.call.domain)
-      ctx.task((signal) => transport.publishCall(round.call, { signal }), (outcome) => ({ type: 'round.published', requestId, outcome }))
-    }
+    const chosen = choices !== undefined && choices < round.expected.size ? chooseAtRandom([...round.expected].sort(), choices, ctx.random) : undefined
+    if (chosen !== undefined) round.expected = new Set(chosen)
+    ctx.log('round %s: calling %d %sbidders for %s', requestId, round.expected.size, chosen !== undefined ? 'chosen ' : '', round.call.domain)
+    ctx.task((signal) => chosen !== undefined ? transport.callBidders(chosen, round.call, { signal }) : transport.publishCall(round.call, { signal }), (outcome) => ({ type: 'round.published', requestId, outcome }))
     ctx.task((signal) => ctx.clock.sleep(components.bidWindowMs, { signal }), () => ({ type: 'round.deadline', requestId }))
   }
 

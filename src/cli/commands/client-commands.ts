@@ -5,12 +5,13 @@ import { VmplantClient } from '../client.js'
 import { readSpecFile } from '../spec-file.js'
 import { formatClassad } from '../classad-format.js'
 import { defaultClientKeyFile } from '../identity.js'
-import { domainSchema, vmidSchema, type Classad, type CreateResult, type DomainCredential } from '../../interface/messages.js'
+import { vmidSchema, type Classad, type CreateResult, type DomainCredential } from '../../interface/messages.js'
 import { openDomainFolder } from './domain-commands.js'
 import { parseCredential, type DomainCredentials } from '../domain-folder.js'
 import { readFile } from 'node:fs/promises'
 import { UsageError } from '../errors.js'
 import type { Output } from '../output.js'
+import { checkDomain } from '../option-values.js'
 
 /** the domain of a create that names neither a domain nor a credential: this client's own, made on first use */
 const DEFAULT_DOMAIN = 'default'
@@ -40,12 +41,6 @@ async function credentialsOf (options: ClientOptions, out: Output): Promise<Doma
   const credential = await readCredentialFile(file)
   if (options.domain !== undefined && options.domain !== credential.domain) throw new UsageError(`--domain ${options.domain} does not match ${file}, a credential for domain ${credential.domain}`)
   return { forDomain: async () => credential, all: async () => [credential] }
-}
-
-function checkDomain (name: string | undefined): void {
-  if (name === undefined) return
-  const domain = domainSchema.safeParse(name)
-  if (!domain.success) throw new UsageError(`--domain "${name}" ${domain.error.issues[0]?.message ?? 'is invalid'}`)
 }
 
 async function readCredentialFile (file: string): Promise<DomainCredential> {

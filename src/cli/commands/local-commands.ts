@@ -17,13 +17,12 @@ import { describeCreate } from './client-commands.js'
 import { packageRoot } from '../../paths.js'
 import { UsageError } from '../errors.js'
 import type { Output } from '../output.js'
+import { wholeNumber } from '../option-values.js'
 
 const DRIVERS = ['qemu', 'uml', 'sim'] as const
 
 function parsePlants (value: string): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < 1 || n > 200) throw new UsageError(`--plants must be a whole number from 1 to 200, not "${value}"`)
-  return n
+  return wholeNumber(value, '--plants', 1, 200)
 }
 
 /**

@@ -7,20 +7,15 @@ import { loadOrCreateKey } from '../../net/keys.js'
 import { createNode } from '../../net/node.js'
 import { clientProtocol } from '../../net/protocols/client/index.js'
 import { checkInterfaceName, vnetProxy, type DomainPlants, type ProxyEvent } from '../../net/tunnels/vnet/index.js'
-import { domainSchema, type DomainCredential } from '../../interface/messages.js'
+import type { DomainCredential } from '../../interface/messages.js'
 import { stopOnSignals } from '../../daemon/lifecycle.js'
 import { defaultClientKeyFile, domainFolderOf } from '../identity.js'
 import { DomainFolder, parseCredential } from '../domain-folder.js'
 import { UsageError } from '../errors.js'
 import type { Output } from '../output.js'
+import { checkDomain, wholeNumber } from '../option-values.js'
 
 interface ProxyOptions { shop: string, domain: string, bridge?: string, tap?: string, key?: string, credential?: string, pollMs: string, mtu: string }
-
-function positiveInt (value: string, flag: string, min: number, max: number): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`${flag} must be a whole number from ${min} to ${max}, not "${value}"`)
-  return n
-}
 
 /** The credential the proxy opens tunnels with: a file, or the one the client's domain folder holds. */
 async function loadCredential (options: ProxyOptions, keyFile: string, key: PrivateKey, out: Output): Promise<DomainCredential> {
@@ -71,8 +66,7 @@ export function registerVnetCommands (program: Command, out: Output): void {
     .option('--poll-ms <ms>', 'how often to ask the shop for new plants', '5000')
     .option('--mtu <bytes>', "the taps' MTU: the LAN's", '1500')
     .action(async (options: ProxyOptions) => {
-      const domain = domainSchema.safeParse(options.domain)
-      if (!domain.success) throw new UsageError(`--domain "${options.domain}" ${domain.error.issues[0]?.message ?? 'is invalid'}`)
+      checkDomain(options.domain)
       if ((options.bridge === undefined) === (options.tap === undefined)) throw new UsageError('give one of --bridge BR or --tap IF')
       try {
         if (options.bridge !== undefined) checkInterfaceName(options.bridge, '--bridge')
@@ -86,8 +80,8 @@ export function registerVnetCommands (program: Command, out: Output): void {
       } catch {
         throw new UsageError(`--shop "${options.shop}" is not a multiaddr`)
       }
-      const pollMs = positiveInt(options.pollMs, '--poll-ms', 100, 3_600_000)
-      const mtu = positiveInt(options.mtu, '--mtu', 68, 65_000)
+      const pollMs = wholeNumber(options.pollMs, '--poll-ms', 100, 3_600_000)
+      const mtu = wholeNumber(options.mtu, '--mtu', 68, 65_000)
       const keyFile = options.key ?? defaultClientKeyFile()
       const key = await loadOrCreateKey(keyFile)
       const credential = await loadCredential(options, keyFile, key, out)

@@ -8,6 +8,7 @@ import type { WarehouseRecord } from '../../../store/index.js'
 import { decodeJson, encodeJson } from '../../codec.js'
 import { MalformedMessageError } from '../../errors.js'
 import { PROTOCOLS } from '../../protocols.js'
+import { readFrame } from '../../rpc.js'
 import { ImageNotHeldError } from './errors.js'
 import { IMAGE_WIRE_LIMITS, imageRequestSchema, type ArtifactHeader, type DescriptorAnswer, type ImagesAnswer } from './wire.js'
 
@@ -38,13 +39,7 @@ export async function handleImageStream (stream: Stream, connection: Connection,
   const requestSignal = AbortSignal.any([context.signal, AbortSignal.timeout(context.requestTimeoutMs ?? 10_000)])
   const lp = lpStream(stream, { maxDataLength: IMAGE_WIRE_LIMITS.maxRequestBytes })
   try {
-    let frame
-    try {
-      frame = await lp.read({ signal: requestSignal })
-    } catch (err: any) {
-      if (err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError') throw new MalformedMessageError(`request is over the limit of ${IMAGE_WIRE_LIMITS.maxRequestBytes} bytes`, { cause: err })
-      throw err
-    }
+    const frame = await readFrame(lp, 'request', IMAGE_WIRE_LIMITS.maxRequestBytes, { signal: requestSignal })
     const request = decodeJson(frame.subarray(), imageRequestSchema, IMAGE_WIRE_LIMITS.maxRequestBytes, `${PROTOCOLS.image} request`)
     switch (request.type) {
       case 'descriptor': {

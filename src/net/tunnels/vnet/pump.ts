@@ -94,7 +94,7 @@ export function pump (port: TapPort, stream: Stream, init: PumpInit = {}): { don
 }
 
 /** an unsigned varint, as @libp2p/utils' length-prefixed decoder reads it */
-export function lengthPrefix (length: number): Uint8Array {
+function lengthPrefix (length: number): Uint8Array {
   const bytes: number[] = []
   let rest = length
   while (rest >= 0x80) {

@@ -6,7 +6,7 @@ import type { DomainRef } from '../../../interface/index.js'
 import type { VmplantLibp2p } from '../../node.js'
 import { decodeJson, encodeJson } from '../../codec.js'
 import { VnetRefusedError } from './errors.js'
-import { MalformedMessageError } from '../../errors.js'
+import { readFrame } from '../../rpc.js'
 import { openTap, type TapPort } from './tap.js'
 import { pump, type PumpStats } from './pump.js'
 import { MAX_OPEN_BYTES, VNET_PROTOCOL, openSchema, type VnetAnswer } from './wire.js'
@@ -94,7 +94,7 @@ export class VnetServer {
     let attachment: Attachment
     let key: string
     try {
-      const open = decodeJson((await readOpening(lp, signal)).subarray(), openSchema, MAX_OPEN_BYTES, `${VNET_PROTOCOL} opening`)
+      const open = decodeJson((await readFrame(lp, `${VNET_PROTOCOL} opening`, MAX_OPEN_BYTES, { signal })).subarray(), openSchema, MAX_OPEN_BYTES, `${VNET_PROTOCOL} opening`)
       let domain: DomainRef
       try {
         domain = await this.components.authorize(open.credential, connection.remotePeer)
@@ -167,15 +167,5 @@ export class VnetServer {
       attachment.port.close().catch((err) => { this.log.error('closing tap %s: %e', attachment.port.name, err) })
     }, this.init.lingerMs)
     attachment.linger.unref()
-  }
-}
-
-/** the length prefix is checked before the body is read: an oversized opening costs nothing but its refusal */
-async function readOpening (lp: ReturnType<typeof lpStream>, signal: AbortSignal): Promise<{ subarray: () => Uint8Array }> {
-  try {
-    return await lp.read({ signal })
-  } catch (err: any) {
-    if (err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError') throw new MalformedMessageError(`${VNET_PROTOCOL} opening is over the limit of ${MAX_OPEN_BYTES} bytes`, { cause: err })
-    throw err
   }
 }
