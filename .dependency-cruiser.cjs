@@ -78,6 +78,17 @@ module.exports = {
       to: { path: '^src/cli/' }
     },
     {
+      name: 'cli-commands-load-lazily',
+      comment: 'vmplant --help must stay within 3x a bare `node -e 0` (issue 12): main.ts and the command files register options only, and load an implementation (libp2p, zod, level, the daemon, the simulator) with `await import()` when its action runs. Type-only imports are fine.',
+      severity: 'error',
+      from: { path: '^src/cli/(main\\.ts$|commands/)' },
+      to: {
+        dependencyTypesNot: ['type-only', 'dynamic-import'],
+        path: ['^(src/(net|daemon|planner|actors|hypervisor|store|interface)/|sim/)', '(^|/)node_modules/'],
+        pathNot: '(^|/)node_modules/commander/'
+      }
+    },
+    {
       name: 'sim-only-interface-actors-planner-sim-line',
       comment: 'The simulator runs the real actors with a virtual clock and an in-memory transport: it may import src/interface, src/actors, src/planner, the store (a warehouse on an in-memory level) and the sim line (src/hypervisor/sim/, src/hypervisor/index.ts), never net, daemon, cli or a real driver.',
       severity: 'error',

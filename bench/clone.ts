@@ -8,7 +8,7 @@
  * ratio of p50s, where each step's milliseconds go, the agent's guest-to-host throughput, and,
  * with `--tb-sizes`, the clone at several TCG translation cache sizes.
  *
- * Run: `npx tsc -p . && node dist/bench/clone.js [--count 50] [--baseline-count 10] [--sizes 128,512,2048] [--pool-size 2] [--pool-spawns 2]
+ * Run: `npx tsc -p . && node dist/bench/clone.js [--count 50] [--baseline-count 10] [--sizes 128,512,2048] [--pool-size 2] [--pool-spawns 2] [--pool-max 2] [--pool-niceness 0]
  *   [--throughput-mb 64] [--tb-sizes 16,32,64,128]`
  * Needs qemu-system-x86_64, qemu-img, gcc and libc6-dev, and the Debian archive for the guest image's first build.
  */
@@ -38,6 +38,8 @@ const BASELINE_COUNT = Number(flag('baseline-count', '10'))
 const SIZES = flag('sizes', '128,512,2048').split(',').map(Number)
 const POOL_SIZE = Number(flag('pool-size', '2'))
 const POOL_SPAWNS = Number(flag('pool-spawns', '2'))
+const POOL_MAX = Number(flag('pool-max', String(POOL_SIZE)))
+const POOL_NICENESS = Number(flag('pool-niceness', '0'))
 const THROUGHPUT_MB = Number(flag('throughput-mb', '64'))
 const TB_SIZES = flag('tb-sizes', '').split(',').filter((s) => s !== '').map(Number)
 
@@ -183,7 +185,7 @@ async function main (): Promise<void> {
   const work = mkdtempSync(join(tmpdir(), 'vmplant-bench-'))
   const ramDir = mkdtempSync(join('/dev/shm', 'vmplant-bench-'))
   const line = qemuLine({ workDir: join(work, 'line'), goldenDir: ramDir })
-  const pooled = qemuLine({ workDir: join(work, 'pool'), goldenDir: ramDir, poolSize: POOL_SIZE, poolSpawns: POOL_SPAWNS })
+  const pooled = qemuLine({ workDir: join(work, 'pool'), goldenDir: ramDir, poolSize: POOL_SIZE, poolSpawns: POOL_SPAWNS, poolMax: POOL_MAX, poolNiceness: POOL_NICENESS })
   const tbLines = TB_SIZES.map((tb) => qemuLine({ workDir: join(work, `tb${tb}`), goldenDir: ramDir, tbSizeMB: tb }))
   try {
     await line.start()
@@ -198,7 +200,7 @@ async function main (): Promise<void> {
       rows.push({ size, method: `clone, warm pool of ${POOL_SIZE}`, samples: await timeClones(pooled, golden, COUNT, async () => { await pooled.warm([golden]) }) })
       // back to back: the pool is full once, then the clones follow each other while it refills behind them
       await pooled.warm([golden])
-      rows.push({ size, method: `clone, warm pool of ${POOL_SIZE} (${POOL_SPAWNS} spawns at once), back to back`, samples: await timeClones(pooled, golden, COUNT) })
+      rows.push({ size, method: `clone, warm pool of ${POOL_SIZE}${POOL_MAX > POOL_SIZE ? ` growing to ${POOL_MAX}` : ''} (${POOL_SPAWNS} spawns at once, niceness ${POOL_NICENESS}), back to back`, samples: await timeClones(pooled, golden, COUNT) })
       if (BASELINE_COUNT > 0) {
         rows.push({ size, method: 'full copy (cp --sparse=never) + resume', samples: await timeFullCopy(line, golden, ramDir, BASELINE_COUNT) })
         rows.push({ size, method: 'cold boot', samples: await timeColdBoots(line, golden, work, BASELINE_COUNT) })

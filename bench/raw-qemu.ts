@@ -15,6 +15,7 @@ import { setTimeout as sleep } from 'node:timers/promises'
 import type { GoldenImage } from '../src/hypervisor/index.js'
 import { qemuArgs } from '../src/hypervisor/qemu/args.js'
 import type { GoldenMeta } from '../src/hypervisor/qemu/golden.js'
+import { cloneKernel } from '../src/hypervisor/qemu/clone-kernel.js'
 
 /** Milliseconds of each step, from the start of the clone. */
 export interface RawPhases { overlay: number, spawn: number, qmp: number, migration: number, resume: number, answer: number }
@@ -98,6 +99,13 @@ async function pingAgent (path: string): Promise<void> {
 
 /** One raw clone of `golden` in `dir`, run until the agent answers, then killed; returns its phases. */
 export async function rawClone (qemuBinary: string, qemuImg: string, golden: GoldenImage, meta: GoldenMeta, dir: string): Promise<RawPhases> {
+  const { phases, kill } = await rawCloneKept(qemuBinary, qemuImg, golden, meta, dir)
+  await kill()
+  return phases
+}
+
+/** A raw clone left running until `kill()` (which also removes `dir`): for clones made side by side. */
+export async function rawCloneKept (qemuBinary: string, qemuImg: string, golden: GoldenImage, meta: GoldenMeta, dir: string): Promise<{ phases: RawPhases, kill: () => Promise<void> }> {
   mkdirSync(dir, { recursive: true })
   const file = (name: string): string => join(golden.dir, golden.artifacts[name] as string)
   const token = randomBytes(6).toString('hex')
@@ -105,7 +113,8 @@ export async function rawClone (qemuBinary: string, qemuImg: string, golden: Gol
     memoryMB: meta.memoryMB,
     accel: meta.accel,
     tbSizeMB: meta.tbSizeMB,
-    kernel: file('kernel'),
+    // the line's clones boot nothing either: the kernel's header is what the machine needs
+    kernel: await cloneKernel(golden.dir),
     initrd: file('initrd'),
     append: meta.append,
     nic: meta.mac === undefined ? undefined : { mac: meta.mac, backend: { type: 'user' } },
@@ -123,6 +132,11 @@ export async function rawClone (qemuBinary: string, qemuImg: string, golden: Gol
   const overlay = performance.now() - t0
   const child = spawn(qemuBinary, args, { stdio: 'ignore' })
   const exited = new Promise<void>((resolve) => { child.once('exit', () => { resolve() }) })
+  const kill = async (): Promise<void> => {
+    child.kill('SIGKILL')
+    await exited
+    rmSync(dir, { recursive: true, force: true })
+  }
   try {
     const qmp = new RawQmp(await connectRetry(join(dir, 'qmp.sock')))
     await qmp.until((m) => 'QMP' in m)
@@ -140,10 +154,9 @@ export async function rawClone (qemuBinary: string, qemuImg: string, golden: Gol
     await pingAgent(join(dir, 'agent.sock'))
     const answered = performance.now() - t0
     qmp.socket.destroy()
-    return { overlay, spawn: spawned, qmp: negotiated, migration: migrated, resume: resumed, answer: answered }
-  } finally {
-    child.kill('SIGKILL')
-    await exited
-    rmSync(dir, { recursive: true, force: true })
+    return { phases: { overlay, spawn: spawned, qmp: negotiated, migration: migrated, resume: resumed, answer: answered }, kill }
+  } catch (err) {
+    await kill()
+    throw err
   }
 }

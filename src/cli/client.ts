@@ -1,6 +1,6 @@
 import { multiaddr } from '@multiformats/multiaddr'
-import type { PrivateKey } from '@libp2p/interface'
-import { createNode, type VmplantLibp2p } from '../net/node.js'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
+import { createLightNode } from '../net/light-node.js'
 import { clientProtocol, type ShopClient } from '../net/protocols/client/index.js'
 import type { AbortOptions, Classad, CreateResult, DomainCredential, ListResult } from '../interface/index.js'
 import { ephemeralDomains, type DomainCredentials } from './domain-folder.js'
@@ -18,16 +18,28 @@ export interface ClientInit {
   domains?: DomainCredentials
   /** a closed federation's swarm key (`readSwarmKey`): without it, its shop cannot be reached */
   psk?: Uint8Array
+  /** sees each request's steps, for a person watching a long create */
+  onEvent?: (event: ClientEvent) => void
 }
+
+/** A request's steps as the client sees them: it cannot see inside the shop, only how long it waits. */
+export type ClientEvent =
+  | { type: 'connecting' }
+  | { type: 'connected', ms: number }
+  | { type: 'sent', request: 'create' | 'query' | 'destroy' | 'list' }
+  | { type: 'answered', ok: boolean }
 
 /** A create in a domain names the credential it uses: by default the one the client's domains hold for that name. */
 export interface CreateOptions extends AbortOptions { credential?: DomainCredential }
 /** A query, destroy or list sends credentials: by default every one the client's domains hold. */
 export interface CredentialsOptions extends AbortOptions { credentials?: DomainCredential[] }
 
-/** Talks to a shop over libp2p. Every request is signed with the client's key. */
+/**
+ * Talks to a shop over a light libp2p node (`src/net/light-node.ts`: TCP, noise, yamux, dialling
+ * the shop directly). Every request is signed with the client's key.
+ */
 export class VmplantClient {
-  private node?: VmplantLibp2p
+  private node?: Libp2p
   private shop?: ShopClient
   private readonly domains: DomainCredentials
 
@@ -38,7 +50,7 @@ export class VmplantClient {
 
   async start (): Promise<void> {
     if (this.node !== undefined) return
-    this.node = await createNode({ privateKey: this.init.privateKey, listen: [], logPrefix: 'vmplant:client', ...(this.init.psk !== undefined ? { federation: { psk: this.init.psk } } : {}) })
+    this.node = await createLightNode({ privateKey: this.init.privateKey, ...(this.init.psk !== undefined ? { federation: { psk: this.init.psk } } : {}) })
     await this.node.start()
     this.shop = clientProtocol({ libp2p: this.node, clock: { now: Date.now } }).shop(multiaddr(this.init.shop), this.init.privateKey)
   }
@@ -56,43 +68,53 @@ export class VmplantClient {
 
   async create (spec: unknown, domain: string, options: CreateOptions = {}): Promise<CreateResult> {
     const credential = options.credential ?? await this.domains.forDomain(domain)
-    return await this.reach(async (shop, bounded) => await shop.create(spec, domain, credential, bounded), options)
+    return await this.reach('create', async (shop, bounded) => await shop.create(spec, domain, credential, bounded), options)
   }
 
   async query (vmid: string, options: CredentialsOptions = {}): Promise<Classad> {
     const credentials = options.credentials ?? await this.domains.all()
-    return await this.reach(async (shop, bounded) => await shop.query(vmid, credentials, bounded), options)
+    return await this.reach('query', async (shop, bounded) => await shop.query(vmid, credentials, bounded), options)
   }
 
   async destroy (vmid: string, options: CredentialsOptions = {}): Promise<{ vmid: string, destroyed: true }> {
     const credentials = options.credentials ?? await this.domains.all()
-    return await this.reach(async (shop, bounded) => await shop.destroy(vmid, credentials, bounded), options)
+    return await this.reach('destroy', async (shop, bounded) => await shop.destroy(vmid, credentials, bounded), options)
   }
 
   async list (options: CredentialsOptions = {}): Promise<ListResult> {
     const credentials = options.credentials ?? await this.domains.all()
-    return await this.reach(async (shop, bounded) => await shop.list(credentials, bounded), options)
+    return await this.reach('list', async (shop, bounded) => await shop.list(credentials, bounded), options)
   }
 
   /**
    * Connects to the shop, then runs `work`: a shop that cannot be reached, or that drops the
    * connection at once (a closed federation's swarm key or allowlist), is named as such.
    */
-  private async reach<T> (work: (shop: ShopClient, options: AbortOptions) => Promise<T>, options: AbortOptions): Promise<T> {
+  private async reach<T> (request: 'create' | 'query' | 'destroy' | 'list', work: (shop: ShopClient, options: AbortOptions) => Promise<T>, options: AbortOptions): Promise<T> {
     const shop = this.started()
-    const node = this.node as VmplantLibp2p
+    const node = this.node as Libp2p
+    const emit = this.init.onEvent ?? (() => {})
     const bounded = this.bounded(options)
     const addr = multiaddr(this.init.shop)
     const hint = this.init.psk === undefined ? 'if it is a closed federation, give its swarm key (--psk)' : 'is this the federation\'s swarm key, and is this client on the shop\'s allowlist?'
     let connection
+    const dialled = performance.now()
+    // the client's one peer is the shop: a connection open already is reused, and not news
+    const fresh = node.getConnections().length === 0
+    if (fresh) emit({ type: 'connecting' })
     try {
       connection = await node.dial(addr, bounded)
     } catch (err: any) {
       throw new ShopUnreachableError(`cannot reach the shop at ${this.init.shop}: ${err?.message}; ${hint}`, { cause: err })
     }
+    if (fresh) emit({ type: 'connected', ms: performance.now() - dialled })
+    emit({ type: 'sent', request })
     try {
-      return await work(shop, bounded)
+      const answer = await work(shop, bounded)
+      emit({ type: 'answered', ok: true })
+      return answer
     } catch (err: any) {
+      emit({ type: 'answered', ok: false })
       if (!(err instanceof RemoteError) && connection.status !== 'open') throw new ShopUnreachableError(`cannot reach the shop at ${this.init.shop}: it closed the connection${err instanceof Error ? ` (${err.message})` : ''}; ${hint}`, { cause: err })
       throw err
     }

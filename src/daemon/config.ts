@@ -12,6 +12,13 @@ import { MAX_TEXT_NESTING, nestingTooDeep } from '../planner/index.js'
 
 const multiaddrString = z.string().refine((s) => { try { multiaddr(s); return true } catch { return false } }, 'is not a multiaddr')
 
+/**
+ * The bounds of a node's queues (the actors have none unless given, as in the simulator): creates
+ * in flight at a shop, orders in production at a plant. Past them a request is refused as busy.
+ */
+export const DEFAULT_MAX_PENDING_CREATES = 1024
+export const DEFAULT_MAX_QUEUED_ORDERS = 64
+
 /** where metrics are served when the config turns them on without an address: loopback only */
 export const METRICS_LISTEN = '127.0.0.1:9464'
 
@@ -38,6 +45,10 @@ export const driverConfigSchema = z.discriminatedUnion('kind', [
     poolSize: z.number().int().min(0).max(64).default(0),
     /** warm pool: QEMU processes starting at once while it fills; @default 2 */
     poolSpawns: z.number().int().min(1).max(16).optional(),
+    /** warm pool: the most processes per golden image it grows to while clones arrive faster than a refill takes; at least poolSize; @default poolSize */
+    poolMax: z.number().int().min(0).max(256).optional(),
+    /** warm pool: niceness of a refill's QEMU until claimed, where the plant may restore it (root, CAP_SYS_NICE); 0: normal priority; @default 0 */
+    poolNiceness: z.number().int().min(0).max(19).optional(),
     accel: z.enum(['auto', 'kvm', 'tcg']).default('auto'),
     tbSizeMB: z.number().int().min(1).max(4096).default(64),
     diskMB: z.number().int().min(1).default(64),
@@ -46,7 +57,7 @@ export const driverConfigSchema = z.discriminatedUnion('kind', [
     goldenDir: z.string().min(1).optional(),
     /** per-VM folders; paths of sockets inside must stay under 108 bytes; @default <dataDir>/line */
     workDir: z.string().min(1).optional()
-  }),
+  }).refine((qemu) => qemu.poolMax === undefined || qemu.poolMax >= qemu.poolSize, { message: 'poolMax must be at least poolSize', path: ['poolMax'] }),
   z.strictObject({
     kind: z.literal('uml'),
     /** per-VM folders; @default <dataDir>/line */
@@ -74,8 +85,10 @@ export const nodeConfigSchema = z.strictObject({
     bidWindowMs: z.number().int().min(1).max(600_000).default(2000),
     orderTimeoutMs: z.number().int().min(1).default(120_000),
     /** power of d choices: call only this many bidders, at random; absent: call all */
-    choices: z.number().int().min(1).max(10_000).optional()
-  }).default({ bidWindowMs: 2000, orderTimeoutMs: 120_000 }),
+    choices: z.number().int().min(1).max(10_000).optional(),
+    /** creates in flight past which the shop answers "busy" at once */
+    maxPendingCreates: z.number().int().min(1, 'must be at least 1').max(1_000_000, 'must be at most 1000000').default(DEFAULT_MAX_PENDING_CREATES)
+  }).default({ bidWindowMs: 2000, orderTimeoutMs: 120_000, maxPendingCreates: DEFAULT_MAX_PENDING_CREATES }),
   plant: z.strictObject({
     cost: costConfigSchema.default(costConfigSchema.parse({})),
     /** host memory the plant may give to VMs; @default 80% of the host's total memory */
@@ -102,6 +115,8 @@ export const nodeConfigSchema = z.strictObject({
       /** how long a bid waits for the DHT, in ms (at most half the call's window) */
       lookupMs: z.number().int().min(1).max(60_000).default(IMAGE_FETCH_DEFAULTS.lookupMs)
     }).optional(),
+    /** orders in production past which the plant declines calls and refuses orders as "busy" */
+    maxQueuedOrders: z.number().int().min(1, 'must be at least 1').max(100_000, 'must be at most 100000').default(DEFAULT_MAX_QUEUED_ORDERS),
     /** golden images learned from repeated action prefixes */
     learning: z.strictObject({
       /** requests of one prefix after which it becomes a golden image; 0: never */
@@ -109,7 +124,7 @@ export const nodeConfigSchema = z.strictObject({
       /** total size of the warehouse's images, MB; least recently used ones beyond it are evicted */
       diskBudgetMB: z.number().min(0).optional()
     }).default({ after: 0 })
-  }).default({ cost: costConfigSchema.parse({}), driver: { kind: 'sim', cloneMs: 0, resumeMs: 0, actionMs: 0, goldenMs: 0 }, learning: { after: 0 } }),
+  }).default({ cost: costConfigSchema.parse({}), driver: { kind: 'sim', cloneMs: 0, resumeMs: 0, actionMs: 0, goldenMs: 0 }, learning: { after: 0 }, maxQueuedOrders: DEFAULT_MAX_QUEUED_ORDERS }),
   broker: z.strictObject({
     windowShare: z.number().gt(0).lt(1).default(0.6)
   }).default({ windowShare: 0.6 }),
@@ -132,6 +147,17 @@ export const nodeConfigSchema = z.strictObject({
    */
   metrics: z.strictObject({
     listen: z.string().refine(isHostPort, 'must be host:port, e.g. 127.0.0.1:9464 or [::1]:9464 (port 0..65535)').default(METRICS_LISTEN)
+  }).optional(),
+  /** the node's log lines (`src/daemon/log.ts`): `format` 'json' or 'text'; @default text on a terminal, else JSON lines */
+  log: z.strictObject({
+    format: z.enum(['json', 'text']).optional()
+  }).optional(),
+  /**
+   * who may see this node's VMs and networks by id on `/vmplant/status/1.0.0`: peer ids besides the
+   * node's own (whose key the operator holds); anyone else who can connect gets counts only
+   */
+  status: z.strictObject({
+    allow: z.array(z.string().refine((s) => { try { peerIdFromString(s); return true } catch { return false } }, 'is not a peer id')).default([])
   }).optional(),
   /**
    * a closed federation: `psk`, a swarm key file (relative to the config file; make one with

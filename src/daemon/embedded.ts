@@ -5,7 +5,7 @@ import { VmplantNode } from './vmplant-node.js'
 import { defaultGoldenShmDir } from './create-line.js'
 import { BID_TOPIC } from '../net/protocols.js'
 import { validateNodeConfig, type NodeConfig } from './config.js'
-import type { ProductionLine } from '../hypervisor/index.js'
+import type { LineProgress, ProductionLine } from '../hypervisor/index.js'
 import type { Clock, Message, TaskOutcome } from '../actors/runtime/index.js'
 
 /** What a plant's learning round after a create came to: the image it built, if any, or why it failed. */
@@ -25,6 +25,8 @@ export interface EmbeddedInit {
   shopTrace?: (actor: string, message: Message) => void
   /** TCP port of the shop; @default 0 (any) */
   shopPort?: number
+  /** sees the steps of each plant's line's long work (a golden image's build); `plant` is its name, plant-<i> */
+  onLineProgress?: (plant: string, event: LineProgress) => void
 }
 
 export interface EmbeddedFederation {
@@ -76,7 +78,13 @@ export async function startEmbeddedFederation (init: EmbeddedInit): Promise<Embe
         bootstrap: [shopAddr],
         dataDir: join(base, `plant-${i}`),
         plant: init.plant ?? {}
-      }), { name: `plant-${i}`, trace: (_actor, message) => { learning.see(plant, message) }, ...(init.line !== undefined ? { line: init.line } : {}), ...(init.clock !== undefined ? { clock: init.clock } : {}) })
+      }), {
+        name: `plant-${i}`,
+        trace: (_actor, message) => { learning.see(plant, message) },
+        ...(init.line !== undefined ? { line: init.line } : {}),
+        ...(init.clock !== undefined ? { clock: init.clock } : {}),
+        ...(init.onLineProgress !== undefined ? { onLineProgress: (event: LineProgress) => { init.onLineProgress?.(`plant-${i}`, event) } } : {})
+      })
       nodes.push(plant)
       plants.push(plant)
     }

@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process'
+import type { Socket } from 'node:net'
 
 /** What the node tells systemd, when it runs under it (`Type=notify`, `NotifyAccess=all`). */
 export interface SystemdNotifier {
@@ -19,10 +20,12 @@ export interface SystemdNotifierInit {
 
 /**
  * systemd's notify protocol is datagrams on the unix socket `$NOTIFY_SOCKET`, which Node cannot
- * send (no unix datagram sockets); `systemd-notify --no-block`, shipped with systemd itself, sends
- * each one for us. `--no-block` skips its barrier, which would wait on a file descriptor the
- * service manager closes; `--pid` names this process, so `NotifyAccess=all` attributes it to us.
- * A failure is said, never silent, and does not stop the node.
+ * send (no unix datagram sockets). One socat child, started on the first message and living as
+ * long as the node, sends what the node writes to its stdin: being alive in the node's cgroup, it
+ * is attributed to the unit under `NotifyAccess=all`. (A `systemd-notify` per message is not: it
+ * has often exited before systemd reads the datagram, and `--pid` needs CAP_SYS_ADMIN.) Two
+ * messages socat happens to read at once make one datagram of newline-separated assignments,
+ * which the protocol allows. A failure is said, never silent, and does not stop the node.
  */
 export function systemdNotifier (init: SystemdNotifierInit): SystemdNotifier {
   const env = init.env ?? process.env
@@ -30,10 +33,12 @@ export function systemdNotifier (init: SystemdNotifierInit): SystemdNotifier {
   const enabled = socket !== undefined && socket !== ''
   const failed = new Set<string>()
   let watchdog: NodeJS.Timeout | undefined
+  let sender: NotifySender | undefined
 
   const send = async (kind: string, fields: string[]): Promise<void> => {
     if (!enabled) return
-    const error = await run(['--no-block', `--pid=${process.pid}`, ...fields], env)
+    sender ??= notifySender(socket, env)
+    const error = await sender.send([...fields, `MAINPID=${process.pid}`].join('\n') + '\n')
     if (error === undefined || failed.has(kind)) return
     failed.add(kind)
     init.log(`could not tell systemd ${kind} through ${socket}: ${error}`)
@@ -42,7 +47,7 @@ export function systemdNotifier (init: SystemdNotifierInit): SystemdNotifier {
   return {
     enabled,
     async ready (status) {
-      await send('READY=1', ['--ready', `STATUS=${status}`])
+      await send('READY=1', ['READY=1', `STATUS=${status}`])
       const intervalMs = watchdogIntervalMs(env)
       if (intervalMs === undefined || watchdog !== undefined) return
       watchdog = setInterval(() => { void send('WATCHDOG=1', ['WATCHDOG=1']) }, intervalMs)
@@ -52,7 +57,39 @@ export function systemdNotifier (init: SystemdNotifierInit): SystemdNotifier {
       if (watchdog !== undefined) clearInterval(watchdog)
       watchdog = undefined
       await send('STOPPING=1', ['STOPPING=1', `STATUS=${status}`])
+      sender?.close()
     }
+  }
+}
+
+interface NotifySender {
+  /** undefined when written, else why not */
+  send: (message: string) => Promise<string | undefined>
+  close: () => void
+}
+
+/** `socat -u STDIN UNIX-SENDTO:$NOTIFY_SOCKET` (`ABSTRACT-SENDTO` for a socket name starting with @) */
+function notifySender (socket: string, env: NodeJS.ProcessEnv): NotifySender {
+  const address = socket.startsWith('@') ? `ABSTRACT-SENDTO:${socket.slice(1)}` : `UNIX-SENDTO:${socket}`
+  let stderr = ''
+  let gone: string | undefined
+  const child = spawn('socat', ['-u', 'STDIN', address], { stdio: ['pipe', 'ignore', 'pipe'], env })
+  child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
+  child.on('error', (err) => { gone = `socat could not run (${err.message}); install socat` })
+  child.on('exit', (code, signal) => { gone ??= `socat ${signal ?? `exited with ${code}`}: ${stderr.trim() || 'no reason given'}` })
+  child.stdin.on('error', () => {})
+  // the node's exit closes the pipe, and socat then ends: neither handle may keep the node alive
+  child.unref()
+  ;(child.stdin as unknown as Socket).unref()
+  ;(child.stderr as unknown as Socket).unref()
+  return {
+    send: async (message) => {
+      if (gone !== undefined) return gone
+      return await new Promise((resolve) => {
+        child.stdin.write(message, (err) => { resolve(err == null ? gone : `writing to socat failed: ${err.message}`) })
+      })
+    },
+    close: () => { child.stdin.end() }
   }
 }
 
@@ -62,15 +99,4 @@ export function watchdogIntervalMs (env: NodeJS.ProcessEnv): number | undefined 
   if (env.WATCHDOG_USEC === undefined || !Number.isFinite(usec) || usec <= 0) return undefined
   if (env.WATCHDOG_PID !== undefined && env.WATCHDOG_PID !== String(process.pid)) return undefined
   return Math.max(1, Math.floor(usec / 2000))
-}
-
-/** runs systemd-notify; undefined when it succeeded, else why not */
-async function run (args: string[], env: NodeJS.ProcessEnv): Promise<string | undefined> {
-  return await new Promise((resolve) => {
-    let stderr = ''
-    const child = spawn('systemd-notify', args, { stdio: ['ignore', 'ignore', 'pipe'], env })
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-    child.on('error', (err) => { resolve(`systemd-notify could not run (${err.message}); install systemd's tools`) })
-    child.on('exit', (code, signal) => { resolve(code === 0 ? undefined : `systemd-notify ${signal ?? `exited with ${code}`}: ${stderr.trim() || 'no reason given'}`) })
-  })
 }

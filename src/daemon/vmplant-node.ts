@@ -17,7 +17,8 @@ import { brokerBehavior } from '../actors/broker/broker.js'
 import { costModel } from '../actors/plant/cost.js'
 import { plantStore, type LevelStore } from '../store/index.js'
 import { createLine } from './create-line.js'
-import type { HostNetworks, ProductionLine } from '../interface/index.js'
+import { imageFetchProgress } from './line-progress.js'
+import type { HostNetworks, LineProgress, ProductionLine } from '../interface/index.js'
 import { hostNetworks, prefixFor } from '../hypervisor/net/index.js'
 import type { NodeConfig } from './config.js'
 import { createBids, createLoad, createProtocols, serveProtocols, type Actors, type DroppedMessage, createVnet, type VnetParts } from './wiring.js'
@@ -30,6 +31,8 @@ import { LineUnhealthyError } from './errors.js'
 import { NodeMetrics } from './metrics.js'
 import { MetricsServer } from './metrics-server.js'
 import { federationOf, scoredTopicsOf } from './federation.js'
+import { statusProtocol } from '../net/protocols/status/index.js'
+import { nodeStatus } from './node-status.js'
 
 export interface VmplantNodeOptions {
   /** log prefix, one per node when several share a process */
@@ -47,6 +50,8 @@ export interface VmplantNodeOptions {
   onFatal?: (error: Error) => void
   /** the plant's VNET edge: where a domain's bridge is and who may tunnel to it (defaults in `VnetParts`) */
   vnet?: VnetParts
+  /** sees the steps of the plant's line's long work (a golden image's build), for a person watching (`vmplant demo`) */
+  onLineProgress?: (event: LineProgress) => void
 }
 
 /** The host's side of the plant's domain networks, unless they are modelled (see the `networks` option). */
@@ -135,7 +140,7 @@ export class VmplantNode {
     if (config.roles.includes('plant')) {
       this.store = plantStore(join(config.dataDir, 'store'))
       await this.store.start()
-      this.line = this.options.line ?? createLine(config.plant.driver, join(config.dataDir, 'line'))
+      this.line = this.options.line ?? createLine(config.plant.driver, join(config.dataDir, 'line'), { ...(this.options.onLineProgress !== undefined ? { onProgress: this.options.onLineProgress } : {}) })
       await this.line.start()
       const fingerprint = await this.line.fingerprint()
       if (!fingerprint.healthy) throw new LineUnhealthyError(`the ${this.line.kind} production line cannot run here: ${fingerprint.detail}`)
@@ -144,6 +149,7 @@ export class VmplantNode {
       // the QEMU line takes fetched goldens onto its tmpfs golden folder; other lines clone them from `images/`
       const importers = this.line.kind === 'qemu' && 'init' in this.line ? [qemuGoldenImporter((this.line as QemuProductionLine).init)] : []
       this.images = remoteImages({ libp2p, warehouse: this.store.warehouse, importers }, { dir: join(config.dataDir, 'images'), logPrefix: `vmplant:${name}:images` })
+      if (this.options.onLineProgress !== undefined) this.images.onEvent(imageFetchProgress(this.options.onLineProgress))
       this.actors.plant = await system.spawn('plant', plantBehavior({
         line: this.line,
         store: this.store,
@@ -158,6 +164,7 @@ export class VmplantNode {
         ...(config.plant.imageFetch !== undefined ? { imageFetch: config.plant.imageFetch } : {}),
         ...(this.networks = plantNetworks(config, this.line) ?? {}),
         ...(config.site !== undefined ? { loadReport: { cost: config.plant.cost } } : {}),
+        maxQueuedOrders: config.plant.maxQueuedOrders,
         ...(config.plant.learning.after > 0 || config.plant.learning.diskBudgetMB !== undefined ? { learning: config.plant.learning } : {})
       }))
     }
@@ -170,8 +177,12 @@ export class VmplantNode {
     await bids.start()
     await load?.start()
     await serveProtocols(protocols, this.actors)
+    const store = this.store
+    const line = this.line
+    const plant = store !== undefined && line !== undefined ? { store, warehouse: store.warehouse, line: line.kind } : undefined
+    await statusProtocol({ libp2p }, { allow: config.status?.allow ?? [] }).handle(async (detail, signal) => await nodeStatus({ libp2p, config, ...(plant !== undefined ? { plant } : {}) }, detail, { signal }))
     if (this.store !== undefined) {
-      this.vnet = createVnet(libp2p, clock, this.store, this.options.vnet ?? {}, this.log)
+      this.vnet = createVnet(libp2p, clock, this.store, this.options.vnet ?? {}, this.log, this.actors.plant)
       await this.vnet.start()
     }
     await libp2p.start()

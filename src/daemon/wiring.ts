@@ -93,7 +93,7 @@ export async function serveProtocols (protocols: NodeProtocols, actors: Actors):
 
 /** What a plant's VNET edge needs from the node: the bridge of a domain, and who may open a tunnel. */
 export interface VnetParts {
-  /** @default the bridge of the domain's network in the plant's store (`storeBridges`) */
+  /** @default the bridge of the domain's network as the plant holds it, also while its first VM is made (`plantBridges`) */
   bridgeFor?: VnetServerComponents['bridgeFor']
   /** @default the domain credential must verify for the peer at the other end (`credentialAuthorizer`) */
   authorize?: VnetServerComponents['authorize']
@@ -110,11 +110,21 @@ export function storeBridges (store: PlantStore): (domain: DomainRef) => Promise
   return async (domain) => (await store.listNetworks()).find((n) => n.domain === domainIdOf(domain.name, domain.key))?.name
 }
 
+/**
+ * A domain's bridge as the plant's `vm.list` names it: its recorded VMs' network, or that of an
+ * order it is producing (`creating`), so that a tunnel reaches the first VM while it asks for
+ * DHCP. Undefined when the plant runs and makes none of the domain's VMs.
+ */
+export function plantBridges (plant: ActorRef<PlantMessage>): (domain: DomainRef) => Promise<string | undefined> {
+  // within the tunnel's own opening deadline (VNET_SERVER_DEFAULTS.openTimeoutMs)
+  return async (domain) => (await plant.ask(plantMessages.list('', [domain]), { signal: AbortSignal.timeout(10_000) })).find((ad) => ad.network.kind === 'bridge' && ad.state !== 'crashed')?.network.name
+}
+
 /** The plant's side of `/vmplant/vnet/1.0.0`, started and stopped with the node. */
-export function createVnet (libp2p: VmplantLibp2p, clock: Clock, store: PlantStore, parts: VnetParts, log: Logger): VnetService {
+export function createVnet (libp2p: VmplantLibp2p, clock: Clock, store: PlantStore, parts: VnetParts, log: Logger, plant?: ActorRef<PlantMessage>): VnetService {
   return vnetServer({
     libp2p,
     authorize: parts.authorize ?? credentialAuthorizer(clock),
-    bridgeFor: parts.bridgeFor ?? storeBridges(store)
+    bridgeFor: parts.bridgeFor ?? (plant !== undefined ? plantBridges(plant) : storeBridges(store))
   }, { logPrefix: log.name ?? 'vmplant', ...(parts.mtu !== undefined ? { mtu: parts.mtu } : {}) })
 }

@@ -52,6 +52,28 @@ export class ImageNotFoundError extends Error {
   }
 }
 
+/**
+ * A node at its bound (the shop's creates in flight, the plant's orders in production, a peer's
+ * requests on one connection) refuses at once rather than queueing without bound. The message
+ * says which bound, and that the request may be retried later; nothing was started.
+ */
+export class BusyError extends Error {
+  static override name = 'BusyError'
+  constructor (what: string, options?: ErrorOptions) {
+    super(`${BUSY_PREFIX}${what}; retry later`, options)
+    this.name = BusyError.name
+  }
+}
+
+/** How a busy refusal's message, and a busy plant's decline reason, begin. */
+export const BUSY_PREFIX = 'busy: '
+
+/** True for a BusyError, or the same refusal from another peer (a RemoteError's `code`). */
+export function isBusy (err: unknown): boolean {
+  const e = err as { name?: unknown, code?: unknown } | undefined
+  return e?.name === BusyError.name || e?.code === BusyError.name
+}
+
 /** A production line failed to do what it was asked. */
 export class ProductionError extends Error {
   static override name = 'ProductionError'

@@ -157,7 +157,8 @@ export const classadSchema = z.strictObject({
   /** the domain's key (its public id); absent only where no edge checked a credential (the simulator) */
   domainKey: peerIdString.optional(),
   owner: peerIdString,
-  state: z.enum(['running', 'paused', 'stopped', 'crashed', 'destroyed']),
+  /** `creating`: an order the plant is producing now (listed, so that a tunnel can follow the plant before the VM asks for DHCP) */
+  state: z.enum(['creating', 'running', 'paused', 'stopped', 'crashed', 'destroyed']),
   memoryMB: z.number().int(),
   os: z.string(),
   arch: z.string(),

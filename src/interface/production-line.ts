@@ -20,6 +20,21 @@ export interface GoldenImage {
   createdAt: number
 }
 
+/**
+ * A step of a line's long work, for a person watching: a first golden image on a fresh host
+ * downloads and builds the guest image, boots it, runs the actions and checkpoints it (tens of
+ * seconds under TCG). Each step is reported when it starts and when it is done.
+ */
+export interface LineProgress {
+  step: 'download' | 'build' | 'boot' | 'actions' | 'checkpoint' | 'image-fetch'
+  /** 'progress': the step goes on, `fraction` done */
+  phase: 'start' | 'progress' | 'done'
+  /** what the step works on, for people: a package, an image id, an action count */
+  detail: string
+  /** 0..1 when the share done is known (bytes fetched) */
+  fraction?: number
+}
+
 export interface GoldenRequest {
   hardware: Hardware
   /** actions to run before the checkpoint, in order */

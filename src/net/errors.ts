@@ -18,6 +18,15 @@ export class RemoteError extends Error {
   }
 }
 
+/** The caller of a request went away before it was answered. */
+export class RemoteGoneError extends Error {
+  static override name = 'RemoteGoneError'
+  constructor (message: string) {
+    super(message)
+    this.name = RemoteGoneError.name
+  }
+}
+
 export class KeyFileError extends Error {
   static override name = 'KeyFileError'
   constructor (message: string, options?: ErrorOptions) {

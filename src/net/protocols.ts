@@ -13,7 +13,9 @@ export const PROTOCOLS = {
   /** anyone -> plant: read the warehouse (list, inspect an image, plan a spec) */
   warehouse: '/vmplant/warehouse/1.0.0',
   /** plant -> plant: a golden image's descriptor, the images under a DHT key, an artifact's bytes */
-  image: '/vmplant/image/1.0.0'
+  image: '/vmplant/image/1.0.0',
+  /** operator -> any node: its roles, peers, VMs, networks and images (VMs and networks by id only to its `status.allow`) */
+  status: '/vmplant/status/1.0.0'
 } as const
 
 /** kad-dht runs under the vmplant prefix so that it forms its own DHT, apart from IPFS's */

@@ -4,15 +4,32 @@ import type { AbortOptions, Libp2p, PeerId, Stream, Connection } from '@libp2p/i
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { logger } from '@libp2p/logger'
 import { checkMessage, decodeJson, encodeJson } from './codec.js'
-import { MalformedMessageError, RemoteError } from './errors.js'
+import { MalformedMessageError, RemoteError, RemoteGoneError } from './errors.js'
+import { BusyError } from '../interface/errors.js'
 
 const log = logger('vmplant:net:rpc')
 
 /** a peer that cannot be found or reached in this time is reported as such, rather than waited for */
 export const DEFAULT_DIAL_TIMEOUT_MS = 10_000
 
+/** how long a connected peer may take to take a new stream (a peer frozen for longer is given up on) */
+const OPEN_STREAM_TIMEOUT_MS = 60_000
+
 /** @default 1 MiB: a spec with 256 actions of 64 KiB scripts would not fit, which is the point */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
+
+/**
+ * Requests one connection may have in flight on one protocol before more are answered "busy"
+ * (a BusyError frame, at once): a shop's orders to one plant, or one client's creates.
+ */
+export const DEFAULT_MAX_INBOUND_STREAMS = 256
+
+/**
+ * What libp2p itself allows per connection and protocol, above every limit `serve` counts: past
+ * libp2p's limit a stream is reset, which the caller can only report as a mystery, so `serve`
+ * answers "busy" well before. yamux resets streams past 1000 on a connection in any case.
+ */
+const LIBP2P_STREAM_LIMIT = 1000
 
 const responseSchema = z.union([
   z.object({ ok: z.literal(true), value: z.unknown() }),
@@ -30,7 +47,7 @@ export interface ServeOptions {
   maxBytes?: number
   /** how long a request may take before the stream is dropped; @default 120000 */
   timeoutMs?: number
-  /** @default 64 */
+  /** requests in flight per connection before more are answered with a BusyError; @default DEFAULT_MAX_INBOUND_STREAMS */
   maxInboundStreams?: number
 }
 
@@ -46,17 +63,35 @@ export async function serve<S extends z.ZodType, R> (
   options: ServeOptions = {}
 ): Promise<void> {
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES
+  const limit = options.maxInboundStreams ?? DEFAULT_MAX_INBOUND_STREAMS
+  /** requests being handled, by connection id */
+  const inFlight = new Map<string, number>()
   await node.handle(protocol, async (stream: Stream, connection: Connection) => {
-    const signal = AbortSignal.timeout(options.timeoutMs ?? 120_000)
+    // a caller that goes (its stream reset, its connection closed) is no longer waited on: the
+    // handler's signal aborts, and the actor behind it can drop the work it was asked for
+    const gone = new AbortController()
+    const onClose = (): void => { gone.abort(new RemoteGoneError(`${connection.remotePeer.toString()} closed its ${protocol} stream before the answer`)) }
+    stream.addEventListener('close', onClose, { once: true })
+    const signal = AbortSignal.any([AbortSignal.timeout(options.timeoutMs ?? 120_000), gone.signal])
     const lp = lpStream(stream, { maxDataLength: maxBytes })
+    const running = inFlight.get(connection.id) ?? 0
+    const admitted = running < limit
+    if (admitted) inFlight.set(connection.id, running + 1)
     let response: unknown
     try {
       const frame = await lp.read({ signal })
+      if (!admitted) throw new BusyError(`${connection.remotePeer.toString()} has ${running} requests in flight on ${protocol}, the limit for one connection`)
       const request = decodeJson(frame.subarray(), schema, maxBytes, `${protocol} request`)
       response = { ok: true, value: await handler(request, { remotePeer: connection.remotePeer, connection, signal }) }
     } catch (err: any) {
       log('%s request from %p failed: %s', protocol, connection.remotePeer, err?.message)
       response = { ok: false, error: describeError(err, maxBytes) }
+    } finally {
+      if (admitted) {
+        const left = (inFlight.get(connection.id) ?? 1) - 1
+        if (left > 0) inFlight.set(connection.id, left)
+        else inFlight.delete(connection.id)
+      }
     }
     try {
       await lp.write(encodeJson(response), { signal })
@@ -64,8 +99,10 @@ export async function serve<S extends z.ZodType, R> (
     } catch (err) {
       log('%s could not answer %p: %e', protocol, connection.remotePeer, err)
       stream.abort(err instanceof Error ? err : new Error(String(err)))
+    } finally {
+      stream.removeEventListener('close', onClose)
     }
-  }, { maxInboundStreams: options.maxInboundStreams ?? 64, runOnLimitedConnection: false })
+  }, { maxInboundStreams: Math.max(limit, LIBP2P_STREAM_LIMIT), maxOutboundStreams: LIBP2P_STREAM_LIMIT, runOnLimitedConnection: false })
 }
 
 /** lpStream's errors for a length prefix over `maxDataLength` (or unreadable): thrown before the body is read */
@@ -91,7 +128,7 @@ function describeError (err: any, maxBytes: number): { code: string, message: st
 
 export interface CallOptions {
   signal?: AbortSignal
-  /** how long finding and connecting to the peer may take, apart from the request itself; @default 10000 */
+  /** how long finding and connecting to the peer may take, apart from opening the stream and the request; @default 10000 */
   dialTimeoutMs?: number
   /** @default DEFAULT_MAX_MESSAGE_BYTES */
   maxBytes?: number
@@ -109,7 +146,13 @@ export async function call<S extends z.ZodType> (
   options.signal?.throwIfAborted()
   const maxBytes = options.maxBytes ?? DEFAULT_MAX_MESSAGE_BYTES
   const dialSignal = AbortSignal.timeout(options.dialTimeoutMs ?? DEFAULT_DIAL_TIMEOUT_MS)
-  const stream = await node.dialProtocol(peer, protocol, { signal: options.signal !== undefined ? AbortSignal.any([options.signal, dialSignal]) : dialSignal })
+  const connection = await node.dial(peer, { signal: options.signal !== undefined ? AbortSignal.any([options.signal, dialSignal]) : dialSignal })
+  // A connected peer busy with many requests may take seconds to take a new stream: that is bounded
+  // by the caller's deadline, not the dial's. libp2p's own bound (64 streams of a protocol per
+  // connection) would fail a shop's 65th order to one plant; the serving side counts its own
+  // bound and answers "busy" instead.
+  const openSignal = AbortSignal.timeout(OPEN_STREAM_TIMEOUT_MS)
+  const stream = await connection.newStream(protocol, { signal: options.signal !== undefined ? AbortSignal.any([options.signal, openSignal]) : openSignal, maxOutboundStreams: LIBP2P_STREAM_LIMIT })
   try {
     const lp = lpStream(stream, { maxDataLength: maxBytes })
     await lp.write(encodeJson(request), { signal: options.signal })

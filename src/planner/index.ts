@@ -1,6 +1,6 @@
 export {
-  validateSpec, topologicalOrder, isHostAction, SPEC_LIMITS,
-  type VmSpec, type ActionSpec, type ErrorActionSpec, type HostActionSpec, type HostParams, type OnErrorSpec, type Hardware, type NetworkSpec, type StaticNetwork
+  validateSpec, topologicalOrder, isHostAction, isDhcp, SPEC_LIMITS, DHCP_LEASE_TIMEOUT_MS,
+  type VmSpec, type ActionSpec, type ErrorActionSpec, type HostActionSpec, type HostParams, type OnErrorSpec, type Hardware, type NetworkSpec, type StaticNetwork, type DhcpNetwork
 } from './spec.js'
 export { InvalidSpecError, InvalidDescriptorError } from './errors.js'
 export { nestingTooDeep, MAX_TEXT_NESTING } from './text-nesting.js'

@@ -64,8 +64,10 @@ const networkSchema = z.strictObject({
   address: z.string().max(32).optional(),
   /** the default route, on the address's subnet; absent: no default route */
   gateway: z.string().max(32).optional(),
-  /** an address from the client LAN's DHCP server (refused for now) */
-  dhcp: z.boolean().optional()
+  /** an address from the DHCP server of the client's LAN, reached through the domain's tunnel */
+  dhcp: z.boolean().optional(),
+  /** with `dhcp`: how long the guest may wait for a lease before the create fails; @default 30000 */
+  leaseTimeoutMs: z.number().int().min(1000).max(300_000).optional()
 })
 
 const specSchema = z.strictObject({
@@ -84,8 +86,21 @@ export interface StaticNetwork {
   address: string
   gateway?: string
 }
-/** What a validated spec's `network` is: DHCP is refused for now (see `checkNetwork`). */
-export type NetworkSpec = StaticNetwork
+/** The guest asks the client LAN's DHCP server for its address (through the domain's tunnel). */
+export interface DhcpNetwork {
+  dhcp: true
+  /** how long the guest waits for a lease; @default 30000 (`DHCP_LEASE_TIMEOUT_MS`) */
+  leaseTimeoutMs: number
+}
+/** @default the wait for a lease when the spec names none: a few DHCP rounds, and a tunnel that is still connecting */
+export const DHCP_LEASE_TIMEOUT_MS = 30_000
+/** What a validated spec's `network` is: a static address, or DHCP (see `checkNetwork`). */
+export type NetworkSpec = StaticNetwork | DhcpNetwork
+
+/** True when the spec's network asks for DHCP rather than a static address. */
+export function isDhcp (network: NetworkSpec): network is DhcpNetwork {
+  return 'dhcp' in network && network.dhcp
+}
 /** Parameters of a host action. */
 export type HostParams = z.output<typeof hostSchema>
 
@@ -143,7 +158,7 @@ export function validateSpec (input: unknown): VmSpec {
     throw new InvalidSpecError(formatPath(issue?.path ?? []), describeIssue(issue))
   }
   const spec = parsed.data as VmSpec
-  if (spec.network !== undefined) checkNetwork(spec.network as { address?: string, gateway?: string, dhcp?: boolean })
+  if (spec.network !== undefined) checkNetwork(spec.network as { address?: string, gateway?: string, dhcp?: boolean, leaseTimeoutMs?: number })
   spec.actions.forEach((action, i) => checkAction(action, `actions[${i}]`))
   checkDag(spec.actions, 'actions')
   let total = spec.actions.length
@@ -187,14 +202,17 @@ function ipv4 (text: string): number | undefined {
 /**
  * A static address must be a usable host address of its subnet (not the network or broadcast
  * address, not loopback, multicast or 0.0.0.0/8), and the gateway another host of the same subnet.
- * DHCP is refused for now: the tunnel to the client's LAN follows a plant only once a VM of the
- * domain is recorded there, so the first VM's DHCP request, sent while it is being made, would
- * reach no server.
+ * DHCP excludes both (the server gives the address and the route), and a lease timeout goes only
+ * with DHCP.
  */
-function checkNetwork (input: { address?: string, gateway?: string, dhcp?: boolean }): asserts input is NetworkSpec {
+function checkNetwork (input: { address?: string, gateway?: string, dhcp?: boolean, leaseTimeoutMs?: number }): asserts input is NetworkSpec {
   if (input.dhcp === true && (input.address !== undefined || input.gateway !== undefined)) throw new InvalidSpecError('network.dhcp', 'asks for DHCP, but network.address or network.gateway is set too; use one or the other')
-  if (input.dhcp === true) throw new InvalidSpecError('network.dhcp', 'DHCP through the tunnel is not supported yet; set network.address (and network.gateway) instead')
-  if (input.address === undefined) throw new InvalidSpecError('network.address', input.dhcp === false ? 'is needed when network.dhcp is false' : 'is needed: the VM\'s address and prefix, such as "192.168.77.10/24"')
+  if (input.dhcp !== true && input.leaseTimeoutMs !== undefined) throw new InvalidSpecError('network.leaseTimeoutMs', 'is a wait for a DHCP lease: it needs network.dhcp: true')
+  if (input.dhcp === true) {
+    input.leaseTimeoutMs ??= DHCP_LEASE_TIMEOUT_MS
+    return
+  }
+  if (input.address === undefined) throw new InvalidSpecError('network.address', input.dhcp === false ? 'is needed when network.dhcp is false' : 'is needed: the VM\'s address and prefix, such as "192.168.77.10/24" (or network.dhcp: true)')
   // `dhcp: false` says no more than its absence
   delete input.dhcp
   const network = input as StaticNetwork

@@ -31,6 +31,8 @@ test('create, query, list and destroy through the command line, with the key mad
   t.is(bidding.offers.length, 2)
   t.deepEqual(classad.actions.run, ['network', 'user'])
   t.is(classad.outputs.user.stdout, 'user=griduser\n')
+  // off a terminal, the client's steps are plain lines on stderr, each ended with its time
+  t.regex(created.err, /vmplant: connecting to the shop \/ip4\/127\.0\.0\.1\/\S+\.\.\.\nvmplant: connecting to the shop \S+: connected in \d+ ms \(\d+\.\d s\)\nvmplant: waiting for the shop: bidding, then the plant makes the VM[^\n]*\.\.\.\nvmplant: waiting for the shop: [^\n]*: answered \(\d+\.\d s\)/)
 
   const queried = await run('query', '--shop', federation.shopAddr, '--key', key, classad.vmid, '--classad')
   t.is(queried.code, 0, queried.err)

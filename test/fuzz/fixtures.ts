@@ -50,6 +50,16 @@ export const SPEC: Json = {
  */
 export const FUZZ_NOW = Date.UTC(2026, 10, 30, 12)
 
+/** a full status as a stranger gets it: lists by id left out, as the status edge's `countsOnly` does */
+function countsOf (full: Json): Json {
+  const s = structuredClone(full) as any
+  delete s.peers.list
+  delete s.plant.vms.list
+  delete s.plant.networks.list
+  s.detail = 'counts'
+  return s
+}
+
 async function make (): Promise<Fixtures> {
   const now = FUZZ_NOW
   const [clientKey, shopKey, plantKey, brokerKey, domainPrivate] = await Promise.all([1, 2, 3, 4, 5].map(async (n) => await generateKeyPairFromSeed('Ed25519', new Uint8Array(32).fill(n))))
@@ -93,6 +103,17 @@ async function make (): Promise<Fixtures> {
     load: { runningVms: 2, domains: ['grid', `grid/${domainKey}`], memoryUsedMB: 128, memoryCapacityMB: 4096, hostFreeMB: 2048 },
     images: [{ id: imageId, hardware: descriptor.hardware, applied: descriptor.applied, cloneCost: 1 }]
   }
+  // a plant's full status (the operator's view) and, below, the stranger's counts of it
+  const statusFull: Json = {
+    peer: plant, roles: ['plant'], addrs: ['/ip4/127.0.0.1/tcp/4001', '/ip6/::1/tcp/4001'], detail: 'full',
+    peers: { connected: 2, gossip: 1, dht: 1, list: [{ peer: shop, addr: '/ip4/127.0.0.1/tcp/4002' }, { peer: client, addr: '/ip4/127.0.0.1/tcp/50000' }] },
+    plant: {
+      line: 'qemu',
+      vms: { count: 2, byState: { running: 1, producing: 1 }, list: [{ vmid, state: 'running', line: 'qemu', domain: 'grid', memoryMB: 64, owner: client, createdAt: new Date(now).toISOString() }, { vmid: `vm-fedcba9876543210.${plant}`, state: 'producing', line: 'qemu', domain: 'lab.example', memoryMB: 128, owner: client, createdAt: new Date(now).toISOString() }] },
+      networks: { count: 1, list: [{ domain: 'grid', name: 'vp000001', index: 1 }] },
+      images: { count: 1, bytes: 1024, list: [{ id: imageId, line: 'qemu', memoryMB: 64, actions: 2, bytes: 1024, source: 'learned' }] }
+    }
+  }
   const seeds: Record<string, Json[]> = {
     'bids-call': [call, { ...call as object, origin: { requestId: 'r-0', caller: client } } as Json],
     'bids-answer': [
@@ -132,7 +153,14 @@ async function make (): Promise<Fixtures> {
     'load-report': [report],
     'vnet-open': [{ type: 'vnet.open', domain: 'grid', credential }],
     'vnet-answer': [{ ok: true }, { ok: false, error: { code: 'VnetRefusedError', message: 'tunnel for domain grid refused' } }],
-    classad: [classad]
+    classad: [classad],
+    'status-request': [{ type: 'status' }],
+    'status-answer': [
+      { ok: true, value: statusFull },
+      { ok: true, value: countsOf(statusFull) },
+      { ok: true, value: { peer: shop, roles: ['shop', 'broker'], site: 'lab', addrs: [], detail: 'counts', peers: { connected: 0, gossip: 0, dht: 0 } } },
+      { ok: false, error: { code: 'BusyError', message: `${client} has 8 requests in flight on /vmplant/status/1.0.0, the limit for one connection` } }
+    ]
   }
   return { now, client, shop, plant, broker, domainKey, clientKey: clientKey!, credential, spec: SPEC, vmid, descriptor, imageId, seeds }
 }

@@ -63,6 +63,8 @@ export interface Topology {
   ping(from: NetHost | string, to: string, timeoutS?: number): Promise<boolean>
   /** starts `node args...` inside a namespace; ended by pid at teardown */
   spawnNode(ns: string, args: string[], env?: NodeJS.ProcessEnv): NsProcess
+  /** starts any program (`argv[0]`, e.g. busybox udhcpd) inside a namespace; ended by pid at teardown */
+  spawn(ns: string, argv: string[], env?: NodeJS.ProcessEnv): NsProcess
   /** ends every process started here, then removes every namespace; idempotent */
   remove(): Promise<void>
 }
@@ -179,11 +181,11 @@ process.on('exit', () => {
 })
 
 /**
- * Starts `node args...` inside a namespace and adds it to `owner`, which its `kill` removes it
- * from. `ip netns exec` execs node in place, so the pid is node's own.
+ * Starts `node args...` (or `program args...`) inside a namespace and adds it to `owner`, which
+ * its `kill` removes it from. `ip netns exec` execs the program in place, so the pid is its own.
  */
-export function spawnInNamespace (ns: string, args: string[], owner: Set<NsProcess>, env: NodeJS.ProcessEnv = {}): NsProcess {
-  const child = spawn('ip', ['netns', 'exec', ns, process.execPath, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
+export function spawnInNamespace (ns: string, args: string[], owner: Set<NsProcess>, env: NodeJS.ProcessEnv = {}, program: string = process.execPath): NsProcess {
+  const child = spawn('ip', ['netns', 'exec', ns, program, ...args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...env } })
   const pid = child.pid as number
   started.add(pid)
   let output = ''
@@ -289,6 +291,11 @@ export async function buildTopology (options: TopologyOptions = {}): Promise<Top
     const client: ClientSite = { ...clientNet, hosts: [gateway, lanHost], gateway, lanHost, lanBridge }
 
     const spawnNode = (ns: string, args: string[], env: NodeJS.ProcessEnv = {}): NsProcess => spawnInNamespace(ns, args, processes, env)
+    const spawnProgram = (ns: string, argv: string[], env: NodeJS.ProcessEnv = {}): NsProcess => {
+      const [program, ...args] = argv
+      if (program === undefined) throw new TypeError('spawn needs a program')
+      return spawnInNamespace(ns, args, processes, env, program)
+    }
     const ping = async (from: NetHost | string, to: string, timeoutS = 2): Promise<boolean> => {
       const ns = typeof from === 'string' ? from : from.ns
       try {
@@ -298,7 +305,7 @@ export async function buildTopology (options: TopologyOptions = {}): Promise<Top
         return false
       }
     }
-    return { runId, core, sites, shop: shopSite.hosts[0] as NetHost, client, namespaces: [...made].reverse(), exec, ping, spawnNode, remove }
+    return { runId, core, sites, shop: shopSite.hosts[0] as NetHost, client, namespaces: [...made].reverse(), exec, ping, spawnNode, spawn: spawnProgram, remove }
   } catch (err) {
     await remove()
     throw err

@@ -95,6 +95,8 @@ const broken: Tree = {
   // the composition root reaches up to the command line
   'src/daemon/w.ts': "import { main } from '../cli/main.js'\nexport const w = main\n",
   'src/cli/main.ts': 'export const main = 1\n',
+  // a command file loads the network and the store for every run of the command line, --help too
+  'src/cli/commands/c.ts': "import { y } from '../../net/y.js'\nimport { x } from 'level'\nexport const c = [y, x]\n",
   // the simulator uses the real network
   'sim/run.ts': "import { y } from '../src/net/y.js'\nexport const run = y\n",
   // two modules import each other
@@ -112,6 +114,8 @@ test('every import rule reports its violation by name', async (t) => {
       'actors-not-to-drivers: src/actors/d.ts -> src/hypervisor/qemu/line.ts',
       'actors-not-to-net-daemon-cli: src/actors/x.ts -> src/net/y.ts',
       'actors-store-types-only: src/actors/o.ts -> src/store/s.ts',
+      'cli-commands-load-lazily: src/cli/commands/c.ts -> node_modules/level/index.js',
+      'cli-commands-load-lazily: src/cli/commands/c.ts -> src/net/y.ts',
       'daemon-not-to-cli: src/daemon/w.ts -> src/cli/main.ts',
       'interface-imports-nothing-of-ours: src/interface/a.ts -> src/actors/b.ts',
       'interface-imports-nothing-of-ours: src/interface/t.ts -> src/actors/b.ts',
@@ -149,7 +153,8 @@ const clean: Tree = {
   'src/hypervisor/create.ts': "import { simLine } from './sim/index.js'\nimport { qemuLine } from './qemu/index.js'\nexport const create = [simLine, qemuLine]\n",
   'src/actors/plant.ts': "import { match } from '../planner/match.js'\nimport type { store } from '../store/plant-store.js'\nimport type { Clock } from '../hypervisor/index.js'\nexport const plant = (c: Clock, s: typeof store): unknown => [match(c), s]\n",
   'src/daemon/wiring.ts': "import { plant } from '../actors/plant.js'\nimport { node } from '../net/node.js'\nimport { store } from '../store/plant-store.js'\nimport { create } from '../hypervisor/create.js'\nexport const wiring = [plant, node, store, create]\n",
-  'src/cli/main.ts': "import { wiring } from '../daemon/wiring.js'\nexport const main = wiring\n",
+  // the command line loads the composition root only when a command runs
+  'src/cli/main.ts': "import type { wiring } from '../daemon/wiring.js'\nexport const main = async (): Promise<typeof wiring> => (await import('../daemon/wiring.js')).wiring\n",
   'sim/run.ts': "import { plant } from '../src/actors/plant.js'\nimport { simLine } from '../src/hypervisor/sim/index.js'\nimport type { Clock } from '../src/interface/index.js'\nexport const run = (c: Clock): unknown => [plant(c, () => 0), simLine(c)]\n"
 }
 

@@ -2,7 +2,7 @@ import test from 'ava'
 import { mkdtemp, rm, writeFile } from 'node:fs/promises'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { validateSpec, InvalidSpecError } from '../../src/planner/index.js'
+import { validateSpec, InvalidSpecError, DHCP_LEASE_TIMEOUT_MS } from '../../src/planner/index.js'
 import { readSpecFile } from '../../src/cli/spec-file.js'
 
 const hardware = { memoryMB: 64, os: 'linux' }
@@ -13,6 +13,13 @@ test('a static address with a gateway on its subnet is kept as given', (t) => {
   t.deepEqual(validateSpec({ hardware, network: { address: '10.1.2.3/8' } }).network, { address: '10.1.2.3/8' })
   t.deepEqual(validateSpec({ hardware, network: { address: '10.1.2.3/8', dhcp: false } }).network, { address: '10.1.2.3/8' }, 'dhcp: false is dropped')
   t.is(validateSpec({ hardware }).network, undefined, 'no network field: none')
+})
+
+test('DHCP asks for no address, and gets the default lease timeout unless the spec names one', (t) => {
+  t.deepEqual(validateSpec({ hardware, network: { dhcp: true } }).network, { dhcp: true, leaseTimeoutMs: DHCP_LEASE_TIMEOUT_MS })
+  t.deepEqual(validateSpec({ hardware, network: { dhcp: true, leaseTimeoutMs: 3000 } }).network, { dhcp: true, leaseTimeoutMs: 3000 })
+  const once = validateSpec({ hardware, network: { dhcp: true } })
+  t.deepEqual(validateSpec(JSON.parse(JSON.stringify(once))), once, 'a validated DHCP spec validates again to itself')
 })
 
 test('a validated spec with a network validates again to the same spec', (t) => {
@@ -36,8 +43,12 @@ const bad: Array<[string, unknown, string, RegExp]> = [
   ['a gateway that is no address', { address: '192.168.77.10/24', gateway: 'router' }, 'network.gateway', /IPv4 address/],
   ['a gateway without an address', { gateway: '192.168.77.1' }, 'network.address', /is needed/],
   ['an empty network', {}, 'network.address', /is needed/],
-  ['DHCP', { dhcp: true }, 'network.dhcp', /not supported yet/],
   ['DHCP and an address', { dhcp: true, address: '192.168.77.10/24' }, 'network.dhcp', /one or the other/],
+  ['DHCP and a gateway', { dhcp: true, gateway: '192.168.77.1' }, 'network.dhcp', /one or the other/],
+  ['a lease timeout without DHCP', { address: '192.168.77.10/24', leaseTimeoutMs: 5000 }, 'network.leaseTimeoutMs', /needs network.dhcp: true/],
+  ['a lease timeout under a second', { dhcp: true, leaseTimeoutMs: 10 }, 'network.leaseTimeoutMs', /at least 1000/],
+  ['a lease timeout that is no number', { dhcp: true, leaseTimeoutMs: '5s' }, 'network.leaseTimeoutMs', /expected number/],
+  ['DHCP that is no boolean', { dhcp: 'yes' }, 'network.dhcp', /expected boolean/],
   ['an unknown field', { address: '192.168.77.10/24', netmask: '255.255.255.0' }, 'network', /unknown field "netmask"/],
   ['an address that is a number', { address: 3232254218 }, 'network.address', /expected string/]
 ]

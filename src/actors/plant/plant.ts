@@ -1,6 +1,6 @@
 import type { ActorContext, Behavior } from '../runtime/index.js'
 import {
-  domainIdOf, hardwareProblem, OrderExpiredError, OrderRefusedError, VmNotFoundError, AuthError, ImageNotFoundError,
+  domainIdOf, hardwareProblem, BusyError, BUSY_PREFIX, OrderExpiredError, OrderRefusedError, VmNotFoundError, AuthError, ImageNotFoundError,
   type BidAnswer, type HostNetworks, type PlantStore, type ProductionLine, type Transport
 } from '../../interface/index.js'
 import type { Warehouse } from '../../store/index.js'
@@ -48,6 +48,12 @@ export interface PlantComponents {
   hostNetworks?: HostNetworks
   /** load reports to the site's broker; absent for a plant that answers the shop itself */
   loadReport?: LoadReportConfig
+  /**
+   * orders in production past which the plant declines calls and refuses orders as busy (a
+   * BusyError), rather than starting more work at once than its line can carry. @default
+   * undefined (no bound: the simulator's plants); a node's config gives 64 (`plant.maxQueuedOrders`)
+   */
+  maxQueuedOrders?: number | undefined
 }
 
 const DEFAULT_CALL_MEMORY_MS = 10 * 60_000
@@ -63,10 +69,15 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
   /** prefixes being learned right now, so that two productions do not build the same image */
   const learning = new Set<string>()
   const callMemoryMs = components.callMemoryMs ?? DEFAULT_CALL_MEMORY_MS
+  const maxQueuedOrders = components.maxQueuedOrders ?? Infinity
 
   const vmRecords = vmRecordHandler(components)
   const load = (state: PlantState) => plantLoad(state, line, components.memoryCapacityMB, components.hostFreeMB)
   const self = () => transport.self().peer
+  /** why the plant takes no more orders now, or undefined */
+  const busy = (state: PlantState): string | undefined => state.productions.size >= maxQueuedOrders
+    ? `plant ${self()} has ${state.productions.size} orders in production, its limit (plant.maxQueuedOrders)`
+    : undefined
 
   const background = (ctx: ActorContext<PlantMessage>, what: string, work: (signal: AbortSignal) => Promise<unknown>): void => {
     ctx.task(work, (outcome) => ({ type: 'background.done', what, outcome }))
@@ -109,7 +120,10 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
       case 'bid.priced': {
         const { call, outcome } = message
         const fit = outcome.ok ? outcome.value : {}
-        const verdict = priceCall({ lineKind: line.kind, capabilities: line.capabilities(), memoryCostMB: (m) => line.memoryCostMB(m), cost: components.cost, load: load(state) }, call, fit)
+        const overloaded = busy(state)
+        const verdict = overloaded !== undefined
+          ? { bid: false as const, reason: `${BUSY_PREFIX}${overloaded}` }
+          : priceCall({ lineKind: line.kind, capabilities: line.capabilities(), memoryCostMB: (m) => line.memoryCostMB(m), cost: components.cost, load: load(state) }, call, fit)
         const me = transport.self()
         const answer: BidAnswer = verdict.bid
           ? { type: 'bid.offer', requestId: call.requestId, plant: me, cost: verdict.cost, reason: verdict.reason }
@@ -131,6 +145,11 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         }
         if ([...state.productions.values()].some((p) => p.order.requestId === order.requestId) || [...state.vms.values()].some((v) => v.requestId === order.requestId)) {
           refuse(ctx, reply, new OrderRefusedError(`order ${order.requestId} is already taken by plant ${self()}`))
+          return state
+        }
+        const overloaded = busy(state)
+        if (overloaded !== undefined) {
+          refuse(ctx, reply, new BusyError(overloaded))
           return state
         }
         const spec = validateSpec(order.spec)

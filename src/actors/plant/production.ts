@@ -64,7 +64,7 @@ export async function produce (parts: ProductionParts, vmid: string, spec: VmSpe
   // refused before anything is made: an address with no domain network, or no guest, to put it on
   if (spec.network !== undefined && !guestNic) {
     const why = parts.attach === undefined ? `this plant gives its VMs no NIC on a domain network (${parts.networkless ?? 'no domain networks'})` : `the ${line.kind} line cannot set a guest's address`
-    throw new ProductionFailedError(`the spec sets network.address ${spec.network.address}, but ${why}`)
+    throw new ProductionFailedError(`the spec ${'address' in spec.network ? `sets network.address ${spec.network.address}` : 'asks for DHCP'}, but ${why}`)
   }
   try {
     const { plan, record } = await findGolden(parts, spec, signal)

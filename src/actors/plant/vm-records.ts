@@ -1,18 +1,20 @@
 import type { ActorContext } from '../runtime/index.js'
 import { VmNotFoundError, type Classad, type HostNetworks, type PlantStore, type ProductionLine } from '../../interface/index.js'
 import { settle, type PlantMessage } from './messages.js'
-import { domainInUse, type PlantState } from './plant-state.js'
+import { domainInUse, orderDomain, type PlantState } from './plant-state.js'
 import { domainAccess, inDomains } from './domain-access.js'
-import { releaseBridge } from './networks.js'
+import { networkClassad, releaseBridge } from './networks.js'
+import { creatingClassad } from './classad.js'
 
 type VmRecordMessage = Extract<PlantMessage, { type: 'vm.query' | 'query.done' | 'vm.destroy' | 'destroy.done' | 'record.removed' | 'vm.list' }>
 
 /**
  * The plant's answers about the VMs it holds: query (the line's live state written back to the
- * record), destroy (the VM, then its record and, with the domain's last VM, its network) and list.
- * Each reads or writes the store in a task; access is checked against the VM's domain.
+ * record), destroy (the VM, then its record and, with the domain's last VM, its network) and list
+ * (the records, and the orders in production as `creating`). Each reads or writes the store in a
+ * task; access is checked against the VM's domain.
  */
-export function vmRecordHandler (components: { line: ProductionLine, store: PlantStore, hostNetworks?: HostNetworks | undefined }): (state: PlantState, message: VmRecordMessage, ctx: ActorContext<PlantMessage>) => PlantState {
+export function vmRecordHandler (components: { line: ProductionLine, store: PlantStore, hostNetworks?: HostNetworks | undefined, transport: { self(): { peer: string } } }): (state: PlantState, message: VmRecordMessage, ctx: ActorContext<PlantMessage>) => PlantState {
   const { line, store } = components
   return (state, message, ctx) => {
     switch (message.type) {
@@ -86,7 +88,16 @@ export function vmRecordHandler (components: { line: ProductionLine, store: Plan
       }
       case 'vm.list': {
         const { owner, domains, reply } = message
-        ctx.task(async (signal) => (await store.listVms({ signal })).filter((r) => inDomains(r.classad, owner, domains)).map((r) => r.classad), (outcome) => settle(reply, outcome))
+        const where = { plant: components.transport.self().peer, line: line.kind, now: ctx.clock.now() }
+        const creating = [...state.productions.values()]
+          .filter((p) => p.phase === 'producing')
+          .map((p) => creatingClassad(p, { ...where, network: networkClassad(state.network, state.networks.get(orderDomain(p.order))?.allocation) }))
+          .filter((ad) => inDomains(ad, owner, domains))
+        ctx.task(async (signal) => {
+          const recorded = (await store.listVms({ signal })).filter((r) => inDomains(r.classad, owner, domains)).map((r) => r.classad)
+          // a production that committed while the store was read is there already
+          return [...recorded, ...creating.filter((ad) => !recorded.some((r) => r.vmid === ad.vmid))]
+        }, (outcome) => settle(reply, outcome))
         return state
       }
       default: {

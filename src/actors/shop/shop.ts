@@ -1,6 +1,6 @@
 import type { ActorContext, Behavior, Reply } from '../runtime/index.js'
 import {
-  answerBidder, classadSchema, destroyResultSchema, vmidSchema, NoBidsError,
+  answerBidder, classadSchema, destroyResultSchema, vmidSchema, isBusy, BusyError, BUSY_PREFIX, NoBidsError,
   type Auth, type BidCall, type BidOffer, type CreateResult, type DomainCredential, type ListResult, type Order, type Transport, type VmRequest
 } from '../../interface/index.js'
 import { actionIdentity, validateSpec, type VmSpec } from '../../planner/index.js'
@@ -19,6 +19,12 @@ export interface ShopComponents {
    * streams of their own, instead of publishing the call to all. @default undefined (call all)
    */
   choices?: number | undefined
+  /**
+   * creates in flight (bidding or ordering) past which a create is refused at once with a
+   * BusyError, rather than queued without bound. @default undefined (no bound: the simulator's
+   * shop); a node's config gives 1024 (`shop.maxPendingCreates`)
+   */
+  maxPendingCreates?: number | undefined
 }
 
 export const SHOP_DEFAULTS = { bidWindowMs: 2000, orderTimeoutMs: 120_000 } as const
@@ -87,6 +93,7 @@ export function plantOf (vmid: string): string {
  */
 export function shopBehavior (components: ShopComponents): Behavior<ShopState, ShopMessage> {
   const { transport } = components
+  const maxPendingCreates = components.maxPendingCreates ?? Infinity
 
   const startRound = (state: ShopState, round: Round, ctx: ActorContext<ShopMessage>): void => {
     round.waiting = false
@@ -109,6 +116,10 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
     const requestId = round.call.requestId
     if (round.offers.length === 0) {
       state.rounds.delete(requestId)
+      if (round.declines.length > 0 && round.declines.every((d) => d.reason.startsWith(BUSY_PREFIX))) {
+        round.reply.reject(new BusyError(`every bidder for request ${requestId} is busy (${round.declines.map((d) => `${d.bidder.slice(-8)}: ${d.reason.slice(BUSY_PREFIX.length)}`).join('; ')})`))
+        return
+      }
       const why = round.declines.length > 0
         ? `; declined: ${round.declines.map((d) => `${d.bidder.slice(-8)}: ${d.reason}`).join('; ')}`
         : round.expected.size === 0 ? '; no plant or broker is connected to this shop' : `; ${round.expected.size} bidder(s) did not answer within ${round.call.windowMs} ms`
@@ -123,7 +134,10 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
 
   const orderInTurn = async (round: Round, ctx: ActorContext<ShopMessage>, signal: AbortSignal): Promise<OrderOutcome> => {
     const attempts: OrderOutcome['attempts'] = []
+    // the client stopped waiting (its connection went, or its deadline passed): no VM is made for nobody
+    const gone = round.reply.signal
     for (const offer of round.ranked) {
+      if (gone.aborted) throw new NoBidsError(`request ${round.call.requestId}: the client stopped waiting; nothing was ordered`)
       const order: Order = {
         type: 'order.produce',
         requestId: round.call.requestId,
@@ -138,18 +152,22 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
       }
       const deadline = ctx.clock.timeout(components.orderTimeoutMs)
       try {
-        const classad = await transport.order(offer.plant, order, { signal: AbortSignal.any([signal, deadline]) })
+        const classad = await transport.order(offer.plant, order, { signal: AbortSignal.any([signal, deadline, gone]) })
         attempts.push({ plant: offer.plant.peer })
         return { classad, attempts }
       } catch (err: any) {
-        // whatever the plant did, the agreement is off: it must not keep a VM nobody will know of
-        ctx.self.send({ type: 'order.abandoned', plant: offer.plant, requestId: round.call.requestId })
+        // whatever the plant did, the agreement is off: it must not keep a VM nobody will know of.
+        // A plant that answered "busy" reserved nothing, so there is nothing to cancel.
+        if (!isBusy(err)) ctx.self.send({ type: 'order.abandoned', plant: offer.plant, requestId: round.call.requestId })
         signal.throwIfAborted()
+        if (gone.aborted) throw new NoBidsError(`request ${round.call.requestId}: the client stopped waiting; the order to ${offer.plant.peer} was cancelled`)
         const error = deadline.aborted ? `no VM within the order's ${components.orderTimeoutMs} ms; the order was cancelled` : err?.message ?? String(err)
         attempts.push({ plant: offer.plant.peer, error })
       }
     }
-    throw new NoBidsError(`every plant that bid failed: ${attempts.map((a) => `${a.plant.slice(-8)}: ${a.error}`).join('; ')}`)
+    const failures = attempts.map((a) => `${a.plant.slice(-8)}: ${a.error}`).join('; ')
+    if (attempts.every((a) => a.error?.startsWith(BUSY_PREFIX) === true)) throw new BusyError(`every plant that bid is busy (${failures})`)
+    throw new NoBidsError(`every plant that bid failed: ${failures}`)
   }
 
   const forward = (ctx: ActorContext<ShopMessage>, reply: Reply<any>, plant: string, request: VmRequest, parse: (v: unknown) => unknown): void => {
@@ -169,6 +187,11 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
       const { rounds } = state
       switch (message.type) {
         case 'client.create': {
+          if (rounds.size >= maxPendingCreates) {
+            ctx.log('refused a create from %s: %d creates in flight', message.owner, rounds.size)
+            message.reply.reject(new BusyError(`the shop has ${rounds.size} creates in flight, its limit (shop.maxPendingCreates)`))
+            return state
+          }
           let spec: VmSpec
           try {
             spec = validateSpec(message.spec)
@@ -253,6 +276,13 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
             return state
           }
           const { classad, attempts } = message.outcome.value
+          if (round.reply.signal.aborted) {
+            // made, but the client is gone and will never learn its VMID: the plant destroys it
+            ctx.log('round %s: the client stopped waiting; telling %s to destroy %s', message.requestId, classad.plant, classad.vmid)
+            const offer = round.ranked.find((o) => o.plant.peer === classad.plant)
+            if (offer !== undefined) sendCancel(ctx, offer.plant, message.requestId, 1)
+            return state
+          }
           round.reply.resolve({
             classad,
             bidding: {

@@ -1,28 +1,9 @@
 import type { Command } from 'commander'
-import { readFile, writeFile } from 'node:fs/promises'
-import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
-import { loadOrCreateKey } from '../../net/keys.js'
-import { defaultClientKeyFile, domainFolderOf } from '../identity.js'
-import { DomainFolder, parseCredential, SELF_GRANT_MS } from '../domain-folder.js'
-import { UsageError } from '../errors.js'
+import { defaultClientKeyFile } from '../identity.js'
 import type { Output } from '../output.js'
 
-const UNITS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 7 * 86_400_000, y: 365 * 86_400_000 }
-
-/** A duration such as 90s, 15m, 12h, 30d, 2w or 1y, in ms. */
-export function parseDuration (text: string): number {
-  const match = /^(\d+)([smhdwy])$/.exec(text.trim())
-  const ms = match === null ? NaN : Number(match[1]) * (UNITS[match[2] as string] as number)
-  if (!Number.isSafeInteger(ms) || ms <= 0) throw new UsageError(`duration "${text}" is not a positive whole number followed by s, m, h, d, w or y (e.g. 30d)`)
-  return ms
-}
-
-/** The client's domain folder, beside the key the options name. */
-export async function openDomainFolder (options: { key?: string }, out: Output): Promise<DomainFolder> {
-  const keyFile = options.key ?? defaultClientKeyFile()
-  const key = await loadOrCreateKey(keyFile)
-  return new DomainFolder(domainFolderOf(keyFile, peerIdFromPrivateKey(key).toString()), key, (line) => { out.error(line) })
-}
+/** the implementation, loaded when a domain command runs */
+const actions = async (): Promise<typeof import('../actions/domain-actions.js')> => await import('../actions/domain-actions.js')
 
 export function registerDomainCommands (program: Command, out: Output): void {
   const keyOption = ['--key <file>', `the client's identity key; its domains live beside it (default: ${defaultClientKeyFile()})`] as const
@@ -33,10 +14,7 @@ export function registerDomainCommands (program: Command, out: Output): void {
     .description("make a domain's key (kept beside the client key, mode 0600) and print the domain's public id")
     .argument('<name>', 'the domain: lower-case letters, digits, "." and "-"')
     .option(...keyOption)
-    .action(async (name: string, options: { key?: string }) => {
-      const folder = await openDomainFolder(options, out)
-      out.print(await folder.create(name))
-    })
+    .action(async (name: string, options: { key?: string }) => { await (await actions()).createDomain(name, options, out) })
 
   domain.command('grant')
     .description('issue a credential: the domain key signs that a client peer may act in the domain until it expires')
@@ -45,51 +23,17 @@ export function registerDomainCommands (program: Command, out: Output): void {
     .option('--expires <duration>', 'how long the credential lasts: 90s, 15m, 12h, 30d, 2w, 1y', '30d')
     .option('--out <file>', 'write the credential to this file (mode 0600) instead of printing it')
     .option(...keyOption)
-    .action(async (name: string, options: { client: string, expires: string, out?: string, key?: string }) => {
-      try {
-        if (peerIdFromString(options.client).publicKey === undefined) throw new Error('no key')
-      } catch {
-        throw new UsageError(`--client "${options.client}" is not a client peer id (12D3Koo...)`)
-      }
-      const folder = await openDomainFolder(options, out)
-      const credential = await folder.grant(name, options.client, parseDuration(options.expires))
-      const text = JSON.stringify(credential, null, 2)
-      if (options.out === undefined) out.print(text)
-      else {
-        await writeFile(options.out, text + '\n', { mode: 0o600 })
-        out.error(`wrote the credential of domain ${name} for ${options.client}, valid until ${new Date(credential.expiresAt).toISOString()}, to ${options.out}`)
-      }
-    })
+    .action(async (name: string, options: { client: string, expires: string, out?: string, key?: string }) => { await (await actions()).grant(name, options, out) })
 
   domain.command('import')
     .description("keep a credential granted to this client in its domain folder, so that create/query/destroy/list find it")
     .argument('<file>', 'the credential, as `vmplant domain grant` wrote it')
     .option(...keyOption)
-    .action(async (file: string, options: { key?: string }) => {
-      const folder = await openDomainFolder(options, out)
-      const credential = parseCredential(await readFile(file, 'utf8'), file)
-      await folder.import(credential)
-      out.print(`imported the credential for domain ${credential.domain} (${credential.key}), valid until ${new Date(credential.expiresAt).toISOString()}`)
-    })
+    .action(async (file: string, options: { key?: string }) => { await (await actions()).importCredential(file, options, out) })
 
   domain.command('list')
     .description("show this client's peer id and its domains: those it made, and those it holds a credential for")
     .option(...keyOption)
     .option('--json', 'print JSON')
-    .action(async (options: { key?: string, json?: boolean }) => {
-      const folder = await openDomainFolder(options, out)
-      const entries = await folder.list()
-      if (options.json === true) {
-        out.print(JSON.stringify({ client: folder.client, folder: folder.dir, domains: entries }))
-        return
-      }
-      out.print(`client ${folder.client}`)
-      if (entries.length === 0) out.print('no domains (a create makes its domain on first use)')
-      for (const entry of entries) {
-        const id = entry.owned ?? entry.credential?.key ?? ''
-        const role = entry.owned !== undefined ? 'own key' : `granted by ${id}`
-        const until = entry.credential !== undefined ? `credential until ${new Date(entry.credential.expiresAt).toISOString()}` : `credentials made on use, for ${SELF_GRANT_MS / 86_400_000} days`
-        out.print(`${entry.name}  ${id}  ${role}  ${until}`)
-      }
-    })
+    .action(async (options: { key?: string, json?: boolean }) => { await (await actions()).listDomains(options, out) })
 }

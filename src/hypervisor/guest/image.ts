@@ -5,7 +5,7 @@ import { homedir } from 'node:os'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { logger } from '@libp2p/logger'
-import type { AbortOptions } from '../index.js'
+import type { AbortOptions, LineProgress } from '../index.js'
 import { writeCpio, type CpioEntry } from './cpio.js'
 import { GuestImageBuildError } from './errors.js'
 import { exec } from './exec.js'
@@ -26,6 +26,8 @@ export interface GuestImageInit {
   busyboxPackage?: string
   /** kernel modules loaded at boot, their dependencies added; @default virtio pci, blk, console, net */
   modules?: string[]
+  /** sees the build's steps (download, build), for a person watching a first build; not part of the image's identity */
+  onProgress?: (event: LineProgress) => void
 }
 
 /** A bootable guest: a kernel and an initramfs with busybox, the modules and the agent. */
@@ -82,8 +84,13 @@ export async function ensureGuestImage (init: GuestImageInit = {}, options: Abor
   try {
     await mkdir(join(work, 'out'), { recursive: true })
     log('building guest image %s in %s', id, work)
+    const report = init.onProgress ?? (() => {})
+    const packages = `${kernelPackage} and ${busyboxPackage} (apt-get download)`
+    report({ step: 'download', phase: 'start', detail: packages })
     const kernel = await extractKernel(work, kernelPackage, options)
     const busybox = await extractPackage(work, busyboxPackage, options)
+    report({ step: 'download', phase: 'done', detail: packages })
+    report({ step: 'build', phase: 'start', detail: `guest image ${id}: agent, modules, initramfs` })
     const busyboxBin = join(busybox, 'bin', 'busybox')
     if (!existsSync(busyboxBin)) throw new GuestImageBuildError(`package ${busyboxPackage} has no bin/busybox`)
     const agent = await compileAgent(work, options)
@@ -108,6 +115,7 @@ export async function ensureGuestImage (init: GuestImageInit = {}, options: Abor
       if (!existsSync(manifestPath)) throw err
     })
     log('built guest image %s (kernel %s)', id, kernel.version)
+    report({ step: 'build', phase: 'done', detail: `guest image ${id}: agent, modules, initramfs` })
     return { id, dir, kernel: join(dir, 'vmlinuz'), initrd: join(dir, 'initrd.img'), kernelVersion: kernel.version }
   } catch (err) {
     if (err instanceof GuestImageBuildError || options.signal?.aborted === true) throw err

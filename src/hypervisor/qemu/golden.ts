@@ -124,20 +124,29 @@ async function build (ctx: GoldenContext, request: GoldenRequest, id: string, di
       token,
       incoming: false
     }
+    const report = init.onProgress ?? (() => {})
+    const what = `golden image ${id.slice(0, 12)} (${request.hardware.memoryMB} MB, ${ctx.accel})`
     const started = Date.now()
+    report({ step: 'boot', phase: 'start', detail: what })
     const booted = await coldBoot(init.qemuBinary, machine, join(work, 'qemu.log'), { signal: options.signal, timeoutMs: init.bootTimeoutMs })
     pid = booted.pid
+    report({ step: 'boot', phase: 'done', detail: what })
     log('golden %s booted in %d ms', id, Date.now() - started)
     try {
+      const actions = `${request.actions.length} action(s) in ${what}`
+      if (request.actions.length > 0) report({ step: 'actions', phase: 'start', detail: actions })
       for (const action of request.actions) {
         const result = await booted.agent.run(action, options)
         if (result.exitCode !== 0 || result.timedOut) {
           throw new ProductionError(`golden action ${action.id} ${result.timedOut ? 'timed out' : `exited with ${result.exitCode}`}: ${result.stderr.trim().slice(-500)}`)
         }
       }
+      if (request.actions.length > 0) report({ step: 'actions', phase: 'done', detail: actions })
+      report({ step: 'checkpoint', phase: 'start', detail: what })
       // not needed for consistency (the page cache is in the checkpoint) but keeps the base disk tidy
       await booted.agent.run({ id: 'sync', run: 'sync', timeoutMs: 30_000 }, options)
       await checkpoint(booted.qmp, file('state'), { signal: options.signal, timeoutMs: 60_000 })
+      report({ step: 'checkpoint', phase: 'done', detail: what })
       await booted.qmp.execute('quit', undefined, options).catch(() => {})
     } finally {
       booted.agent.close()

@@ -1,7 +1,7 @@
 import { statfs } from 'node:fs/promises'
 import { homedir } from 'node:os'
 import { dirname, isAbsolute, join } from 'node:path'
-import type { AbortOptions } from '../index.js'
+import type { AbortOptions, LineProgress } from '../index.js'
 import { defaultCacheDir, type GuestImageInit } from '../guest/index.js'
 import { InvalidQemuLineInitError } from './errors.js'
 
@@ -39,8 +39,22 @@ export interface QemuLineInit {
   poolSize: number
   /** warm pool: QEMU processes starting at once while the pool fills, over all goldens; @default 2 */
   poolSpawns: number
+  /**
+   * warm pool: the most processes per golden it grows to while clones are claimed faster than a
+   * refill takes (claims per second × refill time, within half the host's available memory);
+   * @default poolSize (no growth)
+   */
+  poolMax: number
+  /**
+   * warm pool: the niceness a refill's QEMU runs at until claimed (then 0), where the line may
+   * raise it again (root, CAP_SYS_NICE); 0: refills at normal priority. On a host shared with
+   * other work, a niced refill starves and the pool runs dry (docs/benchmarks.md); @default 0
+   */
+  poolNiceness: number
   /** how the guest image is built (kernel package, modules) */
-  image: Omit<GuestImageInit, 'cacheDir'>
+  image: Omit<GuestImageInit, 'cacheDir' | 'onProgress'>
+  /** sees a golden build's steps (guest image download and build, boot, actions, checkpoint); absent: nobody watches */
+  onProgress?: (event: LineProgress) => void
 }
 
 export const QEMU_LINE_DEFAULTS = {
@@ -56,7 +70,8 @@ export const QEMU_LINE_DEFAULTS = {
   probeTimeoutMs: 8_000,
   overheadMB: 64,
   poolSize: 0,
-  poolSpawns: 2
+  poolSpawns: 2,
+  poolNiceness: 0
 } as const
 
 /** Longest unix socket path Linux accepts (sun_path is 108 bytes with its NUL). */
@@ -77,6 +92,7 @@ export function createQemuLineInit (partial: Partial<QemuLineInit> = {}): QemuLi
     workDir: defaultWorkDir(),
     cacheDir: defaultCacheDir(),
     image: {},
+    poolMax: defined.poolSize ?? QEMU_LINE_DEFAULTS.poolSize,
     ...defined
   }
   validateQemuLineInit(init)
@@ -96,7 +112,7 @@ export function validateQemuLineInit (init: QemuLineInit): void {
   if (!['auto', 'kvm', 'tcg'].includes(init.accel)) throw new InvalidQemuLineInitError('accel', `must be "auto", "kvm" or "tcg", got ${JSON.stringify(init.accel)}`)
   const ranges: Array<[keyof QemuLineInit, number, number]> = [
     ['tbSizeMB', 1, 4096], ['diskMB', 8, 1_048_576], ['bootTimeoutMs', 100, 3_600_000], ['cloneTimeoutMs', 100, 600_000],
-    ['probeTimeoutMs', 100, 600_000], ['overheadMB', 0, 65_536], ['poolSize', 0, 64], ['poolSpawns', 1, 16]
+    ['probeTimeoutMs', 100, 600_000], ['overheadMB', 0, 65_536], ['poolSize', 0, 64], ['poolSpawns', 1, 16], ['poolMax', 0, 256], ['poolNiceness', 0, 19]
   ]
   for (const [key, min, max] of ranges) {
     const value = init[key]
@@ -104,6 +120,7 @@ export function validateQemuLineInit (init: QemuLineInit): void {
       throw new InvalidQemuLineInitError(key, `must be an integer from ${min} to ${max}, got ${JSON.stringify(value)}`)
     }
   }
+  if (init.poolMax < init.poolSize) throw new InvalidQemuLineInitError('poolMax', `must be at least poolSize (${init.poolSize}), got ${init.poolMax}`)
   if (typeof init.nic !== 'boolean') throw new InvalidQemuLineInitError('nic', 'must be true or false')
   if (typeof init.image !== 'object' || init.image === null) throw new InvalidQemuLineInitError('image', 'must be an object')
 }

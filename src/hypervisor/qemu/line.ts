@@ -156,7 +156,7 @@ export class QemuLine implements ProductionLine {
       const started = Date.now()
       const meta = await readGoldenMeta(golden.dir, options)
       if (meta.mac === undefined && (options.nic !== undefined || options.network !== undefined)) throw new ProductionError(`golden ${golden.id} has no NIC (made with nic: false): a clone of it cannot have a NIC backend or a network`)
-      const pooled = this.pool.take(golden.id)
+      const pooled = await this.pool.take(golden.id)
       const token = pooled?.token ?? randomBytes(6).toString('hex')
       const paths = vmPaths(this.init.workDir, token)
       const nic = options.network === undefined ? undefined : nicFor(token, options.network)
@@ -351,7 +351,7 @@ export class QemuLine implements ProductionLine {
   }
 
   private async guestImage (options: AbortOptions): Promise<GuestImage> {
-    this.image ??= ensureGuestImage({ ...this.init.image, cacheDir: this.init.cacheDir }, options)
+    this.image ??= ensureGuestImage({ ...this.init.image, cacheDir: this.init.cacheDir, ...(this.init.onProgress !== undefined ? { onProgress: this.init.onProgress } : {}) }, options)
     this.image.catch(() => { this.image = undefined })
     return await this.image
   }

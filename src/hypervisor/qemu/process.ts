@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process'
 import { closeSync, openSync, readFileSync } from 'node:fs'
-import { readFile } from 'node:fs/promises'
+import { readdir, readFile } from 'node:fs/promises'
+import { getPriority, setPriority } from 'node:os'
 import { setTimeout as sleep } from 'node:timers/promises'
 import type { AbortOptions } from '../index.js'
 import { isAlive, parseStat } from '../proc.js'
@@ -74,6 +75,16 @@ export function readRssKB (pid: number): number | undefined {
   }
 }
 
+/** MB of host memory available (MemAvailable), or undefined where /proc/meminfo cannot be read */
+export function availableMB (): number | undefined {
+  try {
+    const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync('/proc/meminfo', 'utf8'))
+    return m?.[1] === undefined ? undefined : Number(m[1]) / 1024
+  } catch {
+    return undefined
+  }
+}
+
 /** The last bytes of a log file, for error messages. */
 export function tailFile (path: string, bytes = 2000): string {
   try {
@@ -97,4 +108,40 @@ export async function readPssKB (pid: number): Promise<number | undefined> {
     // an older kernel, or no right to read it: RSS
   }
   return readRssKB(pid)
+}
+
+/**
+ * Whether this process may lower a niceness again (CAP_SYS_NICE, or RLIMIT_NICE allows it): tried
+ * on our own main thread, one step down and back, which leaves it as it was.
+ */
+export function canRestorePriority (): boolean {
+  try {
+    const current = getPriority(process.pid)
+    if (current <= -20) return false
+    setPriority(process.pid, current - 1)
+    setPriority(process.pid, current)
+    return true
+  } catch {
+    return false
+  }
+}
+
+/** Sets every thread of the process to `niceness` (Linux sets priorities per thread); false when one could not be set. */
+export async function setProcessPriority (pid: number, niceness: number): Promise<boolean> {
+  let ok = true
+  let tids: string[]
+  try {
+    tids = await readdir(`/proc/${pid}/task`)
+  } catch {
+    return false
+  }
+  for (const tid of tids) {
+    try {
+      setPriority(Number(tid), niceness)
+    } catch (err) {
+      // a thread that ended meanwhile is no failure
+      if ((err as NodeJS.ErrnoException).code !== 'ESRCH') ok = false
+    }
+  }
+  return ok
 }

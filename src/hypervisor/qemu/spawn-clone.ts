@@ -3,6 +3,7 @@ import { mkdir } from 'node:fs/promises'
 import { exec } from '../guest/exec.js'
 import type { AbortOptions } from '../index.js'
 import { qemuArgs } from './args.js'
+import { cloneKernel } from './clone-kernel.js'
 import { QemuStartError } from './errors.js'
 import { GOLDEN_FILES, type GoldenMeta } from './golden.js'
 import type { NetdevBackend } from './args.js'
@@ -21,7 +22,7 @@ export interface IncomingVm { pid: number, qmp: QmpClient }
  * the backend `nic`. The folder
  * is the caller's: on failure the process is already killed, the caller removes the folder.
  */
-export async function spawnIncoming (init: QemuLineInit, meta: GoldenMeta, goldenDir: string, paths: VmPaths, token: string, nic: NetdevBackend, options: AbortOptions = {}): Promise<IncomingVm> {
+export async function spawnIncoming (init: QemuLineInit, meta: GoldenMeta, goldenDir: string, paths: VmPaths, token: string, nic: NetdevBackend, options: AbortOptions & { niceness?: number } = {}): Promise<IncomingVm> {
   options.signal?.throwIfAborted()
   await mkdir(paths.dir, { recursive: true })
   await exec(init.qemuImg, ['create', '-q', '-f', 'qcow2', '-b', join(goldenDir, GOLDEN_FILES.disk), '-F', 'qcow2', paths.overlay], options)
@@ -29,7 +30,8 @@ export async function spawnIncoming (init: QemuLineInit, meta: GoldenMeta, golde
     memoryMB: meta.memoryMB,
     accel: meta.accel,
     tbSizeMB: meta.tbSizeMB,
-    kernel: join(goldenDir, GOLDEN_FILES.kernel),
+    // a clone never boots: the kernel's header is all QEMU needs to rebuild the golden's machine
+    kernel: await cloneKernel(goldenDir, options),
     initrd: join(goldenDir, GOLDEN_FILES.initrd),
     append: meta.append,
     // the golden's device and MAC (its state migrates); only the backend is the clone's
@@ -45,7 +47,10 @@ export async function spawnIncoming (init: QemuLineInit, meta: GoldenMeta, golde
     token,
     incoming: true
   })
-  const pid = await spawnDetached(init.qemuBinary, args, paths.log, options)
+  // through nice(1), so that every thread QEMU starts has the niceness from the first instruction
+  const pid = options.niceness === undefined
+    ? await spawnDetached(init.qemuBinary, args, paths.log, options)
+    : await spawnDetached('nice', ['-n', String(options.niceness), init.qemuBinary, ...args], paths.log, options)
   try {
     const qmp = await QmpClient.connect(paths.qmp, { signal: options.signal, timeoutMs: init.cloneTimeoutMs })
     await prepareIncoming(qmp, options)

@@ -9,11 +9,17 @@ import { GOLDEN_FILES, readGoldenMeta } from './golden.js'
 import { runIncoming } from './migrate.js'
 import { GUEST_NIC } from './nic.js'
 import type { QemuLineInit } from './init.js'
-import { killAndWait, readPssKB } from './process.js'
+import { arrivalRate, poolTarget } from './pool-sizing.js'
+import { availableMB, canRestorePriority, killAndWait, readPssKB, setProcessPriority } from './process.js'
 import { spawnIncoming, type IncomingVm } from './spawn-clone.js'
 import { vmPaths } from './vm-store.js'
 
 const log = logger('vmplant:plant:qemu:pool')
+
+/** how often a grown pool is checked against its target when no clone asks */
+const TRIM_INTERVAL_MS = 10_000
+/** weight of the newest refill in the refill time's moving average */
+const REFILL_WEIGHT = 0.3
 
 export interface PooledVm extends IncomingVm {
   token: string
@@ -34,8 +40,13 @@ export interface PooledVm extends IncomingVm {
  * it; taking one writes its identity, resuming it is a `cont`.
  *
  * Filling runs in the background, up to `poolSize` per golden, with at most `poolSpawns` QEMU
- * processes starting at once over all goldens. A spawn that fails stops the filling of its golden
- * until the next `fill` (a clone, a `warm`), so a broken golden is not retried in a loop.
+ * processes starting at once over all goldens. A pool grows beyond `poolSize`, up to `poolMax`,
+ * to what the recent claims ask for while one refill runs (`poolTarget`: claims per second ×
+ * refill time, within half the host's available memory), and shrinks back a minute after they stop.
+ * With `poolNiceness`, where the line may raise a process's priority again, refills start niced
+ * and get the normal priority when claimed, so that they use what CPU clones being made leave.
+ * A spawn that fails stops the filling of its golden until the next `fill` (a clone, a `warm`),
+ * so a broken golden is not retried in a loop.
  * Pooled folders have no identity (vm.json), so a restarted line removes them as debris.
  */
 export class WarmPool {
@@ -46,12 +57,44 @@ export class WarmPool {
   private readonly waiters = new Map<string, Array<() => void>>()
   private readonly running = new Set<Promise<void>>()
   private readonly tokens = new Set<string>()
+  /** when each golden's processes were claimed (ms, oldest first; the last few only) */
+  private readonly claims = new Map<string, number[]>()
+  /** moving average of how long a refill takes, ms; undefined until one finished */
+  private refillMs: number | undefined
+  private niceness: number | undefined
+  private trimTimer: NodeJS.Timeout | undefined
   private inFlight = 0
   private stopped = true
 
   constructor (private readonly init: QemuLineInit) {}
 
-  start (): void { this.stopped = false }
+  start (): void {
+    this.stopped = false
+    // a refill takes the CPU only when clones being made leave some, if it can be given its priority back
+    this.niceness = this.init.poolNiceness > 0 && canRestorePriority() ? this.init.poolNiceness : undefined
+    if (this.init.poolMax > this.init.poolSize) {
+      this.trimTimer = setInterval(() => { this.trim() }, TRIM_INTERVAL_MS)
+      this.trimTimer.unref()
+    }
+  }
+
+  /** How many processes the golden's pool should hold now: `poolSize`, or more while clones are claimed faster than one refill takes. */
+  target (goldenId: string, now = Date.now()): number {
+    const min = this.init.poolSize
+    if (this.init.poolMax <= min) return min
+    const sizes = [...this.ready.values()].flat().map((e) => e.sizeKB / 1024)
+    const processMB = sizes.length > 0 ? sizes.reduce((a, b) => a + b, 0) / sizes.length : this.init.overheadMB
+    const available = availableMB()
+    return poolTarget({
+      min,
+      max: this.init.poolMax,
+      ratePerSecond: arrivalRate(this.claims.get(goldenId) ?? [], now),
+      refillMs: this.refillMs ?? 0,
+      // half of what the host has left: the other half is for the clones themselves
+      spareMB: available === undefined ? 0 : available / 2,
+      processMB
+    })
+  }
 
   owns (token: string): boolean { return this.tokens.has(token) }
 
@@ -74,13 +117,23 @@ export class WarmPool {
     return Math.ceil(kb / 1024) + this.inFlight * this.init.overheadMB
   }
 
-  /** A ready process for the golden, or undefined; the caller owns it from now on. */
-  take (goldenId: string): PooledVm | undefined {
+  /** A ready process for the golden at normal priority, or undefined; the caller owns it from now on. */
+  async take (goldenId: string): Promise<PooledVm | undefined> {
+    if (this.init.poolSize === 0) return undefined
+    const times = this.claims.get(goldenId) ?? []
+    times.push(Date.now())
+    this.claims.set(goldenId, times.slice(-16))
     const list = this.ready.get(goldenId)
     while (list !== undefined && list.length > 0) {
       const entry = list.shift() as PooledVm
+      if (isAlive(entry.pid, entry.token)) {
+        if (this.niceness !== undefined && !await setProcessPriority(entry.pid, 0)) log.error('could not give the pooled process %d its priority back', entry.pid)
+        // owned until here, so that a reconcile meanwhile does not take it for debris
+        this.tokens.delete(entry.token)
+        this.remeasure()
+        return entry
+      }
       this.tokens.delete(entry.token)
-      if (isAlive(entry.pid, entry.token)) { this.remeasure(); return entry }
       // killed behind the line's back: its folder is debris
       log.error('pooled process %d of %s is gone', entry.pid, goldenId)
       void this.discard(entry).catch(() => {})
@@ -88,12 +141,29 @@ export class WarmPool {
     return undefined
   }
 
-  /** Tops the pool of the golden up in the background. */
+  /** Tops the pool of the golden up in the background (to its target), or trims it down to it. */
   fill (golden: GoldenImage): void {
     if (this.stopped || this.init.poolSize === 0) return
     this.failed.delete(golden.id)
     this.wanted.set(golden.id, golden)
+    this.trim()
     this.pump()
+  }
+
+  /** Discards the newest waiting processes of pools above their target (claims slowed down). */
+  private trim (): void {
+    if (this.stopped) return
+    for (const [goldenId, list] of this.ready) {
+      const excess = list.length + (this.spawning.get(goldenId) ?? 0) - this.target(goldenId)
+      for (const entry of list.splice(Math.max(0, list.length - Math.max(0, excess)))) {
+        log('pool of %s above its target: discarding process %d', goldenId, entry.pid)
+        // tracked, so that stop() waits for it
+        const gone: Promise<void> = this.discard(entry)
+          .catch((err) => { log.error('could not discard pooled process %d: %e', entry.pid, err) })
+          .finally(() => { this.running.delete(gone) })
+        this.running.add(gone)
+      }
+    }
   }
 
   /** Fills the pool for the golden and waits until it is full (or a spawn failed, which is logged); the signal ends the wait, not the filling. */
@@ -114,6 +184,8 @@ export class WarmPool {
   async stop (options: AbortOptions = {}): Promise<void> {
     options.signal?.throwIfAborted()
     this.stopped = true
+    clearInterval(this.trimTimer)
+    this.trimTimer = undefined
     this.wanted.clear()
     await Promise.allSettled([...this.running])
     for (const entries of this.ready.values()) {
@@ -139,7 +211,7 @@ export class WarmPool {
   /** Starts spawns while there are free slots and pools below their size. */
   private pump (): void {
     while (!this.stopped && this.inFlight < this.init.poolSpawns) {
-      const next = [...this.wanted.values()].find((g) => !this.failed.has(g.id) && this.size(g.id) + (this.spawning.get(g.id) ?? 0) < this.init.poolSize)
+      const next = [...this.wanted.values()].find((g) => !this.failed.has(g.id) && this.size(g.id) + (this.spawning.get(g.id) ?? 0) < this.target(g.id))
       if (next === undefined) return
       this.inFlight++
       this.spawning.set(next.id, (this.spawning.get(next.id) ?? 0) + 1)
@@ -166,8 +238,9 @@ export class WarmPool {
     this.tokens.add(token)
     let vm: IncomingVm | undefined
     let agent: FramedAgentClient | undefined
+    const started = Date.now()
     try {
-      vm = await spawnIncoming(this.init, meta, golden.dir, paths, token, { type: 'hub' }, options)
+      vm = await spawnIncoming(this.init, meta, golden.dir, paths, token, { type: 'hub' }, { ...options, niceness: this.niceness })
       await runIncoming(vm.qmp, join(golden.dir, GOLDEN_FILES.state), { signal: options.signal, timeoutMs: this.init.cloneTimeoutMs })
       agent = await connectFramedAgent(paths.agent, options)
       await vm.qmp.execute('cont', undefined, options)
@@ -179,6 +252,8 @@ export class WarmPool {
       await vm.qmp.execute('stop', undefined, options)
       const sizeKB = await readPssKB(vm.pid)
       if (sizeKB === undefined) throw new ProductionError(`pooled clone of ${golden.id} (pid ${vm.pid}) is gone`)
+      const took = Date.now() - started
+      this.refillMs = this.refillMs === undefined ? took : this.refillMs + REFILL_WEIGHT * (took - this.refillMs)
       const entry: PooledVm = { ...vm, token, agent, sizeKB, nic: meta.mac !== undefined }
       if (this.stopped) { await this.discard(entry); return }
       const entries = this.ready.get(golden.id) ?? []

@@ -9,7 +9,7 @@ import { loadNodeConfig, validateNodeConfig } from '../../../src/daemon/config.j
 import { ScenarioError } from '../../../sim/errors.js'
 import { loadScenario } from '../../../sim/scenario.js'
 import { FuzzFailure, type FuzzTarget } from '../harness.js'
-import { SPEC } from '../fixtures.js'
+import { SPEC, fixtures } from '../fixtures.js'
 import { anyJson, jsonBytes, mutated, mutatedBytes, nest, type Json } from '../mutate.js'
 
 const REPO = join(import.meta.dirname, '..', '..', '..', '..')
@@ -51,11 +51,29 @@ async function yamlSeeds (files: string[]): Promise<Json[]> {
 
 /** The spec parser, the config parser and the simulator's scenario parser; files are written under `dir`. */
 export async function documentTargets (dir: string): Promise<FuzzTarget[]> {
-  const specSeeds: Json[] = [SPEC, ...await yamlSeeds(['config/demo-spec.yaml']), { hardware: { memoryMB: 16, os: 'linux' } }]
+  const f = await fixtures()
+  const specSeeds: Json[] = [
+    SPEC, ...await yamlSeeds(['config/demo-spec.yaml']), { hardware: { memoryMB: 16, os: 'linux' } },
+    // the guest's address on its domain's network: static, or from the client LAN's DHCP server
+    { ...SPEC as object, network: { address: '192.168.77.10/24', gateway: '192.168.77.1' } },
+    { hardware: { memoryMB: 64, os: 'linux' }, network: { dhcp: true } },
+    { ...SPEC as object, network: { dhcp: true, leaseTimeoutMs: 45_000 } }
+  ]
   const configSeeds: Json[] = [
     ...await yamlSeeds(['config/plant.yaml', 'config/shop.yaml', 'config/broker.yaml', 'config/site-plant.yaml']),
     { roles: ['plant'], dataDir: 'data', plant: { driver: { kind: 'qemu', poolSize: 2, accel: 'tcg', goldenDir: '/dev/shm/x' }, networks: 'bridge', networkPrefix: 'vpab', learning: { after: 3, diskBudgetMB: 1024 } } },
-    { roles: ['shop', 'plant'], dataDir: 'data', shop: { bidWindowMs: 100, orderTimeoutMs: 1000, choices: 2 }, dht: 'server' }
+    { roles: ['shop', 'plant'], dataDir: 'data', shop: { bidWindowMs: 100, orderTimeoutMs: 1000, choices: 2, maxPendingCreates: 256 }, dht: 'server' },
+    // every field a node config has: the log's format, the status protocol's operators, the warm pool's bounds, the queues' bounds
+    {
+      roles: ['plant'], listen: ['/ip4/127.0.0.1/tcp/4001'], dataDir: 'data', keyFile: 'node.key', redialMs: 500, stopTimeoutMs: 20_000,
+      log: { format: 'json' }, status: { allow: [f.client, f.shop] }, metrics: { listen: '127.0.0.1:9464' }, federation: { psk: 'swarm.key', allow: [f.client] },
+      plant: {
+        memoryMB: 4096, maxQueuedOrders: 16, networks: 'model',
+        driver: { kind: 'qemu', poolSize: 2, poolSpawns: 2, poolMax: 6, poolNiceness: 10, accel: 'tcg', tbSizeMB: 32, diskMB: 64, overheadMB: 64 },
+        imageFetch: { bytesPerSecond: 1e8, costPerSecond: 1, lookupMs: 500 }
+      }
+    },
+    { roles: ['shop'], dataDir: 'data', log: { format: 'text' }, status: { allow: [] }, shop: { maxPendingCreates: 1 } }
   ]
   const scenarioSeeds = await yamlSeeds(['sim/scenarios/paper-3.4.yaml', 'sim/scenarios/partition.yaml', 'sim/scenarios/plant-failure.yaml', 'sim/scenarios/policy-compare.yaml'])
   const file = (name: string): string => join(dir, name)

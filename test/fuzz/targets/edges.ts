@@ -9,6 +9,7 @@ import { orderProtocol } from '../../../src/net/protocols/order/index.js'
 import { vmProtocol } from '../../../src/net/protocols/vm/index.js'
 import { clientProtocol } from '../../../src/net/protocols/client/index.js'
 import { warehouseProtocol } from '../../../src/net/protocols/warehouse/index.js'
+import { STATUS_REQUEST_MAX_BYTES, nodeStatusSchema, statusProtocol, type NodeStatus } from '../../../src/net/protocols/status/index.js'
 import { validateSpec } from '../../../src/planner/index.js'
 import { FuzzFailure, type FuzzTarget } from '../harness.js'
 import { FUZZ_NOW, fixtures } from '../fixtures.js'
@@ -60,6 +61,9 @@ export async function edgeTargets (): Promise<{ targets: FuzzTarget[], close: ()
       list: async () => ({ vms: [classad], unreachable: [] })
     })
     await warehouseProtocol({ libp2p: server }).handle(async (request) => request.type === 'warehouse.plan' ? { spec: validateSpec(request.spec) } : { images: [] })
+    // the sender is no operator of this node (not in status.allow): whatever the view, it gets counts only
+    const fullStatus = nodeStatusSchema.parse((f.seeds['status-answer']?.[0] as { value: unknown }).value) as NodeStatus
+    await statusProtocol({ libp2p: server }, { allow: [f.shop] }).handle(async () => fullStatus)
     await server.start()
     await sender.start()
   } catch (err) {
@@ -132,8 +136,26 @@ export async function edgeTargets (): Promise<{ targets: FuzzTarget[], close: ()
     }
   }
 
+  /** the status edge: a request is refused clearly or answered, and a stranger's answer lists nothing by id */
+  const status: FuzzTarget = {
+    ...edge(PROTOCOLS.status, 'status-request'),
+    name: 'edge-status',
+    inputs: frames(seeds('status-request'), STATUS_REQUEST_MAX_BYTES),
+    run: async (bytes) => {
+      const answer = await send(PROTOCOLS.status, bytes) as { ok?: boolean, value?: unknown, error?: { code?: unknown, message?: unknown } }
+      if (answer.ok === true) {
+        const value = nodeStatusSchema.parse(answer.value)
+        if (value.detail !== 'counts' || value.peers.list !== undefined || value.plant?.vms.list !== undefined || value.plant?.networks.list !== undefined) throw new FuzzFailure(`a peer outside status.allow was shown lists by id: ${JSON.stringify(value).slice(0, 300)}`)
+        return
+      }
+      const code = String(answer.error?.code)
+      if (code !== 'MalformedMessageError') throw new FuzzFailure(`${PROTOCOLS.status} answered with ${code}: ${String(answer.error?.message)}`)
+      throw new EdgeRefusal(code, String(answer.error?.message ?? ''))
+    }
+  }
+
   return {
-    targets: [edge(PROTOCOLS.order, 'order'), edge(PROTOCOLS.vm, 'vm'), edge(PROTOCOLS.client, 'client'), edge(PROTOCOLS.warehouse, 'warehouse'), truncated],
+    targets: [edge(PROTOCOLS.order, 'order'), edge(PROTOCOLS.vm, 'vm'), edge(PROTOCOLS.client, 'client'), edge(PROTOCOLS.warehouse, 'warehouse'), status, truncated],
     close: async () => { await Promise.all(nodes.map(async (n) => { await n.stop() })) }
   }
 }

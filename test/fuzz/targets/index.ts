@@ -2,6 +2,7 @@ import '../../../src/polyfill.js'
 import { tempDir } from '../../helpers/temp.js'
 import type { FuzzTarget } from '../harness.js'
 import { wireTargets } from './wire.js'
+import { statusTargets } from './status.js'
 import { documentTargets } from './documents.js'
 import { classadTargets } from './classad.js'
 import { edgeTargets } from './edges.js'
@@ -13,7 +14,7 @@ export async function loadTargets (groups: TargetGroup[] = ['wire', 'documents',
   const dir = await tempDir('vmplant-fuzz-')
   try {
     const targets: FuzzTarget[] = []
-    if (groups.includes('wire')) targets.push(...await wireTargets())
+    if (groups.includes('wire')) targets.push(...await wireTargets(), ...await statusTargets())
     if (groups.includes('documents')) targets.push(...await documentTargets(dir.path))
     if (groups.includes('classad')) targets.push(...await classadTargets())
     const closers = [dir.remove]

@@ -1,11 +1,10 @@
 import type { Multiaddr } from '@multiformats/multiaddr'
-import type { PrivateKey } from '@libp2p/interface'
+import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { z } from 'zod'
 import {
   classadSchema, clientRequestSchema, createResultSchema, destroyResultSchema, listResultSchema,
   type AbortOptions, type Auth, type Classad, type CreateResult, type DomainCredential, type ListResult
 } from '../../../interface/index.js'
-import type { VmplantLibp2p } from '../../node.js'
 import { call, serve } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
 import type { SigningEdgeComponents } from '../target.js'
@@ -30,7 +29,8 @@ export interface ClientProtocolInit {
   timeoutMs?: number
 }
 
-export interface ClientProtocolComponents extends SigningEdgeComponents {}
+/** any node: the shop's full one serves, a client's light one (`light-node.ts`) only sends */
+export interface ClientProtocolComponents extends Omit<SigningEdgeComponents, 'libp2p'> { libp2p: Libp2p }
 
 /** `/vmplant/client/1.0.0`: a client's create, query, destroy and list, signed by the client. */
 export interface ClientProtocol {
@@ -86,7 +86,7 @@ async function serveClients (components: ClientProtocolComponents, handlers: Cli
 
 /** The client's side: every request signed with the client's key, sent on the client's own connection. */
 export class ShopClient {
-  constructor (private readonly libp2p: VmplantLibp2p, private readonly shop: Multiaddr, private readonly key: PrivateKey) {}
+  constructor (private readonly libp2p: Libp2p, private readonly shop: Multiaddr, private readonly key: PrivateKey) {}
 
   /** `credential`: the domain's credential for this client, which the plant checks */
   async create (spec: unknown, domain: string, credential: DomainCredential | undefined, options: AbortOptions = {}): Promise<CreateResult> {

@@ -185,7 +185,14 @@ export class RemoteImagesService implements RemoteImages {
   private async fetchOnce (candidate: Pick<RemoteCandidate, 'peer' | 'id'>, options: FetchOptions): Promise<WarehouseRecord> {
     const signal = AbortSignal.any([this.controller?.signal ?? AbortSignal.abort(new Error('the image component is not started')), ...(options.signal !== undefined ? [options.signal] : [])])
     const context = { libp2p: this.components.libp2p, dir: this.settings.dir, importers: this.components.importers ?? [], speeds: this.speeds, now: this.settings.now }
-    return await fetchImage(context, candidate, { signal, onProgress: options.onProgress })
+    return await fetchImage(context, candidate, {
+      signal,
+      onProgress: (event) => {
+        options.onProgress?.(event)
+        const received = event.type === 'artifact.start' ? event.offset : event.received
+        this.emit({ type: 'image.progress', id: candidate.id, peer: candidate.peer, artifact: event.name, received, bytes: event.bytes })
+      }
+    })
   }
 
   /** Rebuilds the served index and the set of keys from the warehouse. */

@@ -8,6 +8,8 @@ import type { DownloadProgress } from './download.js'
 export type RemoteImagesEvent =
   | { type: 'image.fetched', id: string, peer: string, record: WarehouseRecord }
   | { type: 'image.failed', id: string, peer: string, error: Error }
+  /** bytes of one artifact received so far, as a fetch goes (for a person watching) */
+  | { type: 'image.progress', id: string, peer: string, artifact: string, received: number, bytes: number }
 
 export interface CandidateOptions extends AbortOptions {
   /** only images that save at least this many of the request's actions; @default 0 */

@@ -1,11 +1,12 @@
 import type { Multiaddr } from '@multiformats/multiaddr'
 import { z } from 'zod'
 import { warehouseRequestSchema, type AbortOptions, type WarehouseRequest } from '../../../interface/index.js'
-import type { VmplantLibp2p } from '../../node.js'
+import type { Libp2p } from '@libp2p/interface'
 import { call, serve } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
 
-export interface WarehouseProtocolComponents { libp2p: VmplantLibp2p }
+/** any node: a full one serves, a light one (the command line's) reads */
+export interface WarehouseProtocolComponents { libp2p: Libp2p }
 
 /** `/vmplant/warehouse/1.0.0`: anyone may read a plant's catalogue (list, inspect, plan). */
 export interface WarehouseProtocol {

@@ -27,6 +27,14 @@ export interface VnetProxyInit {
   pollMs?: number
   /** how long one ask may take; @default 30000 */
   pollTimeoutMs?: number
+  /**
+   * A plant that refused the tunnel is asked again after this, doubled on each refusal up to 8 s,
+   * while the shop still lists it: the shop lists a plant only for VMs the credential reaches, so
+   * a refusal there is passing (the domain's first VM, whose bridge is not made yet while its
+   * golden image is built). The cap stays well under a DHCP lease timeout, for that VM's sake;
+   * @default 1000
+   */
+  refusedRetryMs?: number
   /** @default 1500 */
   mtu?: number
   onEvent?: (event: ProxyEvent) => void
@@ -37,7 +45,9 @@ export type ProxyEvent = TunnelEvent
   | { type: 'unfollow', plant: string }
   | { type: 'poll-failed', reason: string }
 
-export const PROXY_DEFAULTS = { pollMs: 5000, pollTimeoutMs: 30_000, mtu: 1500 } as const
+export const PROXY_DEFAULTS = { pollMs: 5000, pollTimeoutMs: 30_000, mtu: 1500, refusedRetryMs: 1000 } as const
+
+const MAX_REFUSED_RETRY_MS = 8000
 
 const log = logger('vmplant:vnet:proxy')
 
@@ -55,7 +65,8 @@ export function clientTapName (client: string, domain: string, plant: string): s
 export class VnetProxy {
   private readonly init: Required<Omit<VnetProxyInit, 'onEvent'>> & Pick<VnetProxyInit, 'onEvent'>
   private readonly followed = new Map<string, Followed>()
-  private readonly refused = new Set<string>()
+  /** plants that refused the tunnel: when to ask again, and how often they refused in a row */
+  private readonly refused = new Map<string, { until: number, times: number }>()
   private shared?: TapPort
   private timer?: NodeJS.Timeout
   private stopper?: AbortController
@@ -113,8 +124,9 @@ export class VnetProxy {
       for (const plant of [...this.followed.keys()]) {
         if (!keep.has(plant) || this.followed.get(plant)?.ended === true) await this.unfollow(plant)
       }
+      for (const plant of this.refused.keys()) if (!keep.has(plant)) this.refused.delete(plant)
       for (const plant of hosting.plants) {
-        if (!this.followed.has(plant) && !this.refused.has(plant) && !signal.aborted) await this.follow(plant)
+        if (!this.followed.has(plant) && (this.refused.get(plant)?.until ?? 0) <= Date.now() && !signal.aborted) await this.follow(plant)
       }
     } catch (err: any) {
       if (!signal.aborted) this.init.onEvent?.({ type: 'poll-failed', reason: err?.message ?? String(err) })
@@ -140,7 +152,11 @@ export class VnetProxy {
         domain: this.init.domain,
         credential: this.init.credential,
         onEvent: (event) => {
-          if (event.type === 'refused') this.refused.add(plant)
+          if (event.type === 'refused') {
+            const times = (this.refused.get(plant)?.times ?? 0) + 1
+            this.refused.set(plant, { times, until: Date.now() + Math.min(this.init.refusedRetryMs * 2 ** (times - 1), MAX_REFUSED_RETRY_MS) })
+          }
+          if (event.type === 'up') this.refused.delete(plant)
           this.init.onEvent?.(event)
         }
       })

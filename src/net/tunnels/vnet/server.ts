@@ -7,7 +7,7 @@ import type { VmplantLibp2p } from '../../node.js'
 import { decodeJson, encodeJson } from '../../codec.js'
 import { VnetRefusedError } from './errors.js'
 import { readFrame } from '../../rpc.js'
-import { openTap, type TapPort } from './tap.js'
+import { enslaveTap, openTap, type TapPort } from './tap.js'
 import { pump, type PumpStats } from './pump.js'
 import { MAX_OPEN_BYTES, VNET_PROTOCOL, openSchema, type VnetAnswer } from './wire.js'
 
@@ -107,6 +107,8 @@ export class VnetServer {
       key = `${domain.name}\n${domain.key}\n${peer}`
       try {
         attachment = await this.attach(key, serverTapName(this.components.libp2p.peerId.toString(), domain, peer), bridge)
+        // a lingering tap may still be on a bridge that was removed and made again since
+        await enslaveTap(attachment.port.name, bridge, { signal })
       } catch (err: any) {
         throw new VnetRefusedError(`this plant cannot attach a tunnel to domain ${open.domain}'s network: ${err?.message ?? String(err)}`, { cause: err })
       }

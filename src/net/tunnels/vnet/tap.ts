@@ -78,6 +78,15 @@ export async function checkBridge (bridge: string, options: AbortOptions = {}): 
   if (!/\n\s+bridge\s/.test(details)) throw new TapError(`${bridge} is not a bridge`)
 }
 
+/**
+ * Puts an existing tap on `bridge`: a tap kept across reconnects outlives a bridge that was
+ * removed with the domain's last VM and made again for its next one, and must join the new one.
+ */
+export async function enslaveTap (tap: string, bridge: string, options: AbortOptions = {}): Promise<void> {
+  await checkBridge(bridge, options)
+  await ip(['link', 'set', 'dev', checkInterfaceName(tap, 'tap'), 'master', bridge], options)
+}
+
 /** Makes (or reuses) the tap `init.name`, on `init.bridge` when given, and starts socat on it. */
 export async function openTap (init: TapPortInit, options: AbortOptions = {}): Promise<TapPort> {
   options.signal?.throwIfAborted()

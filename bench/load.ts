@@ -1,0 +1,161 @@
+/**
+ * bench/load: many creates in flight at once through one shop, every node its own OS process on
+ * 127.0.0.1 (the machinery of test/helpers/load.ts). Fires --creates creates at once from
+ * --clients client nodes, then reports outcomes (VMs, busy refusals, other errors), latency p50
+ * and p99, throughput, and the lost/duplicate checks: the VMs the plants list (and, on the sim
+ * line, the VM files on their lines) against the VMIDs the clients were given. Then destroys every
+ * VM and checks that the plants hold none.
+ * Usage: node dist/bench/load.js [--line sim|qemu] [--creates 1000] [--plants 10] [--clients 10]
+ *        [--pool 0] [--memory 64 (sim), 128 (qemu)] [--shop-max N] [--plant-max N] [--keep]
+ * e.g.   node dist/bench/load.js --line sim --creates 1000
+ *        node dist/bench/load.js --line qemu --creates 50 --plants 2 --clients 2
+ */
+import '../src/polyfill.js'
+import { parseArgs } from 'node:util'
+import { spawnSync } from 'node:child_process'
+import { performance } from 'node:perf_hooks'
+import { cpus, loadavg } from 'node:os'
+import { readFile, rm } from 'node:fs/promises'
+import { parseStat } from '../src/hypervisor/proc.js'
+import { join } from 'node:path'
+import { tempDir } from '../test/helpers/temp.js'
+import { eventually } from '../test/helpers/processes.js'
+import { defaultGoldenShmDir } from '../src/daemon/create-line.js'
+import {
+  countOutcomes, destroyAll, fireCreates, ledgerProblems, listAll, simLineVms, startClients, startLoadFederation, warmPlants,
+  type LoadFederation
+} from '../test/helpers/load.js'
+import type { VmplantClient } from '../src/cli/client.js'
+import { summarize } from './stats.js'
+
+const { values } = parseArgs({
+  options: {
+    line: { type: 'string', default: 'sim' },
+    creates: { type: 'string', default: '1000' },
+    plants: { type: 'string', default: '10' },
+    clients: { type: 'string', default: '10' },
+    pool: { type: 'string', default: '0' },
+    memory: { type: 'string' },
+    'shop-max': { type: 'string' },
+    'plant-max': { type: 'string' },
+    keep: { type: 'boolean', default: false }
+  }
+})
+
+function whole (name: string, value: string | undefined, min: number, max: number): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    console.error(`--${name} must be a whole number from ${min} to ${max}, not "${value}"`)
+    process.exit(2)
+  }
+  return n
+}
+
+const line = values.line
+if (line !== 'sim' && line !== 'qemu') {
+  console.error(`--line is sim or qemu, not "${line}"`)
+  process.exit(2)
+}
+const creates = whole('creates', values.creates, 1, 100_000)
+const plants = whole('plants', values.plants, 1, 100)
+const clientCount = whole('clients', values.clients, 1, 100)
+const pool = whole('pool', values.pool, 0, 64)
+// the QEMU line makes VMs of 128 MB and more
+const memoryMB = whole('memory', values.memory ?? (line === 'qemu' ? '128' : '64'), 16, 65536)
+const shopMax = values['shop-max'] !== undefined ? whole('shop-max', values['shop-max'], 1, 1_000_000) : undefined
+const plantMax = values['plant-max'] !== undefined ? whole('plant-max', values['plant-max'], 1, 100_000) : creates
+
+const spec = { hardware: { memoryMB, os: 'linux' }, actions: [{ id: 'hello', run: 'echo hello' }] }
+const driver = line === 'sim'
+  ? { kind: 'sim', cloneMs: 5, resumeMs: 5, actionMs: 5, goldenMs: 10 }
+  : { kind: 'qemu', poolSize: pool }
+const dir = await tempDir('vmplant-bench-load-')
+let federation: LoadFederation | undefined
+let clients: VmplantClient[] = []
+const log = (s: string): void => { console.log(s) }
+/** USER_HZ: /proc/<pid>/stat's clock ticks per second */
+const USER_HZ = 100
+const cpuTicks = async (pid: number): Promise<number> => parseStat(await readFile(`/proc/${pid}/stat`, 'utf8')).ticks
+// an interrupted run still ends the nodes it started (their VMs, on the QEMU line, are left to the log)
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => { void federation?.kill().finally(() => process.exit(130)) })
+}
+
+try {
+  log(`bench/load: ${creates} creates in flight on ${plants} ${line} plant(s) from ${clientCount} client(s); ${cpus().length} CPUs, load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+  const setup = performance.now()
+  federation = await startLoadFederation({
+    dir: dir.path,
+    plants,
+    shop: { bidWindowMs: 30_000, orderTimeoutMs: line === 'sim' ? 60_000 : 600_000, ...(shopMax !== undefined ? { maxPendingCreates: shopMax } : {}) },
+    plant: {
+      memoryMB: line === 'sim' ? 1_000_000 : Math.max(4096, Math.ceil(creates / plants) * (memoryMB + 96)),
+      maxQueuedOrders: plantMax,
+      cost: { model: 'paper', maxVms: Math.max(32, creates), maxNetworks: clientCount + 4 },
+      driver,
+      ...(line === 'qemu' ? { networks: 'model' } : {})
+    },
+    startTimeoutMs: 120_000
+  })
+  const peers = federation.plants.map((p) => p.ready.peer)
+  clients = await startClients(federation.shopAddr, clientCount)
+  // every plant makes (and destroys) a VM first: a QEMU plant builds its golden image then
+  const warm = await warmPlants(clients, spec, peers, line === 'sim' ? 60_000 : 600_000)
+  log(`set up in ${((performance.now() - setup) / 1000).toFixed(1)} s (warm-up: ${warm} creates); load ${loadavg().map((l) => l.toFixed(2)).join(' ')}`)
+
+  const nodes = [federation.shop, ...federation.plants]
+  const cpuBefore = await Promise.all(nodes.map(async (n) => await cpuTicks(n.pid)))
+  const burst = performance.now()
+  const outcomes = await fireCreates(clients, creates, spec, 'load')
+  const wallS = (performance.now() - burst) / 1000
+  const cpuS = (await Promise.all(nodes.map(async (n) => await cpuTicks(n.pid)))).map((t, i) => (t - (cpuBefore[i] as number)) / USER_HZ)
+  const counts = countOutcomes(outcomes)
+  const all = summarize(outcomes.map((o) => o.ms))
+  const ok = summarize(outcomes.flatMap((o) => o.ok ? [o.ms] : []))
+  log(`outcomes: ${counts.vms} VMs, ${counts.busy} busy, other ${JSON.stringify(counts.other)}`)
+  const reasons = new Map<string, number>()
+  for (const o of outcomes) if (!o.ok) reasons.set(`${o.code}: ${o.message.replace(/[0-9a-zA-Z]{8,}/g, '…').slice(0, 120)}`, (reasons.get(`${o.code}: ${o.message.replace(/[0-9a-zA-Z]{8,}/g, '…').slice(0, 120)}`) ?? 0) + 1)
+  for (const [reason, n] of [...reasons].sort((a, b) => b[1] - a[1]).slice(0, 8)) log(`  ${n} x ${reason}`)
+  log(`latency, every answer: p50 ${all.p50.toFixed(0)} ms, p99 ${all.p99.toFixed(0)} ms, max ${all.max.toFixed(0)} ms`)
+  log(`latency, VMs made:     p50 ${ok.p50.toFixed(0)} ms, p99 ${ok.p99.toFixed(0)} ms`)
+  log(`throughput: ${(outcomes.length / wallS).toFixed(1)} answers/s, ${(counts.vms / wallS).toFixed(1)} VMs/s (${wallS.toFixed(1)} s for the burst)`)
+  // every plant prices every call (no choices): a plant's CPU over the burst, bids and its share of the productions
+  const plantCpu = cpuS.slice(1).reduce((a, b) => a + b, 0)
+  log(`CPU over the burst: shop ${(cpuS[0] as number).toFixed(1)} s (${((cpuS[0] as number) / creates * 1000).toFixed(2)} ms per create, ${((cpuS[0] as number) / (creates * plants) * 1000).toFixed(2)} ms per offer); plants ${plantCpu.toFixed(1)} s (${(plantCpu / (creates * plants) * 1000).toFixed(2)} ms per bid, productions included)`)
+  const made = outcomes.flatMap((o) => o.ok ? [{ result: o.result, client: o.client }] : [])
+  const results = made.map((m) => m.result)
+  log(`VMs per plant: ${peers.map((p) => results.filter((r) => r.classad.plant === p).length).join(' ')}`)
+
+  const listed = await listAll(clients)
+  const listProblems = ledgerProblems(results, listed.vms.map((vm) => ({ vmid: vm.vmid, plant: vm.plant, state: vm.state })))
+  log(`listed: ${listed.vms.length} VMs, ${listed.unreachable.length} plants unreachable; lost/duplicated: ${listProblems.length === 0 ? 'none' : listProblems.slice(0, 5).join('; ')}`)
+  if (line === 'sim') {
+    const onLines = (await Promise.all(federation.plantDirs.map(async (d, i) => (await simLineVms(d)).map((vmid) => ({ vmid, plant: peers[i] as string }))))).flat()
+    const lineProblems = ledgerProblems(results, onLines)
+    log(`on the lines: ${onLines.length} VMs; lost/duplicated: ${lineProblems.length === 0 ? 'none' : lineProblems.slice(0, 5).join('; ')}`)
+  }
+  const destroyStart = performance.now()
+  const destroyErrors = await destroyAll(clients, made, line === 'sim' ? 25 : 5)
+  log(`destroyed ${made.length - destroyErrors.length} in ${((performance.now() - destroyStart) / 1000).toFixed(1)} s${destroyErrors.length > 0 ? `; failed: ${destroyErrors.slice(0, 3).map((e) => `${e.vmid}: ${e.error}`).join('; ')}` : ''}`)
+  const c = clients
+  const left = await eventually(async () => await listAll(c), 10_000)
+  log(`left after destroy: ${left.vms.length} VMs listed`)
+  process.exitCode = listProblems.length === 0 && destroyErrors.length === 0 && left.vms.length === 0 ? 0 : 1
+} catch (err) {
+  console.error(`bench/load failed: ${err instanceof Error ? err.stack ?? err.message : String(err)}`)
+  process.exitCode = 1
+} finally {
+  await Promise.all(clients.map(async (c) => { await c.stop() }))
+  await federation?.stopPlants()
+  await federation?.kill()
+  if (line === 'qemu' && federation !== undefined) {
+    // VMs outlive a plant's stop: a QEMU process left by a failed destroy is found by its folder, and killed by pid
+    const left = spawnSync('pgrep', ['-f', dir.path], { encoding: 'utf8' }).stdout.split('\n').filter((l) => l !== '').map(Number)
+    for (const pid of left) { try { process.kill(pid, 'SIGKILL') } catch {} }
+    if (left.length > 0) log(`killed ${left.length} QEMU process(es) left behind`)
+    // the QEMU line keeps golden RAM files on tmpfs, outside the data folder
+    for (const d of federation.plantDirs) await rm(defaultGoldenShmDir(join(d, 'line')), { recursive: true, force: true })
+  }
+  if (values.keep !== true) await dir.remove()
+  else log(`kept ${dir.path}`)
+}
