@@ -14,6 +14,8 @@ import { lineMissing } from '../helpers/hypervisors.js'
 import { startUserManager, systemdMachineReason, type UserManager } from './systemd-manager.js'
 
 const UNIT_FILE = fileURLToPath(new URL('../../../config/vmplant-node@.service', import.meta.url))
+/** the checkout this test runs from */
+const PACKAGE_ROOT = fileURLToPath(new URL('../../../', import.meta.url)).replace(/\/$/, '')
 /** the capabilities the unit may name, by number (linux/capability.h) */
 const CAPABILITIES: Record<string, number> = { CAP_CHOWN: 0, CAP_DAC_OVERRIDE: 1, CAP_FOWNER: 3, CAP_KILL: 5, CAP_SETGID: 6, CAP_SETUID: 7, CAP_NET_BIND_SERVICE: 10, CAP_NET_ADMIN: 12, CAP_NET_RAW: 13, CAP_SYS_ADMIN: 21 }
 
@@ -50,6 +52,7 @@ async function installUnit (manager: UserManager, config: string, out: string): 
   await mkdir(dropIn, { recursive: true })
   const node = `${process.execPath} ${VMPLANT_BIN} node`
   const underHome = /^\/(root|home|run\/user)\//.test(VMPLANT_BIN) || /^\/(root|home|run\/user)\//.test(process.execPath)
+  const underTmp = /^\/(var\/)?tmp\//.test(VMPLANT_BIN) || /^\/(var\/)?tmp\//.test(process.execPath)
   await writeFile(join(dropIn, 'test.conf'), [
     '[Service]',
     'ExecStartPre=',
@@ -71,6 +74,8 @@ async function installUnit (manager: UserManager, config: string, out: string): 
     'WatchdogSec=4',
     // a checkout under a home folder would be hidden by ProtectHome=yes
     ...(underHome ? ['ProtectHome=read-only'] : []),
+    // and one under /tmp (a CI clone) by PrivateTmp=yes: an installed vmplant lives elsewhere
+    ...(underTmp ? [`BindReadOnlyPaths=${PACKAGE_ROOT}`] : []),
     ''
   ].join('\n'))
   const reload = manager.systemctl('daemon-reload')
