@@ -32,7 +32,8 @@ export async function runTraced (tracer: string, argv: string[], env: NodeJS.Pro
   child.stderr.on('data', (chunk: Buffer) => { err += chunk.toString() })
   const code = await new Promise<number | null>((resolve, reject) => {
     const timer = setTimeout(() => { child.kill('SIGKILL'); reject(new Error(`vmplant ${argv.join(' ')} did not end in 60 s`)) }, 60_000)
-    child.on('exit', (c) => { clearTimeout(timer); resolve(c) })
+    // 'close', not 'exit': the pipes may still hold output when the process has exited
+    child.on('close', (c) => { clearTimeout(timer); resolve(c) })
   })
   const loaded: string[] = []
   const rest: string[] = []

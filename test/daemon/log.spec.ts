@@ -109,7 +109,7 @@ async function failedStart (args: string[]): Promise<{ code: number | null, stdo
   let stderr = ''
   child.stdout.on('data', (chunk: Buffer) => { stdout += chunk.toString() })
   child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString() })
-  const exited = once(child, 'exit')
+  const exited = once(child, 'close')
   const timer = setTimeout(() => { if (child.exitCode === null) process.kill(child.pid as number, 'SIGKILL') }, 30_000)
   try {
     const [code, signal] = await exited as [number | null, NodeJS.Signals | null]

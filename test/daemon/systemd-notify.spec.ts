@@ -59,7 +59,7 @@ test('a stop that outlives stopTimeoutMs exits with status 1 and says which step
   const node = await startNodeProcess(config, 30_000, { VMPLANT_TEST_STOP_HANG: 'the production line' })
   t.teardown(async () => { await node.kill() })
   process.kill(node.pid, 'SIGTERM')
-  const [code] = await once(node.child, 'exit')
+  const [code] = await once(node.child, 'close')
   t.is(code, 1)
   t.regex(node.stderr(), /the stop did not finish within 300 ms; exiting, abandoned: stopping the production line; not reached: the domain bridges, the store/)
 })
