@@ -17,7 +17,7 @@ const CLIENTS = 10
 
 test('1,000 creates in flight at once on one shop and 10 sim plant processes: each answered once, no VM lost or duplicated', async (t) => {
   // 46 s on this 2-core machine under a load average of 9, most of it pricing 10,000 bids; more under more load
-  t.timeout(240_000)
+  t.timeout(420_000)
   let last = performance.now()
   const phases: string[] = []
   const mark = (what: string): void => { phases.push(`${what} ${((performance.now() - last) / 1000).toFixed(1)} s`); last = performance.now() }
@@ -33,7 +33,8 @@ test('1,000 creates in flight at once on one shop and 10 sim plant processes: ea
     dir: dir.path,
     plants: PLANTS,
     // every plant prices every call: 10,000 bids, which take a loaded machine tens of seconds
-    shop: { bidWindowMs: 60_000 },
+    // (a CI run beside another heavy test had the last calls' bids arrive after 60 s: slow, not lost)
+    shop: { bidWindowMs: 180_000 },
     plant: {
       memoryMB: 1_000_000,
       maxQueuedOrders: CREATES,
