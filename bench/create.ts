@@ -20,7 +20,7 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { startEmbeddedFederation } from '../src/daemon/embedded.js'
 import { VmplantClient } from '../src/cli/client.js'
 import { packageRoot } from '../src/paths.js'
-import { summarize } from './stats.js'
+import { summarize, wholeOption as whole } from './stats.js'
 import { histogramSvg } from './histogram.js'
 import { runPaper } from './create-paper.js'
 
@@ -37,15 +37,6 @@ const { values } = parseArgs({
     out: { type: 'string', default: join(packageRoot, 'docs', 'bench-create-paper') }
   }
 })
-
-function whole (name: string, value: string | undefined, min: number, max: number): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`--${name} must be a whole number from ${min} to ${max}, not "${value}"`)
-    process.exit(2)
-  }
-  return n
-}
 
 if (values.paper === true) {
   const modes = (values.modes ?? '').split(',')

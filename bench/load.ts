@@ -26,7 +26,7 @@ import {
   type LoadFederation
 } from '../test/helpers/load.js'
 import type { VmplantClient } from '../src/cli/client.js'
-import { summarize } from './stats.js'
+import { summarize, wholeOption as whole } from './stats.js'
 
 const { values } = parseArgs({
   options: {
@@ -41,15 +41,6 @@ const { values } = parseArgs({
     keep: { type: 'boolean', default: false }
   }
 })
-
-function whole (name: string, value: string | undefined, min: number, max: number): number {
-  const n = Number(value)
-  if (!Number.isInteger(n) || n < min || n > max) {
-    console.error(`--${name} must be a whole number from ${min} to ${max}, not "${value}"`)
-    process.exit(2)
-  }
-  return n
-}
 
 const line = values.line
 if (line !== 'sim' && line !== 'qemu') {

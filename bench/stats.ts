@@ -16,3 +16,13 @@ export function summarize (samples: number[]): Summary {
 export function formatRow (lead: Array<string | number>, s: Summary, ...tail: string[]): string {
   return [...lead.map(String), s.p50.toFixed(1), s.p99.toFixed(1), s.mean.toFixed(1), ...tail].join(' | ')
 }
+
+/** A command-line option that must be a whole number in [min, max]; a bad one ends the bench with status 2, naming it. */
+export function wholeOption (name: string, value: string | undefined, min: number, max: number): number {
+  const n = Number(value)
+  if (!Number.isInteger(n) || n < min || n > max) {
+    console.error(`--${name} must be a whole number from ${min} to ${max}, not "${value}"`)
+    process.exit(2)
+  }
+  return n
+}

@@ -8,9 +8,8 @@ import { call, serve } from '../../src/net/rpc.js'
 import { RemoteError } from '../../src/net/errors.js'
 import { validateNodeConfig } from '../../src/daemon/config.js'
 import { ConfigError } from '../../src/daemon/errors.js'
-import { tempDir } from '../helpers/temp.js'
 import { eventually, processAlive } from '../helpers/processes.js'
-import { countOutcomes, fireCreates, listAll, simLineVms, startClients, startLoadFederation, warmPlants, type LoadFederation } from '../helpers/load.js'
+import { countOutcomes, fireCreates, listAll, simLineVms, warmPlants, loadTest } from '../helpers/load.js'
 
 const spec = { hardware: { memoryMB: 64, os: 'linux' }, actions: [{ id: 'hello', run: 'echo hello' }] }
 
@@ -68,23 +67,15 @@ test.serial('requests past a connection\'s bound are answered "busy" at once, no
 
 test('a shop and plants at their bounds refuse at once with "busy", and serve again afterwards', async (t) => {
   t.timeout(120_000)
-  const dir = await tempDir()
-  let federation: LoadFederation | undefined
-  let clients: VmplantClient[] = []
-  t.teardown(async () => {
-    await Promise.all(clients.map(async (c) => { await c.stop() }))
-    await federation?.kill()
-    await dir.remove()
-  })
+  const run = await loadTest(t)
   // the shop takes 20 creates at a time; each plant produces 3 VMs at a time, and a VM takes 5 s
-  federation = await startLoadFederation({
-    dir: dir.path,
+  const federation = await run.start({
     plants: 2,
     shop: { bidWindowMs: 20_000, maxPendingCreates: 20 },
     plant: { memoryMB: 100_000, maxQueuedOrders: 3, cost: { model: 'paper', maxNetworks: 16 }, driver: { kind: 'sim', cloneMs: 5000 } }
   })
   const peers = federation.plants.map((p) => p.ready.peer)
-  clients = await startClients(federation.shopAddr, 2)
+  const clients = await run.connect(2)
   await warmPlants(clients, spec, peers, 60_000)
   t.deepEqual((await listAll(clients)).vms, [])
 
@@ -119,17 +110,10 @@ test('a shop and plants at their bounds refuse at once with "busy", and serve ag
 
 test('a create whose client goes away mid-production leaves no VM behind', async (t) => {
   t.timeout(90_000)
-  const dir = await tempDir()
-  let federation: LoadFederation | undefined
-  let clients: VmplantClient[] = []
-  t.teardown(async () => {
-    await Promise.all(clients.map(async (c) => { await c.stop() }))
-    await federation?.kill()
-    await dir.remove()
-  })
+  const run = await loadTest(t)
   // the action takes 5 s: the VM is on the line, not yet committed, while the client gives up
-  federation = await startLoadFederation({ dir: dir.path, plants: 1, shop: { bidWindowMs: 10_000 }, plant: { memoryMB: 100_000, driver: { kind: 'sim', actionMs: 5000 } } })
-  clients = await startClients(federation.shopAddr, 1)
+  const federation = await run.start({ plants: 1, shop: { bidWindowMs: 10_000 }, plant: { memoryMB: 100_000, driver: { kind: 'sim', actionMs: 5000 } } })
+  const clients = await run.connect(1)
   const client = clients[0] as VmplantClient
   await warmPlants(clients, { hardware: spec.hardware, actions: [] }, [federation.plants[0]!.ready.peer], 60_000)
   const plantDir = federation.plantDirs[0] as string

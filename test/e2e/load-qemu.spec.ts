@@ -5,8 +5,7 @@ import type { VmplantClient } from '../../src/cli/client.js'
 import { defaultGoldenShmDir } from '../../src/daemon/create-line.js'
 import { qemuTest, pidsMentioning } from '../hypervisor/qemu-helpers.js'
 import { killMentioning } from '../helpers/hypervisors.js'
-import { tempDir } from '../helpers/temp.js'
-import { countOutcomes, destroyAll, fireCreates, ledgerProblems, listAll, startClients, startLoadFederation, warmPlants, type LoadFederation } from '../helpers/load.js'
+import { countOutcomes, destroyAll, fireCreates, ledgerProblems, listAll, warmPlants, loadTest } from '../helpers/load.js'
 
 const qtest = qemuTest()
 const spec = { hardware: { memoryMB: 128, os: 'linux' }, actions: [{ id: 'hello', run: 'echo hello' }] }
@@ -14,26 +13,22 @@ const CREATES = 12
 
 qtest('12 QEMU creates in flight on two QEMU plant processes: each answered once, no VM lost or duplicated, none left', async (t) => {
   t.timeout(240_000)
-  const dir = await tempDir('vmplant-lq-')
-  let federation: LoadFederation | undefined
-  let clients: VmplantClient[] = []
-  t.teardown(async () => {
-    await Promise.all(clients.map(async (c) => { await c.stop() }))
-    await federation?.kill()
+  const run = await loadTest(t, {
+    prefix: 'vmplant-lq-',
     // the plants were killed: QEMU processes outlive them, and are found by their folder
-    await killMentioning(dir.path)
-    for (const d of federation?.plantDirs ?? []) await rm(defaultGoldenShmDir(join(d, 'line')), { recursive: true, force: true })
-    await dir.remove()
+    afterKill: async (federation, dir) => {
+      await killMentioning(dir)
+      for (const d of federation?.plantDirs ?? []) await rm(defaultGoldenShmDir(join(d, 'line')), { recursive: true, force: true })
+    }
   })
-  federation = await startLoadFederation({
-    dir: dir.path,
+  const federation = await run.start({
     plants: 2,
     shop: { bidWindowMs: 20_000, orderTimeoutMs: 180_000 },
     plant: { memoryMB: 4096, networks: 'model', driver: { kind: 'qemu', poolSize: 0 } },
     startTimeoutMs: 120_000
   })
   const peers = federation.plants.map((p) => p.ready.peer)
-  clients = await startClients(federation.shopAddr, 2)
+  const clients = await run.connect(2)
   // each plant builds its golden image on its first create, before the burst
   await warmPlants(clients, spec, peers, 180_000)
   t.deepEqual((await listAll(clients)).vms, [])

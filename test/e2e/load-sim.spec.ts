@@ -3,10 +3,8 @@ import test from 'ava'
 import type { VmplantClient } from '../../src/cli/client.js'
 import type { CreateResult } from '../../src/interface/index.js'
 import { join } from 'node:path'
-import { tempDir } from '../helpers/temp.js'
 import {
-  countOutcomes, destroyAll, fireCreates, ledgerProblems, listAll, simLineVms, startClients, startLoadFederation, storeRecords, waitForBidders,
-  type LoadFederation
+  countOutcomes, destroyAll, fireCreates, ledgerProblems, listAll, simLineVms, storeRecords, waitForBidders, loadTest
 } from '../helpers/load.js'
 
 const spec = { hardware: { memoryMB: 64, os: 'linux' }, actions: [{ id: 'hello', run: 'echo hello' }] }
@@ -21,16 +19,8 @@ test('1,000 creates in flight at once on one shop and 10 sim plant processes: ea
   let last = performance.now()
   const phases: string[] = []
   const mark = (what: string): void => { phases.push(`${what} ${((performance.now() - last) / 1000).toFixed(1)} s`); last = performance.now() }
-  const dir = await tempDir()
-  let federation: LoadFederation | undefined
-  let clients: VmplantClient[] = []
-  t.teardown(async () => {
-    await Promise.all(clients.map(async (c) => { await c.stop() }))
-    await federation?.kill()
-    await dir.remove()
-  })
-  federation = await startLoadFederation({
-    dir: dir.path,
+  const run = await loadTest(t)
+  const federation = await run.start({
     plants: PLANTS,
     // every plant prices every call: 10,000 bids, which take a loaded machine tens of seconds
     // (a CI run beside another heavy test had the last calls' bids arrive after 60 s: slow, not lost)
@@ -44,7 +34,7 @@ test('1,000 creates in flight at once on one shop and 10 sim plant processes: ea
     }
   })
   const plantPeers = federation.plants.map((p) => p.ready.peer)
-  clients = await startClients(federation.shopAddr, CLIENTS)
+  const clients = await run.connect(CLIENTS)
   mark('started')
   await waitForBidders(clients[0] as VmplantClient, spec, PLANTS, 60_000)
   // each client connects before the burst: 1,000 creates at once leave the shop no time for handshakes
@@ -74,7 +64,7 @@ test('1,000 creates in flight at once on one shop and 10 sim plant processes: ea
   t.deepEqual(ledgerProblems(results, onLines), [])
 
   // the records themselves, read from copies of the idle plants' stores: one per VM, naming its request and the shop
-  const records = (await Promise.all(federation.plantDirs.map(async (d, i) => (await storeRecords(d, join(dir.path, `copy-${i}`))).map((r) => ({ record: r, plant: plantPeers[i] as string }))))).flat()
+  const records = (await Promise.all(federation.plantDirs.map(async (d, i) => (await storeRecords(d, join(run.dir.path, `copy-${i}`))).map((r) => ({ record: r, plant: plantPeers[i] as string }))))).flat()
   t.deepEqual(ledgerProblems(results, records.map(({ record, plant }) => ({ vmid: record.classad.vmid, plant, state: record.classad.state, requestId: record.requestId }))), [])
   t.true(records.every(({ record }) => record.orderedBy === federation?.shop.ready.peer))
   mark('checked')

@@ -12,6 +12,7 @@ import { VmplantClient } from '../../src/cli/client.js'
 import { plantStore } from '../../src/store/index.js'
 import type { Classad, CreateResult, VmRecord } from '../../src/interface/index.js'
 import { freePort, startNodeProcess, type NodeProcess } from './processes.js'
+import { tempDir } from './temp.js'
 
 export interface LoadFederationInit {
   /** the folder the nodes' configs and data go in; the caller removes it */
@@ -258,4 +259,39 @@ export async function destroyAll (clients: VmplantClient[], made: Array<{ result
     await Promise.all(Array.from({ length: concurrency }, worker))
   }))
   return errors
+}
+
+/** What a load test starts; the test's teardown ends it all (see `loadTest`). */
+export interface LoadTest {
+  dir: Awaited<ReturnType<typeof tempDir>>
+  /** startLoadFederation in `dir` */
+  start: (init: Omit<LoadFederationInit, 'dir'>) => Promise<LoadFederation>
+  /** startClients against the started federation's shop */
+  connect: (count: number) => Promise<VmplantClient[]>
+}
+
+/**
+ * A temporary folder for one load test, with a teardown that stops its clients, kills its nodes
+ * by pid, runs `afterKill` (what the killed nodes left, e.g. VM processes), and removes the folder.
+ */
+export async function loadTest (t: { teardown: (fn: () => Promise<void>) => void }, options: { prefix?: string, afterKill?: (federation: LoadFederation | undefined, dir: string) => Promise<void> } = {}): Promise<LoadTest> {
+  const dir = await tempDir(options.prefix)
+  let federation: LoadFederation | undefined
+  const clients: VmplantClient[] = []
+  t.teardown(async () => {
+    await Promise.all(clients.map(async (c) => { await c.stop() }))
+    await federation?.kill()
+    await options.afterKill?.(federation, dir.path)
+    await dir.remove()
+  })
+  return {
+    dir,
+    start: async (init) => { federation = await startLoadFederation({ ...init, dir: dir.path }); return federation },
+    connect: async (count) => {
+      if (federation === undefined) throw new Error('start the federation before connecting clients')
+      const started = await startClients(federation.shopAddr, count)
+      clients.push(...started)
+      return started
+    }
+  }
 }
