@@ -1,10 +1,10 @@
 /**
  * bench/cli: how quickly the command line starts and answers, as ratios to a bare `node -e 0`
  * measured in the same run (issue 12: `--help` within 3x, `query` under 300 ms on loopback).
- * Each round runs, in turn: `node -e 0`, `vmplant --help`, `vmplant query` (with the client
- * bundle when fresh, else the modules) and `vmplant query` with VMPLANT_NO_BUNDLE=1 (the same
- * code as ~550 separate modules), against a shop and one sim plant in this process, each a new
- * process timed from spawn to exit. --compare BIN adds `--help` and `query` of another
+ * Each round runs, in turn: `node -e 0`, `vmplant --help`, `vmplant query` (with the program's and
+ * the client's bundles when fresh, else the modules) and `vmplant query` with VMPLANT_NO_BUNDLE=1
+ * (the same code as ~600 separate modules), against a shop and one sim plant in this process, each
+ * a new process timed from spawn to exit. --compare BIN adds `--help` and `query` of another
  * checkout's bin/vmplant.js (e.g. the commit before), against the same shop.
  * Usage: node dist/bench/cli.js [--runs 20] [--compare /path/to/old/bin/vmplant.js]
  */
@@ -26,6 +26,8 @@ const runs = Number(values.runs)
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number >= 1, not ${values.runs}`)
 
 const bin = join(packageRoot, 'bin', 'vmplant.js')
+/** scripts/bundle-cli.mjs's: the program (commander, the commands) and the client commands' implementation */
+const BUNDLES = ['dist/src/cli/commands/program.bundle.cjs', 'dist/src/cli/actions/client-actions.bundle.cjs']
 
 /** one process, spawn to exit, in ms; a non-zero exit is an error naming what it printed */
 async function timed (argv: string[], env: NodeJS.ProcessEnv = {}): Promise<{ ms: number, out: string }> {
@@ -52,7 +54,7 @@ try {
   const cases: Array<{ name: string, argv: string[], env?: NodeJS.ProcessEnv }> = [
     { name: 'node -e 0', argv: ['-e', '0'] },
     { name: 'vmplant --help', argv: [bin, '--help'] },
-    { name: `vmplant query (${bundleIsFresh('dist/src/cli/actions/client-actions.bundle.cjs') ? 'bundle' : 'modules: no fresh bundle'})`, argv: [bin, ...query] },
+    { name: `vmplant query (${BUNDLES.every((b) => bundleIsFresh(b)) ? 'bundles' : 'modules: no fresh bundles'})`, argv: [bin, ...query] },
     { name: 'vmplant query (modules)', argv: [bin, ...query], env: { VMPLANT_NO_BUNDLE: '1' } }
   ]
   if (values.compare !== undefined) {

@@ -177,9 +177,11 @@ class MemoryTransport implements Transport {
     this.network.broadcast(this.network.peersCached('bidders', isBidder), this.toBidder(call), this.peer)
   }
 
-  async callBidders (peers: string[], call: BidCall): Promise<void> {
+  async callBidders (peers: string[], call: BidCall): Promise<string[]> {
     // a broker calls one plant per confirmation: look the few callees up, not a set of every node
-    this.network.broadcast(peers.filter((peer) => this.network.isUp(peer, isCallable)), this.toBidder(call), this.peer)
+    const up = peers.filter((peer) => this.network.isUp(peer, isCallable))
+    this.network.broadcast(up, this.toBidder(call), this.peer)
+    return peers.filter((peer) => !up.includes(peer))
   }
 
   /** a call as a bidder takes it: a broker for its site, a plant for itself */

@@ -1,8 +1,8 @@
-import { multiaddr } from '@multiformats/multiaddr'
+import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { createLightNode } from '../net/light-node.js'
 import { clientProtocol, type ShopClient } from '../net/protocols/client/index.js'
-import type { AbortOptions, Classad, CreateResult, DomainCredential, ListResult } from '../interface/index.js'
+import type { AbortOptions, Classad, CreateProgress, CreateResult, DomainCredential, ListResult } from '../interface/index.js'
 import { ephemeralDomains, type DomainCredentials } from './domain-folder.js'
 import { RemoteError } from '../net/errors.js'
 import { ShopUnreachableError } from './errors.js'
@@ -22,12 +22,14 @@ export interface ClientInit {
   onEvent?: (event: ClientEvent) => void
 }
 
-/** A request's steps as the client sees them: it cannot see inside the shop, only how long it waits. */
+/** A request's steps as the client sees them: its connection, and a create's steps as the shop and the plant report them. */
 export type ClientEvent =
   | { type: 'connecting' }
   | { type: 'connected', ms: number }
   | { type: 'sent', request: 'create' | 'query' | 'destroy' | 'list' }
   | { type: 'answered', ok: boolean }
+  /** a step of a create, from the shop or from the plant making the VM */
+  | { type: 'progress', event: CreateProgress }
 
 /** A create in a domain names the credential it uses: by default the one the client's domains hold for that name. */
 export interface CreateOptions extends AbortOptions { credential?: DomainCredential }
@@ -42,9 +44,11 @@ export class VmplantClient {
   private node?: Libp2p
   private shop?: ShopClient
   private readonly domains: DomainCredentials
+  /** the shop's address, parsed once: a bad one fails the constructor */
+  private readonly shopAddr: Multiaddr
 
   constructor (private readonly init: ClientInit) {
-    multiaddr(init.shop)
+    this.shopAddr = multiaddr(init.shop)
     this.domains = init.domains ?? ephemeralDomains(init.privateKey)
   }
 
@@ -52,7 +56,7 @@ export class VmplantClient {
     if (this.node !== undefined) return
     this.node = await createLightNode({ privateKey: this.init.privateKey, ...(this.init.psk !== undefined ? { federation: { psk: this.init.psk } } : {}) })
     await this.node.start()
-    this.shop = clientProtocol({ libp2p: this.node, clock: { now: Date.now } }).shop(multiaddr(this.init.shop), this.init.privateKey)
+    this.shop = clientProtocol({ libp2p: this.node, clock: { now: Date.now } }).shop(this.shopAddr, this.init.privateKey)
   }
 
   async stop (): Promise<void> {
@@ -68,49 +72,54 @@ export class VmplantClient {
 
   async create (spec: unknown, domain: string, options: CreateOptions = {}): Promise<CreateResult> {
     const credential = options.credential ?? await this.domains.forDomain(domain)
-    return await this.reach('create', async (shop, bounded) => await shop.create(spec, domain, credential, bounded), options)
+    const onEvent = this.init.onEvent
+    const onProgress = onEvent !== undefined ? (event: CreateProgress) => { onEvent({ type: 'progress', event }) } : undefined
+    return await this.reach('create', async () => credential, async (shop, bounded) => await shop.create(spec, domain, credential, { ...bounded, onProgress }), options)
   }
 
   async query (vmid: string, options: CredentialsOptions = {}): Promise<Classad> {
-    const credentials = options.credentials ?? await this.domains.all()
-    return await this.reach('query', async (shop, bounded) => await shop.query(vmid, credentials, bounded), options)
+    return await this.reach('query', async () => options.credentials ?? await this.domains.all(), async (shop, bounded, credentials) => await shop.query(vmid, credentials, bounded), options)
   }
 
   async destroy (vmid: string, options: CredentialsOptions = {}): Promise<{ vmid: string, destroyed: true }> {
-    const credentials = options.credentials ?? await this.domains.all()
-    return await this.reach('destroy', async (shop, bounded) => await shop.destroy(vmid, credentials, bounded), options)
+    return await this.reach('destroy', async () => options.credentials ?? await this.domains.all(), async (shop, bounded, credentials) => await shop.destroy(vmid, credentials, bounded), options)
   }
 
   async list (options: CredentialsOptions = {}): Promise<ListResult> {
-    const credentials = options.credentials ?? await this.domains.all()
-    return await this.reach('list', async (shop, bounded) => await shop.list(credentials, bounded), options)
+    return await this.reach('list', async () => options.credentials ?? await this.domains.all(), async (shop, bounded, credentials) => await shop.list(credentials, bounded), options)
   }
 
   /**
-   * Connects to the shop, then runs `work`: a shop that cannot be reached, or that drops the
-   * connection at once (a closed federation's swarm key or allowlist), is named as such.
+   * Connects to the shop and, meanwhile, runs `prepare` (reading the domain folder's credentials
+   * while the handshake waits on the shop); then runs `work` with what it gave. An error of
+   * `prepare` wins over the dial's, as when it ran first. A shop that cannot be reached, or that
+   * drops the connection at once (a closed federation's swarm key or allowlist), is named as such.
    */
-  private async reach<T> (request: 'create' | 'query' | 'destroy' | 'list', work: (shop: ShopClient, options: AbortOptions) => Promise<T>, options: AbortOptions): Promise<T> {
+  private async reach<A, T> (request: 'create' | 'query' | 'destroy' | 'list', prepare: () => Promise<A>, work: (shop: ShopClient, options: AbortOptions, prepared: A) => Promise<T>, options: AbortOptions): Promise<T> {
     const shop = this.started()
     const node = this.node as Libp2p
     const emit = this.init.onEvent ?? (() => {})
     const bounded = this.bounded(options)
-    const addr = multiaddr(this.init.shop)
+    const addr = this.shopAddr
     const hint = this.init.psk === undefined ? 'if it is a closed federation, give its swarm key (--psk)' : 'is this the federation\'s swarm key, and is this client on the shop\'s allowlist?'
     let connection
     const dialled = performance.now()
     // the client's one peer is the shop: a connection open already is reused, and not news
     const fresh = node.getConnections().length === 0
     if (fresh) emit({ type: 'connecting' })
+    const dialling = node.dial(addr, bounded)
+    // awaited below, after `prepare`; one left behind by prepare's error is ended by stop()
+    dialling.catch(() => {})
+    const prepared = await prepare()
     try {
-      connection = await node.dial(addr, bounded)
+      connection = await dialling
     } catch (err: any) {
       throw new ShopUnreachableError(`cannot reach the shop at ${this.init.shop}: ${err?.message}; ${hint}`, { cause: err })
     }
     if (fresh) emit({ type: 'connected', ms: performance.now() - dialled })
     emit({ type: 'sent', request })
     try {
-      const answer = await work(shop, bounded)
+      const answer = await work(shop, bounded, prepared)
       emit({ type: 'answered', ok: true })
       return answer
     } catch (err: any) {

@@ -125,8 +125,7 @@ export class DomainFolder implements DomainCredentials {
   async forDomain (name: string): Promise<DomainCredential> {
     const held = await this.credential(name)
     const own = await this.publicId(name)
-    // a credential the client holds is sent even when expired: the plant decides, and says so
-    if (held !== undefined && (own === undefined || (held.key === own && held.expiresAt > this.now()))) return held
+    if (held !== undefined && this.usable(held, own)) return held
     if (own === undefined) {
       try {
         this.note(`made domain ${name} (${await this.create(name)}) on first use; it is this client's own: another client's domain ${name} is another domain`)
@@ -140,6 +139,15 @@ export class DomainFolder implements DomainCredentials {
     return granted
   }
 
+  /**
+   * Whether a held credential is the one to act with: one for another client's domain is sent even
+   * when expired (the plant decides, and says so); one for a domain whose key this client holds
+   * (`own`, its public id) is renewed when it ran out or was made for another key.
+   */
+  private usable (held: DomainCredential, own: string | undefined): boolean {
+    return own === undefined || (held.key === own && held.expiresAt > this.now())
+  }
+
   /** The credential for domain `name` if the client holds one or the domain's key; unlike forDomain, never makes a domain. */
   async held (name: string): Promise<DomainCredential | undefined> {
     if (await this.publicId(name) === undefined) return await this.credential(name)
@@ -149,7 +157,9 @@ export class DomainFolder implements DomainCredentials {
   async all (): Promise<DomainCredential[]> {
     const credentials: DomainCredential[] = []
     for (const entry of await this.list()) {
-      if (entry.owned !== undefined || entry.credential !== undefined) credentials.push(await this.forDomain(entry.name))
+      // the entry read them already: forDomain only for a credential to make or renew
+      if (entry.credential !== undefined && this.usable(entry.credential, entry.owned)) credentials.push(entry.credential)
+      else if (entry.owned !== undefined) credentials.push(await this.forDomain(entry.name))
     }
     // an expired credential would make the whole request fail; it is sent only when its domain is named
     return credentials.filter((c) => c.expiresAt > this.now())

@@ -24,3 +24,12 @@ export class ShopUnreachableError extends Error {
     this.name = ShopUnreachableError.name
   }
 }
+
+/** `--plant`: the plant could not be reached, or dropped the connection at once (a closed federation). */
+export class PlantUnreachableError extends Error {
+  static override name = 'PlantUnreachableError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = PlantUnreachableError.name
+  }
+}

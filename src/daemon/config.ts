@@ -7,6 +7,7 @@ import { peerIdFromString } from '@libp2p/peer-id'
 import { costConfigSchema } from '../actors/plant/cost.js'
 import { IMAGE_FETCH_DEFAULTS } from '../actors/plant/image-fit.js'
 import { ConfigError } from './errors.js'
+import { DEFAULT_MAX_INBOUND_STREAMS, MAX_STREAMS_PER_CONNECTION } from '../net/limits.js'
 import { parseListen } from './metrics-server.js'
 import { MAX_TEXT_NESTING, nestingTooDeep } from '../planner/index.js'
 
@@ -128,6 +129,11 @@ export const nodeConfigSchema = z.strictObject({
   broker: z.strictObject({
     windowShare: z.number().gt(0).lt(1).default(0.6)
   }).default({ windowShare: 0.6 }),
+  /**
+   * requests one connection may have in flight on a protocol (a client's creates, a shop's orders
+   * to this plant or its queries) before more are answered "busy" at once
+   */
+  maxRequestsPerConnection: z.number().int().min(1, 'must be at least 1').max(MAX_STREAMS_PER_CONNECTION - 1, `must be below ${MAX_STREAMS_PER_CONNECTION}: past that libp2p resets streams on a connection rather than let them be answered "busy"`).default(DEFAULT_MAX_INBOUND_STREAMS),
   /** how often to redial bootstrap peers that are not connected, in ms */
   redialMs: z.number().int().min(100).default(2000),
   /**

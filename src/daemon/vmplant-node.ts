@@ -17,14 +17,13 @@ import { brokerBehavior } from '../actors/broker/broker.js'
 import { costModel } from '../actors/plant/cost.js'
 import { plantStore, type LevelStore } from '../store/index.js'
 import { createLine } from './create-line.js'
-import { imageFetchProgress } from './line-progress.js'
 import type { HostNetworks, LineProgress, ProductionLine } from '../interface/index.js'
 import { hostNetworks, prefixFor } from '../hypervisor/net/index.js'
 import type { NodeConfig } from './config.js'
 import { createBids, createLoad, createProtocols, serveProtocols, type Actors, type DroppedMessage, createVnet, type VnetParts } from './wiring.js'
 import type { VnetService } from '../net/tunnels/vnet/index.js'
 import { BootstrapDialer } from './bootstrap.js'
-import { remoteImages, type RemoteImages } from '../net/protocols/image/index.js'
+import { imageFetchProgress, remoteImages, type RemoteImages } from '../net/protocols/image/index.js'
 import { qemuGoldenImporter, type QemuProductionLine } from '../hypervisor/qemu/index.js'
 import { faultsFromEnv } from './faults.js'
 import { LineUnhealthyError } from './errors.js'
@@ -131,7 +130,7 @@ export class VmplantNode {
     const system = this.system = new ActorSystem({ clock, random: seededRandom(randomInt(2 ** 31)), logPrefix: `vmplant:${name}`, onExhausted, ...(trace !== undefined ? { trace } : {}) })
     const roles = { plant: config.roles.includes('plant'), broker: config.roles.includes('broker'), shop: config.roles.includes('shop') }
     const bids = this.bids = createBids(libp2p, roles, config.site, this.actors, this.log, this.dropped)
-    const protocols = createProtocols(libp2p, clock)
+    const protocols = createProtocols(libp2p, clock, { maxRequestsPerConnection: config.maxRequestsPerConnection })
     // a plant behind a broker reports its load to it; a broker prices its site's calls from the reports
     const load = this.load = config.site !== undefined && (roles.plant || roles.broker) ? createLoad(libp2p, roles, config.site, this.actors, this.log, this.dropped) : undefined
     const transport = new Libp2pTransport(libp2p, { bids, ...protocols, load })

@@ -59,8 +59,15 @@ export function createLoad (libp2p: VmplantLibp2p, roles: { plant: boolean, brok
 /** The request/response protocols of a node: their client halves serve the transport, their edges the actors. */
 export interface NodeProtocols { orders: OrderProtocol, vms: VmProtocol, warehouse: WarehouseProtocol, clients: ClientProtocol }
 
-export function createProtocols (libp2p: VmplantLibp2p, clock: Clock): NodeProtocols {
-  return { orders: orderProtocol({ libp2p, clock }), vms: vmProtocol({ libp2p, clock }), warehouse: warehouseProtocol({ libp2p }), clients: clientProtocol({ libp2p, clock }) }
+/** `maxRequestsPerConnection`: the node's `maxRequestsPerConnection`, for the protocols a load comes in on (creates, orders, VM requests) */
+export function createProtocols (libp2p: VmplantLibp2p, clock: Clock, limits: { maxRequestsPerConnection: number }): NodeProtocols {
+  const { maxRequestsPerConnection } = limits
+  return {
+    orders: orderProtocol({ libp2p, clock }, { maxRequestsPerConnection }),
+    vms: vmProtocol({ libp2p, clock }, { maxRequestsPerConnection }),
+    warehouse: warehouseProtocol({ libp2p }),
+    clients: clientProtocol({ libp2p, clock }, { maxRequestsPerConnection })
+  }
 }
 
 /**
@@ -71,7 +78,7 @@ export async function serveProtocols (protocols: NodeProtocols, actors: Actors):
   const { shop, plant } = actors
   if (plant !== undefined) {
     await protocols.orders.handle({
-      onOrder: async (order, from, signal) => await plant.ask(plantMessages.order(order, from), { signal }),
+      onOrder: async (order, from, signal, progress) => await plant.ask(plantMessages.order(order, from, progress), { signal }),
       onCancel: (requestId, from) => { plant.send(plantMessages.cancel(requestId, from)) }
     })
     await protocols.vms.handle({
@@ -83,7 +90,7 @@ export async function serveProtocols (protocols: NodeProtocols, actors: Actors):
   }
   if (shop !== undefined) {
     await protocols.clients.handle({
-      create: async (spec, domain, owner, auth, credential, signal) => await shop.ask(shopMessages.create(spec, domain, owner, auth, credential), { signal }),
+      create: async (spec, domain, owner, auth, credential, signal, progress) => await shop.ask(shopMessages.create(spec, domain, owner, auth, credential, progress), { signal }),
       query: async (vmid, auth, credentials, signal) => await shop.ask(shopMessages.query(vmid, auth, credentials), { signal }),
       destroy: async (vmid, auth, credentials, signal) => await shop.ask(shopMessages.destroy(vmid, auth, credentials), { signal }),
       list: async (auth, credentials, signal) => await shop.ask(shopMessages.list(auth, credentials), { signal })

@@ -1,6 +1,6 @@
 /** The production-line port lives in the contract layer; the drivers implement it. */
 export type {
-  AbortOptions, VmState, GoldenImage, GoldenRequest, LineProgress, GuestAction, ActionResult, VmInfo, VmHandle,
+  AbortOptions, VmState, GoldenImage, GoldenOptions, GoldenRequest, LineProgress, GuestAction, ActionResult, VmInfo, VmHandle,
   LineCapabilities, LineFingerprint, ProductionLine, Hardware, HostParams, HostActionKind, CloneOptions, NetworkAttachment, HostNetworks
 } from '../interface/index.js'
 export { hardwareProblem } from '../interface/index.js'

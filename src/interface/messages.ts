@@ -193,6 +193,38 @@ export const biddingReportSchema = z.strictObject({
 })
 export type BiddingReport = z.output<typeof biddingReportSchema>
 
+/**
+ * Text a person's terminal prints (`vmplant status`, a create's progress): none of what a terminal
+ * acts on, C0 and C1 controls (escape sequences, a carriage return over a line) or bidi controls
+ * (text shown reordered).
+ */
+// eslint-disable-next-line no-control-regex
+export const printableText = (max: number): z.ZodString => z.string().max(max).regex(/^[^\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$/, 'must hold no control characters')
+
+/** `text` as `printableText` takes it: each control character a space, cut to `max` characters. */
+export function toPrintable (text: string, max: number): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g, ' ').slice(0, max)
+}
+
+/**
+ * A step of a create in production, for the person waiting: the plant's (finding or fetching the
+ * golden image, the line's download, build, boot and checkpoint of a new one, the clone, the
+ * guest's network and its actions) and the shop's (the bidding round, the order). Each step is
+ * sent when it starts and when it is done, and in between with `fraction` where the share done is
+ * known. The shop adds `plant` to a plant's steps.
+ */
+export const createProgressSchema = z.strictObject({
+  step: z.enum(['bidding', 'order', 'golden', 'image-fetch', 'download', 'build', 'boot', 'checkpoint', 'clone', 'network', 'actions']),
+  phase: z.enum(['start', 'progress', 'done']),
+  detail: printableText(300),
+  fraction: z.number().min(0).max(1).optional(),
+  plant: peerIdString.optional()
+})
+export type CreateProgress = z.output<typeof createProgressSchema>
+/** A create's options: the caller may watch its steps. */
+export interface ProgressOptions { signal?: AbortSignal, onProgress?: ((event: CreateProgress) => void) | undefined }
+
 export const createResultSchema = z.strictObject({ classad: classadSchema, bidding: biddingReportSchema })
 export type CreateResult = z.output<typeof createResultSchema>
 export const destroyResultSchema = z.strictObject({ vmid: vmidSchema, destroyed: z.literal(true) })

@@ -35,6 +35,9 @@ export interface LineProgress {
   fraction?: number
 }
 
+/** A golden build's options: the caller may watch its steps, as well as whoever watches the whole line. */
+export interface GoldenOptions extends AbortOptions { onProgress?: ((event: LineProgress) => void) | undefined }
+
 export interface GoldenRequest {
   hardware: Hardware
   /** actions to run before the checkpoint, in order */
@@ -134,8 +137,8 @@ export interface ProductionLine {
   memoryCostMB(memoryMB: number): number
   /** host memory the line holds beyond its VMs (a warm pool's waiting processes), in MB; 0 for none */
   reservedMB(): number
-  /** boots a VM for the hardware, runs the actions, checkpoints it */
-  prepareGolden(request: GoldenRequest, options?: AbortOptions): Promise<GoldenImage>
+  /** boots a VM for the hardware, runs the actions, checkpoints it; a line that reports its steps also tells `onProgress` */
+  prepareGolden(request: GoldenRequest, options?: GoldenOptions): Promise<GoldenImage>
   /** gets ready to clone these images fast (fills a warm pool); a line without a pool does nothing */
   warm(goldens: GoldenImage[], options?: AbortOptions): Promise<void>
   /**

@@ -1,5 +1,5 @@
 import type { AbortOptions } from './abort.js'
-import type { BidAnswer, BidCall, Classad, LoadReport, Order, PeerRef, VmRequest } from './messages.js'
+import type { BidAnswer, BidCall, Classad, LoadReport, Order, PeerRef, ProgressOptions, VmRequest } from './messages.js'
 
 /**
  * Everything the actors send through the network. The daemon gives them one built on libp2p; the
@@ -19,15 +19,16 @@ export interface Transport {
   publishSiteCall(site: string, call: BidCall, options?: AbortOptions): Promise<void>
   /**
    * sends the call to these peers only, each on its own stream: the shop's power of d choices, and
-   * the broker's confirmation with the one plant it chose from its plants' load reports
+   * the broker's confirmation with the one plant it chose from its plants' load reports. Resolves
+   * with the peers the call could not be sent to: they will not answer
    */
-  callBidders(peers: string[], call: BidCall, options?: AbortOptions): Promise<void>
+  callBidders(peers: string[], call: BidCall, options?: AbortOptions): Promise<string[]>
   /** a plant's load, to the brokers of its site (none listening: nobody gets it) */
   reportLoad(report: LoadReport, options?: AbortOptions): Promise<void>
   /** sends an offer or a decline to whoever called */
   answer(to: PeerRef, answer: BidAnswer, options?: AbortOptions): Promise<void>
-  /** orders a plant to produce a VM; resolves with its classad */
-  order(plant: PeerRef, order: Order, options?: AbortOptions): Promise<Classad>
+  /** orders a plant to produce a VM; resolves with its classad, reporting the production's steps on the way */
+  order(plant: PeerRef, order: Order, options?: ProgressOptions): Promise<Classad>
   /** tells a plant that the shop gave up on an order: it aborts the production or destroys the VM */
   cancel(plant: PeerRef, requestId: string, options?: AbortOptions): Promise<void>
   /** asks the plant that holds a VM about it (query, destroy, list) */

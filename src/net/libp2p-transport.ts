@@ -40,7 +40,7 @@ export class Libp2pTransport implements Transport {
 
   async publishCall (call: BidCall, options?: AbortOptions): Promise<void> { await this.protocols.bids.publishCall(call, options) }
   async publishSiteCall (site: string, call: BidCall, options?: AbortOptions): Promise<void> { await this.protocols.bids.publishSiteCall(site, call, options) }
-  async callBidders (peers: string[], call: BidCall, options?: AbortOptions): Promise<void> { await this.protocols.bids.callPeers(peers, call, options) }
+  async callBidders (peers: string[], call: BidCall, options?: AbortOptions): Promise<string[]> { return await this.protocols.bids.callPeers(peers, call, options) }
   async reportLoad (report: LoadReport, options?: AbortOptions): Promise<void> {
     if (this.protocols.load === undefined) throw new Error('this node has no site to report its load to')
     await this.protocols.load.report(report, options)

@@ -40,6 +40,41 @@ export interface NodeInit {
 export const CONNECTION_PING_TIMEOUT_MS = 60_000
 
 /**
+ * gossipsub's id of a message as it arrives, before its signature is checked: its author and
+ * sequence number, as the signed message id is. gossipsub drops a message whose fast id it has seen
+ * before checking its signature, and remembers a fast id only once the message has passed those
+ * checks, so a forgery under a real message's id is never remembered and a real message after it
+ * still gets through. Without it, each copy a mesh peer forwards had its Ed25519 signature checked
+ * again: when calls went on gossipsub, most of a plant's CPU per bid (docs/benchmarks.md).
+ */
+export function fastMessageId (message: { from?: Uint8Array, seqno?: Uint8Array }): string {
+  // an unsigned message fails the checks (StrictSign), so its id is never remembered
+  if (message.from === undefined || message.seqno === undefined) return ''
+  return `${base64(message.from)}:${base64(message.seqno)}`
+}
+
+const base64 = (bytes: Uint8Array): string => Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength).toString('base64')
+
+/**
+ * gossipsub tells its mesh peers IDONTWANT for every message this size or larger. vmplant's gossip
+ * (load reports; calls and answers a peer publishes on the topics) is under a kilobyte, and flooded
+ * by its author to the peers connected to it, which forward it to each other at once: the notice
+ * costs one more write per mesh peer and saves little. Larger messages still get it.
+ */
+export const IDONTWANT_MIN_BYTES = 16 * 1024
+
+/**
+ * gossipsub's mesh degree: none. An author floods its message to every subscriber it is connected
+ * to (`floodPublish`), which is every bidder a shop or broker waits for; a subscriber further away
+ * gets it by gossip: a peer that has it tells up to `Dlazy` others at its next heartbeat (IHAVE),
+ * and sends it to those that ask (IWANT). A mesh would have each plant forward each call to every
+ * mesh peer and get a copy back from each, one noise-encrypted write each: at the default degree
+ * (6, 4 to 12) most of a plant's CPU per bid, still 2.8 ms a bid at degree 2-3 against 1.6 ms with
+ * none (docs/benchmarks.md, bench/load).
+ */
+export const MESH_DEGREE = { D: 0, Dlo: 0, Dhi: 0, Dscore: 0, Dout: 0, Dlazy: 3 } as const
+
+/**
  * A libp2p node as every vmplant peer runs it: the base every node has (`node-base.ts`: TCP,
  * noise, yamux, the federation's gater), and identify, ping, gossipsub and a kad-dht of our own.
  * Loopback and private addresses are kept in the DHT, since a federation's sites often sit on
@@ -60,7 +95,17 @@ export async function createNode (init: NodeInit): Promise<VmplantLibp2p> {
       // gossipsub penalises more than 10 peers sharing one IP; a site's plants behind one NAT
       // (or a test on 127.0.0.1) would be graylisted and their subscriptions ignored
       // batchPublish encodes a call once for all of its recipients
-      pubsub: gossipsub({ allowPublishToZeroTopicPeers: true, floodPublish: true, batchPublish: true, emitSelf: false, scoreParams: { IPColocationFactorWeight: 0, topics: topicScores(init.scoredTopics?.topics ?? [], init.scoredTopics?.halfWeight) } }),
+      // the mesh's degree, fastMsgIdFn and idontwantMinDataSize: see MESH_DEGREE, fastMessageId and IDONTWANT_MIN_BYTES
+      pubsub: gossipsub({
+        allowPublishToZeroTopicPeers: true,
+        floodPublish: true,
+        batchPublish: true,
+        emitSelf: false,
+        ...MESH_DEGREE,
+        fastMsgIdFn: fastMessageId,
+        idontwantMinDataSize: IDONTWANT_MIN_BYTES,
+        scoreParams: { IPColocationFactorWeight: 0, topics: topicScores(init.scoredTopics?.topics ?? [], init.scoredTopics?.halfWeight) }
+      }),
       dht: kadDHT({ protocol: DHT_PROTOCOL, peerInfoMapper: passthroughMapper, clientMode: (init.dhtMode ?? (init.listen.length === 0 ? 'client' : 'server')) === 'client', logPrefix: `${init.logPrefix ?? 'vmplant'}:dht` })
     }
   }) as Promise<VmplantLibp2p>

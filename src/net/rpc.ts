@@ -6,6 +6,9 @@ import { logger } from '@libp2p/logger'
 import { checkMessage, decodeJson, encodeJson } from './codec.js'
 import { MalformedMessageError, RemoteError, RemoteGoneError } from './errors.js'
 import { BusyError } from '../interface/errors.js'
+import { DEFAULT_MAX_INBOUND_STREAMS, MAX_STREAMS_PER_CONNECTION as LIBP2P_STREAM_LIMIT } from './limits.js'
+
+export { DEFAULT_MAX_INBOUND_STREAMS }
 
 const log = logger('vmplant:net:rpc')
 
@@ -18,28 +21,27 @@ const OPEN_STREAM_TIMEOUT_MS = 60_000
 /** @default 1 MiB: a spec with 256 actions of 64 KiB scripts would not fit, which is the point */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
 
-/**
- * Requests one connection may have in flight on one protocol before more are answered "busy"
- * (a BusyError frame, at once): a shop's orders to one plant, or one client's creates.
- */
-export const DEFAULT_MAX_INBOUND_STREAMS = 256
 
-/**
- * What libp2p itself allows per connection and protocol, above every limit `serve` counts: past
- * libp2p's limit a stream is reset, which the caller can only report as a mystery, so `serve`
- * answers "busy" well before. yamux resets streams past 1000 on a connection in any case.
- */
-const LIBP2P_STREAM_LIMIT = 1000
-
-const responseSchema = z.union([
+const answerSchemas = [
   z.object({ ok: z.literal(true), value: z.unknown() }),
   z.object({ ok: z.literal(false), error: z.object({ code: z.string().max(100), message: z.string().max(10_000) }) })
-])
+] as const
+const responseSchema = z.union(answerSchemas)
+/** what a caller reads: progress frames (any number, up to MAX_PROGRESS_FRAMES) and then the answer */
+const frameSchema = z.union([...answerSchemas, z.object({ progress: z.unknown() })])
+
+/** a long request (a create) may report its steps; a peer sending more than this is refused */
+export const MAX_PROGRESS_FRAMES = 10_000
 
 export interface RequestContext {
   remotePeer: PeerId
   connection: Connection
   signal: AbortSignal
+  /**
+   * Sends a progress frame to the caller ahead of the answer, in order, without waiting; one
+   * that cannot be sent is logged and the rest dropped (the answer still goes).
+   */
+  progress: (value: unknown) => void
 }
 
 export interface ServeOptions {
@@ -78,15 +80,28 @@ export async function serve<S extends z.ZodType, R> (
     const admitted = running < limit
     if (admitted) inFlight.set(connection.id, running + 1)
     let response: unknown
+    // progress frames go out one after another, ahead of the answer
+    let sending: Promise<void> = Promise.resolve()
+    // taken until the handler returns; sent until a write fails
+    let progressOpen = true
+    let progressFailed = false
+    const progress = (value: unknown): void => {
+      if (!progressOpen) return
+      sending = sending.then(async () => { if (!progressFailed) await lp.write(encodeJson({ progress: value }), { signal }) }).catch((err) => {
+        progressFailed = true
+        log('%s could not send progress to %p: %e', protocol, connection.remotePeer, err)
+      })
+    }
     try {
       const frame = await lp.read({ signal })
       if (!admitted) throw new BusyError(`${connection.remotePeer.toString()} has ${running} requests in flight on ${protocol}, the limit for one connection`)
       const request = decodeJson(frame.subarray(), schema, maxBytes, `${protocol} request`)
-      response = { ok: true, value: await handler(request, { remotePeer: connection.remotePeer, connection, signal }) }
+      response = { ok: true, value: await handler(request, { remotePeer: connection.remotePeer, connection, signal, progress }) }
     } catch (err: any) {
       log('%s request from %p failed: %s', protocol, connection.remotePeer, err?.message)
       response = { ok: false, error: describeError(err, maxBytes) }
     } finally {
+      progressOpen = false
       if (admitted) {
         const left = (inFlight.get(connection.id) ?? 1) - 1
         if (left > 0) inFlight.set(connection.id, left)
@@ -94,6 +109,7 @@ export async function serve<S extends z.ZodType, R> (
       }
     }
     try {
+      await sending
       await lp.write(encodeJson(response), { signal })
       await stream.close({ signal })
     } catch (err) {
@@ -132,6 +148,8 @@ export interface CallOptions {
   dialTimeoutMs?: number
   /** @default DEFAULT_MAX_MESSAGE_BYTES */
   maxBytes?: number
+  /** sees each progress frame the peer sends before its answer, as sent (the caller checks it); without it they are read and dropped */
+  onProgress?: (value: unknown) => void
 }
 
 /** Sends one request on a new stream and returns the decoded answer; a remote error becomes a RemoteError. */
@@ -156,9 +174,20 @@ export async function call<S extends z.ZodType> (
   try {
     const lp = lpStream(stream, { maxDataLength: maxBytes })
     await lp.write(encodeJson(request), { signal: options.signal })
-    const frame = await lp.read({ signal: options.signal })
-    await stream.close({ signal: options.signal }).catch(() => {})
-    return decodeResponse(frame.subarray(), schema, maxBytes, protocol)
+    for (let frames = 0; ; frames++) {
+      const frame = decodeFrame((await lp.read({ signal: options.signal })).subarray(), schema, maxBytes, protocol)
+      if ('progress' in frame) {
+        if (frames >= MAX_PROGRESS_FRAMES) throw new MalformedMessageError(`${protocol} response: more than ${MAX_PROGRESS_FRAMES} progress frames`)
+        try {
+          options.onProgress?.(frame.progress)
+        } catch (err) {
+          log('%s progress listener failed: %e', protocol, err)
+        }
+        continue
+      }
+      await stream.close({ signal: options.signal }).catch(() => {})
+      return frame.answer
+    }
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))
     throw err
@@ -167,7 +196,20 @@ export async function call<S extends z.ZodType> (
 
 /** The caller's side of a response frame: a remote error becomes a RemoteError, a value is checked against `schema`. */
 export function decodeResponse<S extends z.ZodType> (frame: Uint8Array, schema: S, maxBytes: number, protocol: string): z.output<S> {
-  const response = decodeJson(frame, responseSchema, maxBytes, `${protocol} response`)
+  return answerOf(decodeJson(frame, responseSchema, maxBytes, `${protocol} response`), schema, protocol)
+}
+
+/**
+ * The caller's side of any frame: a progress frame (its value unchecked: the listener checks it),
+ * or the answer as `decodeResponse` gives it.
+ */
+export function decodeFrame<S extends z.ZodType> (bytes: Uint8Array, schema: S, maxBytes: number, protocol: string): { progress: unknown } | { answer: z.output<S> } {
+  const frame = decodeJson(bytes, frameSchema, maxBytes, `${protocol} response`)
+  if ('progress' in frame) return { progress: frame.progress }
+  return { answer: answerOf(frame, schema, protocol) }
+}
+
+function answerOf<S extends z.ZodType> (response: z.output<typeof responseSchema>, schema: S, protocol: string): z.output<S> {
   if (!response.ok) throw new RemoteError(response.error.code, response.error.message)
   return checkMessage(response.value, schema, `${protocol} response`)
 }

@@ -2,29 +2,18 @@ import '../../src/polyfill.js'
 import test from 'ava'
 import { join } from 'node:path'
 import { runCli } from '../helpers/cli.js'
-import { startEmbeddedFederation, type EmbeddedFederation } from '../../src/daemon/embedded.js'
-import { tempDir } from '../helpers/temp.js'
+import { sharedFederation } from '../helpers/federation.js'
 import { packageRoot } from '../../src/paths.js'
 
-let federation: EmbeddedFederation
-let dir: Awaited<ReturnType<typeof tempDir>>
-test.before(async () => {
-  federation = await startEmbeddedFederation({ plants: 2 })
-  await federation.ready()
-  dir = await tempDir()
-})
-test.after.always(async () => {
-  await federation?.stop()
-  await dir?.remove()
-})
+const shared = sharedFederation({ plants: 2 })
 
 const run = runCli
 
 const spec = join(packageRoot, 'config', 'demo-spec.yaml')
 
 test('create, query, list and destroy through the command line, with the key made on first use', async (t) => {
-  const key = join(dir.path, 'me.key')
-  const created = await run('create', '--shop', federation.shopAddr, '--spec', spec, '--domain', 'lab', '--key', key, '--json')
+  const key = join(shared.dir, 'me.key')
+  const created = await run('create', '--shop', shared.federation.shopAddr, '--spec', spec, '--domain', 'lab', '--key', key, '--json')
   t.is(created.code, 0, created.err)
   const { classad, bidding } = JSON.parse(created.out)
   t.is(classad.domain, 'lab')
@@ -32,26 +21,27 @@ test('create, query, list and destroy through the command line, with the key mad
   t.deepEqual(classad.actions.run, ['network', 'user'])
   t.is(classad.outputs.user.stdout, 'user=griduser\n')
   // off a terminal, the client's steps are plain lines on stderr, each ended with its time
-  t.regex(created.err, /vmplant: connecting to the shop \/ip4\/127\.0\.0\.1\/\S+\.\.\.\nvmplant: connecting to the shop \S+: connected in \d+ ms \(\d+\.\d s\)\nvmplant: waiting for the shop: bidding, then the plant makes the VM[^\n]*\.\.\.\nvmplant: waiting for the shop: [^\n]*: answered \(\d+\.\d s\)/)
+  t.regex(created.err, /vmplant: connecting to the shop \/ip4\/127\.0\.0\.1\/\S+\.\.\.\nvmplant: connecting to the shop \S+: connected in \d+ ms \(\d+\.\d s\)\nvmplant: shop: bidding: calling 2 bidder\(s\)[^\n]*\.\.\.\n/)
+  t.regex(created.err, new RegExp(`vmplant: plant ${classad.plant.slice(-8)}: order: at cost ${classad.cost}: delivered ${classad.vmid.split('.')[0]} \\(\\d+\\.\\d s\\)$`))
 
-  const queried = await run('query', '--shop', federation.shopAddr, '--key', key, classad.vmid, '--classad')
+  const queried = await run('query', '--shop', shared.federation.shopAddr, '--key', key, classad.vmid, '--classad')
   t.is(queried.code, 0, queried.err)
   t.regex(queried.out, new RegExp(`^\\[\\n  VMID = "${classad.vmid}";`))
   t.regex(queried.out, /Memory = 128;/)
   t.regex(queried.out, /Action_network_Stdout = "ip=10\.10\.0\.2\\nnetmask=255\.255\.255\.0\\n";/)
 
-  const listed = await run('list', '--shop', federation.shopAddr, '--key', key)
+  const listed = await run('list', '--shop', shared.federation.shopAddr, '--key', key)
   t.is(listed.code, 0)
   t.regex(listed.out, new RegExp(`${classad.vmid}\\s+running\\s+128 MB\\s+lab`))
 
-  const stranger = await run('destroy', '--shop', federation.shopAddr, '--key', join(dir.path, 'other.key'), classad.vmid)
+  const stranger = await run('destroy', '--shop', shared.federation.shopAddr, '--key', join(shared.dir, 'other.key'), classad.vmid)
   t.is(stranger.code, 1)
   t.regex(stranger.err, /domain credential refused \(missing\)/, 'a client with no credential for the VM\'s domain cannot destroy it')
 
-  const destroyed = await run('destroy', '--shop', federation.shopAddr, '--key', key, classad.vmid)
+  const destroyed = await run('destroy', '--shop', shared.federation.shopAddr, '--key', key, classad.vmid)
   t.is(destroyed.code, 0)
   t.is(destroyed.out, `destroyed ${classad.vmid}`)
-  t.regex((await run('list', '--shop', federation.shopAddr, '--key', key)).out, /^no VMs$/)
+  t.regex((await run('list', '--shop', shared.federation.shopAddr, '--key', key)).out, /^no VMs$/)
 })
 
 test('every command has --help that lists its options', async (t) => {

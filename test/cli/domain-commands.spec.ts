@@ -1,11 +1,8 @@
 import '../../src/polyfill.js'
 import test from 'ava'
-import { execFile } from 'node:child_process'
-import { promisify } from 'node:util'
 import { stat, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { runCli } from '../helpers/cli.js'
-import { VMPLANT_BIN } from '../helpers/processes.js'
+import { runCli, vmplantProcess } from '../helpers/cli.js'
 import { tempDir } from '../helpers/temp.js'
 import { startEmbeddedFederation, type EmbeddedFederation } from '../../src/daemon/embedded.js'
 import { signDomainCredential } from '../../src/net/auth.js'
@@ -13,17 +10,7 @@ import { loadOrCreateKey } from '../../src/net/keys.js'
 import { domainFolderOf } from '../../src/cli/identity.js'
 import { packageRoot } from '../../src/paths.js'
 
-const exec = promisify(execFile)
-
-/** The real vmplant binary as its own process; resolves with its exit code and output. */
-async function vmplant (...argv: string[]): Promise<{ code: number, out: string, err: string }> {
-  try {
-    const { stdout, stderr } = await exec(process.execPath, [VMPLANT_BIN, ...argv], { timeout: 60_000 })
-    return { code: 0, out: stdout.trim(), err: stderr.trim() }
-  } catch (err: any) {
-    return { code: err.code ?? 1, out: String(err.stdout ?? '').trim(), err: String(err.stderr ?? '').trim() }
-  }
-}
+const vmplant = vmplantProcess
 
 let federation: EmbeddedFederation
 let dir: Awaited<ReturnType<typeof tempDir>>

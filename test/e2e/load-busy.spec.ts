@@ -2,7 +2,8 @@ import '../../src/polyfill.js'
 import test from 'ava'
 import { z } from 'zod'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import type { VmplantClient } from '../../src/cli/client.js'
+import { VmplantClient as VmplantClientClass, type VmplantClient } from '../../src/cli/client.js'
+import { nodeSet } from '../helpers/nodes.js'
 import { createNode } from '../../src/net/node.js'
 import { call, serve } from '../../src/net/rpc.js'
 import { RemoteError } from '../../src/net/errors.js'
@@ -20,6 +21,29 @@ test('the bounds are validated with errors that name them', (t) => {
   t.regex(bad({ roles: ['plant'], plant: { maxQueuedOrders: -3 } }), /plant\.maxQueuedOrders: must be at least 1/)
   t.regex(bad({ roles: ['plant'], plant: { maxQueuedOrders: 'many' } }), /plant\.maxQueuedOrders/)
   t.is(validateNodeConfig({ roles: ['shop', 'plant'], dataDir: 'x', shop: { maxPendingCreates: 20 }, plant: { maxQueuedOrders: 2 } }).shop.maxPendingCreates, 20)
+  t.regex(bad({ roles: ['shop'], maxRequestsPerConnection: 0 }), /maxRequestsPerConnection: must be at least 1/)
+  t.regex(bad({ roles: ['shop'], maxRequestsPerConnection: 1000 }), /maxRequestsPerConnection: must be below 1000/)
+  t.is(validateNodeConfig({ roles: ['shop'], dataDir: 'x' }).maxRequestsPerConnection, 256)
+})
+
+test.serial('a node\'s maxRequestsPerConnection bounds one client\'s creates in flight: the rest are answered "busy" at once', async (t) => {
+  const nodes = await nodeSet(t)
+  // no plant: each admitted create waits out the shop's bid window for a bidder
+  const shop = await nodes.start('shop', { roles: ['shop'], shop: { bidWindowMs: 3000 }, maxRequestsPerConnection: 2 })
+  const client = new VmplantClientClass({ shop: shop.multiaddrs[0] as string, privateKey: await generateKeyPair('Ed25519') })
+  await client.start()
+  t.teardown(async () => { await client.stop() })
+  // one connection first, so that all four creates share it
+  await client.list()
+  const order: number[] = []
+  const settled = Array.from({ length: 4 }, async (_, i) => await client.create(spec, `bound-${i}`).then(() => 'made', (err) => err as Error).finally(() => { order.push(i) }))
+  const outcomes = await Promise.all(settled)
+  const isBusy = (o: unknown): boolean => o instanceof RemoteError && o.code === 'BusyError'
+  const busy = outcomes.flatMap((o, i) => isBusy(o) ? [i] : [])
+  t.is(busy.length, 2, outcomes.map(String).join('; '))
+  t.deepEqual(order.slice(0, 2).sort(), busy, 'the creates past the bound are answered first, while the admitted ones wait for bids')
+  for (const i of busy) t.regex(String(outcomes[i]), /2 requests in flight on \/vmplant\/client\/1\.0\.0, the limit for one connection/)
+  for (const o of outcomes.filter((o) => !isBusy(o))) t.regex(String(o), /no plant bid/)
 })
 
 test.serial('requests past a connection\'s bound are answered "busy" at once, not reset, and the bound frees as they end', async (t) => {

@@ -3,7 +3,7 @@ import type { ExecutionContext } from 'ava'
 import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { VmplantClient } from '../../src/cli/client.js'
+import { VmplantClient, type ClientEvent } from '../../src/cli/client.js'
 import { startEmbeddedFederation } from '../../src/daemon/embedded.js'
 import { defaultGoldenShmDir } from '../../src/daemon/create-line.js'
 import { qemuTest, pidsMentioning } from '../hypervisor/qemu-helpers.js'
@@ -23,10 +23,10 @@ const spec = {
 }
 
 /** One shop and one QEMU plant in this process, with a client; all of it, VMs included, removed when the test ends. */
-async function qemuFederation (t: ExecutionContext, prefix: string, shop: { orderTimeoutMs?: number }) {
+async function qemuFederation (t: ExecutionContext, prefix: string, shop: { orderTimeoutMs?: number }, onEvent?: (event: ClientEvent) => void) {
   const dir = await tempDir(prefix)
   const federation = await startEmbeddedFederation({ plants: 1, dataDir: dir.path, shop, plant: { driver: { kind: 'qemu', poolSize: 0, accel: 'auto', tbSizeMB: 64, diskMB: 64, overheadMB: 64 } } })
-  const client = new VmplantClient({ shop: federation.shopAddr, privateKey: await generateKeyPair('Ed25519') })
+  const client = new VmplantClient({ shop: federation.shopAddr, privateKey: await generateKeyPair('Ed25519'), ...(onEvent !== undefined ? { onEvent } : {}) })
   t.teardown(async () => {
     await client.stop()
     await federation.stop()
@@ -39,9 +39,15 @@ async function qemuFederation (t: ExecutionContext, prefix: string, shop: { orde
   return { dir, client, federation }
 }
 
-qtest('through the federation, a QEMU VM runs two actions in its guest, shows as running, and destroy leaves nothing behind', async (t) => {
-  const { dir, client } = await qemuFederation(t, 'vmplant-qf-', {})
+qtest('through the federation, a QEMU VM runs two actions in its guest, shows as running, and destroy leaves nothing behind; the client sees the fresh plant boot and checkpoint its golden image', async (t) => {
+  const steps: string[] = []
+  const { dir, client } = await qemuFederation(t, 'vmplant-qf-', {}, (event) => { if (event.type === 'progress') steps.push(`${event.event.step} ${event.event.phase}`) })
   const { classad } = await client.create(spec, 'lab')
+  // the plant's line steps come to the client through the shop, inside the order and the golden step
+  const lineSteps = steps.filter((s) => /^(boot|checkpoint) /.test(s))
+  t.deepEqual(lineSteps, ['boot start', 'boot done', 'checkpoint start', 'checkpoint done'], steps.join(', '))
+  t.true(steps.indexOf('golden start') < steps.indexOf('boot start') && steps.indexOf('checkpoint done') < steps.indexOf('golden done'), steps.join(', '))
+  t.is(steps.at(-1), 'order done')
   t.is(classad.line, 'qemu')
   t.is(classad.attributes.ip_address, '10.20.0.5')
   t.is(classad.outputs.user?.stdout.trim(), '1')

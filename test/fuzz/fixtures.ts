@@ -144,6 +144,12 @@ async function make (): Promise<Fixtures> {
       { ok: true, value: { id: imageId, name: 'disk.qcow2', offset: 512, bytes: 1024 } },
       { ok: false, error: { code: 'ImageNotHeldError', message: `image ${imageId} is not held here` } }
     ],
+    'create-progress': [
+      { progress: { step: 'bidding', phase: 'start', detail: 'calling 3 bidder(s) for 2000 ms at most' } },
+      { progress: { step: 'image-fetch', phase: 'progress', detail: 'image 0123456789ab from 2rJdfZz4 (disk, 12.0 MB)', fraction: 0.25, plant } },
+      { progress: { step: 'order', phase: 'done', detail: 'failed: busy: 64 orders in production', plant } },
+      { ok: false, error: { code: 'BusyError', message: 'busy: the shop has 1024 creates in flight; retry later' } }
+    ],
     'rpc-response': [
       { ok: true, value: classad },
       { ok: true, value: { vms: [classad], unreachable: [plant] } },

@@ -6,6 +6,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import type { Message } from '@libp2p/gossipsub'
 import { createNode, type VmplantLibp2p } from '../../src/net/node.js'
 import { BID_TOPIC, PROTOCOLS } from '../../src/net/protocols.js'
+import { ANSWERS_PROTOCOL } from '../../src/net/protocols/bids/index.js'
 import { signCreate, signDomainCredential } from '../../src/net/auth.js'
 import { bidCallSchema, type BidCall } from '../../src/interface/index.js'
 import { federationWithClient, SMALL_SPEC, type Fixture } from '../helpers/federation.js'
@@ -142,4 +143,26 @@ test.serial('a call sent on the call stream in another peer\'s name is dropped b
   t.like(await rogueRequest(plant.multiaddrs[0] as string, PROTOCOLS.call, call), { ok: true })
   const drop = await waitFor(() => plant.dropped.find((d) => d.reason.includes('r-forgedstream0')), 'the plant to drop the forged call')
   t.regex(drop.reason, /asks for answers to .* but comes from/)
+})
+
+/** frames written by the rogue on one long-lived stream of `protocol`, then closed */
+async function rogueFrames (addr: string, protocol: string, frames: unknown[]): Promise<void> {
+  const stream = await rogue.dialProtocol(multiaddr(addr), protocol)
+  const lp = lpStream(stream)
+  for (const frame of frames) await lp.write(json(frame))
+  await stream.close()
+}
+
+test.serial('an offer on the answers stream in a plant\'s name is dropped by the shop, and the plant\'s own offer counts', async (t) => {
+  const { federation, client } = fixture
+  const [victim] = federation.plants
+  const before = calls.length
+  const creating = client.create(SMALL_SPEC, 'grid')
+  const call = await waitFor(() => calls[before], 'a call for bids')
+  await rogueFrames(federation.shopAddr, ANSWERS_PROTOCOL, [{ type: 'bid.offer', requestId: call.requestId, plant: { peer: victim!.peerId, addrs: [] }, cost: 0, reason: 'forged on the answers stream' }])
+  const made = await creating
+  t.false(made.bidding.offers.some((o) => o.reason === 'forged on the answers stream'))
+  t.is(made.bidding.answered, 2)
+  t.true(federation.shop.dropped.some((d) => d.from === rogue.peerId.toString() && d.what === `answer on ${ANSWERS_PROTOCOL}` && d.reason.includes(call.requestId)), 'the shop logged the drop')
+  await client.destroy(made.classad.vmid)
 })

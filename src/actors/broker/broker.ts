@@ -12,6 +12,8 @@ export type BrokerMessage =
   | { type: 'round.deadline', requestId: string }
   | { type: 'attempt.deadline', requestId: string }
   | { type: 'sent', what: string, outcome: TaskOutcome<void> }
+  /** a confirmation went out; `outcome.value`: empty, or the plant it could not reach */
+  | { type: 'attempt.sent', requestId: string, outcome: TaskOutcome<string[]> }
 
 export interface BrokerComponents {
   transport: Transport
@@ -112,7 +114,7 @@ export function brokerBehavior (components: BrokerComponents): Behavior<BrokerSt
     round.attempt = { id: attemptId, plant: next.plant.peer }
     state.attempts.set(attemptId, id)
     const call = localCall(round.upstream, attemptId, round.attemptMs)
-    ctx.task((signal) => transport.callBidders([next.plant.peer], call, { signal }), (outcome) => ({ type: 'sent', what: `confirmation ${attemptId} to ${next.plant.peer}`, outcome }))
+    ctx.task((signal) => transport.callBidders([next.plant.peer], call, { signal }), (outcome) => ({ type: 'attempt.sent', requestId: attemptId, outcome }))
     ctx.task((signal) => ctx.clock.sleep(round.attemptMs, { signal }), () => ({ type: 'attempt.deadline', requestId: attemptId }))
   }
 
@@ -204,6 +206,16 @@ export function brokerBehavior (components: BrokerComponents): Behavior<BrokerSt
           }
           const refused = noteReport(state.cache, report, ctx.clock.now())
           if (refused !== undefined) ctx.log('ignored a load report: %s', refused)
+          return state
+        }
+        case 'attempt.sent': {
+          // a plant the confirmation could not reach will not confirm: the next is asked at once
+          const unreachable = message.outcome.ok ? message.outcome.value.length > 0 : true
+          const id = state.attempts.get(message.requestId)
+          const round = id !== undefined ? state.rounds.get(id) : undefined
+          if (!unreachable || id === undefined || round?.kind !== 'chosen' || round.attempt?.id !== message.requestId) return state
+          round.declines.push(`${round.attempt.plant.slice(-8)}: unreachable (${message.outcome.ok ? 'the confirmation could not be sent' : message.outcome.error.message})`)
+          confirmNext(state, id, round, ctx)
           return state
         }
         case 'attempt.deadline': {

@@ -4,14 +4,15 @@ import type { ProductionResult } from './production.js'
 import type { CostRequest } from './cost.js'
 import type { Reconciliation } from './reconcile.js'
 import type { LoadReportMessage } from './load-report.js'
+import type { ProductionStep } from './progress.js'
 
 export type PlantMessage =
   /** `from`: the peer that published the call (the edge checked it is the call's replyTo) */
   | { type: 'bid.call', call: BidCall, from: string }
   | { type: 'bid.priced', call: BidCall, outcome: TaskOutcome<Pick<CostRequest, 'image'>> }
   | { type: 'bid.sent', requestId: string, outcome: TaskOutcome<void> }
-  /** `from`: the noise-authenticated sender; the edge verified the client's signature */
-  | { type: 'order.produce', order: Order, from: string, reply: Reply<Classad> }
+  /** `from`: the noise-authenticated sender; the edge verified the client's signature. `progress` sees the production's steps */
+  | { type: 'order.produce', order: Order, from: string, reply: Reply<Classad>, progress?: (step: ProductionStep) => void }
   | { type: 'order.cancel', requestId: string, from: string }
   | { type: 'order.expired', vmid: string }
   | { type: 'production.done', vmid: string, outcome: TaskOutcome<ProductionResult> }
@@ -45,7 +46,7 @@ export interface PlantStatus {
 
 export const plantMessages = {
   bidCall: (call: BidCall, from: string): PlantMessage => ({ type: 'bid.call', call, from }),
-  order: (order: Order, from: string) => (reply: Reply<Classad>): PlantMessage => ({ type: 'order.produce', order, from, reply }),
+  order: (order: Order, from: string, progress?: (step: ProductionStep) => void) => (reply: Reply<Classad>): PlantMessage => ({ type: 'order.produce', order, from, reply, ...(progress !== undefined ? { progress } : {}) }),
   cancel: (requestId: string, from: string): PlantMessage => ({ type: 'order.cancel', requestId, from }),
   query: (vmid: string, owner: string, domains?: DomainRef[]) => (reply: Reply<Classad>): PlantMessage => ({ type: 'vm.query', vmid, owner, ...(domains !== undefined ? { domains } : {}), reply }),
   destroy: (vmid: string, owner: string, domains?: DomainRef[]) => (reply: Reply<{ vmid: string, destroyed: true }>): PlantMessage => ({ type: 'vm.destroy', vmid, owner, ...(domains !== undefined ? { domains } : {}), reply }),

@@ -9,6 +9,7 @@ import { learnAfter, type LearningConfig } from './learning.js'
 import { classadOf } from './classad.js'
 import type { CostConfig, CostModel } from './cost.js'
 import { produce } from './production.js'
+import { productionSteps } from './progress.js'
 import { readWarehouse } from './warehouse-view.js'
 import { imageFit, type ImageFetchConfig } from './image-fit.js'
 import { reconcile } from './reconcile.js'
@@ -173,7 +174,12 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         const mode = state.network
         if (usesNetworks(mode) && !state.networks.has(domain)) state.networks.set(domain, { allocation: allocateNetwork(state, domain, components.limits.maxNetworks, ctx.clock.now(), networkNamer(mode, components.hostNetworks)), committed: false })
         ctx.log('producing %s for %s in domain %s, due in %d ms', vmid, order.owner, order.domain, order.budgetMs)
-        const parts = { line, warehouse, clock: ctx.clock, images: components.images, faults, attach: attachmentFor(mode, components.hostNetworks, state.networks.get(domain)?.allocation, vmid), networkless: mode.kind === 'bridge' ? undefined : mode.kind === 'none' ? mode.detail : 'its networks are modelled only' }
+        const parts = {
+          line, warehouse, clock: ctx.clock, images: components.images, faults,
+          attach: attachmentFor(mode, components.hostNetworks, state.networks.get(domain)?.allocation, vmid),
+          networkless: mode.kind === 'bridge' ? undefined : mode.kind === 'none' ? mode.detail : 'its networks are modelled only',
+          progress: message.progress !== undefined ? productionSteps(message.progress, ctx.clock) : undefined
+        }
         ctx.task((signal) => produce(parts, vmid, spec, AbortSignal.any([signal, production.abort.signal])), (outcome) => ({ type: 'production.done', vmid, outcome }))
         ctx.task((signal) => ctx.clock.sleep(order.budgetMs, { signal: AbortSignal.any([signal, production.abort.signal]) }), () => ({ type: 'order.expired', vmid }))
         return state

@@ -1,4 +1,4 @@
-import type { AbortOptions } from '../../interface/index.js'
+import type { AbortOptions, LineProgress } from '../../interface/index.js'
 import type { CompiledRequest, VmSpec } from '../../planner/index.js'
 
 /** A peer's image a fetch would bring for a request: what a bid prices. */
@@ -20,7 +20,7 @@ export interface ImageQuote {
  */
 export interface PeerImages {
   /** fetches a peer's image that saves more actions than the plant's own best; undefined when none */
-  fetchBetter(spec: VmSpec, line: string, options?: AbortOptions & { localSaves?: number }): Promise<unknown>
+  fetchBetter(spec: VmSpec, line: string, options?: AbortOptions & { localSaves?: number, onProgress?: ((event: LineProgress) => void) | undefined }): Promise<unknown>
   /** the image `fetchBetter` would fetch for the request when the plant has none (a DHT lookup, no transfer); undefined when none */
   quote(request: CompiledRequest, line: string, options?: AbortOptions): Promise<ImageQuote | undefined>
   /** tells the index that the warehouse changed */

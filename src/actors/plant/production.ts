@@ -1,9 +1,10 @@
-import { chooseImage, type VmSpec } from '../../planner/index.js'
-import { ProductionFailedError, type Clock, type NetworkAttachment, type ProductionLine, type VmHandle } from '../../interface/index.js'
+import { chooseImage, isDhcp, type VmSpec } from '../../planner/index.js'
+import { ProductionFailedError, type Clock, type LineProgress, type NetworkAttachment, type ProductionLine, type VmHandle } from '../../interface/index.js'
 import type { Warehouse, WarehouseRecord } from '../../store/index.js'
 import { configure, type Configuration } from './configure.js'
 import { configureGuestNetwork, type GuestNic } from './guest-network.js'
 import type { Faults, PeerImages } from './ports.js'
+import type { ProductionStep } from './progress.js'
 
 export interface ProductionResult extends Configuration {
   image: WarehouseRecord
@@ -27,6 +28,8 @@ export interface ProductionParts {
   attach?: ((signal: AbortSignal) => Promise<NetworkAttachment>) | undefined
   /** why the VM gets no NIC on a domain network, for a spec that sets an address; absent with `attach` */
   networkless?: string | undefined
+  /** sees the production's steps (`productionSteps`), for the person who ordered the VM */
+  progress?: ((step: ProductionStep | LineProgress) => void) | undefined
 }
 
 /**
@@ -37,17 +40,23 @@ export interface ProductionParts {
  * to the lookup deadline, while a local clone costs milliseconds.
  */
 export async function findGolden (parts: ProductionParts, spec: VmSpec, signal: AbortSignal) {
-  const { line, warehouse, clock, images } = parts
+  const { line, warehouse, clock, images, progress } = parts
+  const wanted = `${spec.hardware.memoryMB} MB, ${spec.actions.length} action(s)`
+  progress?.({ step: 'golden', phase: 'start', detail: `finding a golden image (${wanted})` })
   let plan = chooseImage(spec, await warehouse.index(line.kind))
   if (images !== undefined && plan === undefined) {
-    if (await images.fetchBetter(spec, line.kind, { signal }) !== undefined) plan = chooseImage(spec, await warehouse.index(line.kind))
+    if (await images.fetchBetter(spec, line.kind, { signal, onProgress: progress }) !== undefined) plan = chooseImage(spec, await warehouse.index(line.kind))
   }
-  if (plan !== undefined) return { plan, record: await warehouse.get(plan.image.id) as WarehouseRecord }
-  const golden = await line.prepareGolden({ hardware: spec.hardware, actions: [] }, { signal })
+  if (plan !== undefined) {
+    progress?.({ step: 'golden', phase: 'done', detail: `image ${plan.image.id.slice(0, 12)} has ${plan.cloned.length} of the ${spec.actions.length} action(s)` })
+    return { plan, record: await warehouse.get(plan.image.id) as WarehouseRecord }
+  }
+  const golden = await line.prepareGolden({ hardware: spec.hardware, actions: [] }, { signal, onProgress: progress })
   const record = await warehouse.add({ ...golden, applied: [] }, 'built', clock.now(), { signal })
   images?.announce()
   const base = chooseImage(spec, await warehouse.index(line.kind))
   if (base === undefined) throw new ProductionFailedError(`the ${line.kind} line made golden image ${record.id}, but it does not match the request's hardware`)
+  progress?.({ step: 'golden', phase: 'done', detail: `built base image ${record.id.slice(0, 12)}; all ${spec.actions.length} action(s) to run` })
   return { plan: base, record: await warehouse.get(base.image.id) as WarehouseRecord }
 }
 
@@ -57,7 +66,7 @@ export async function findGolden (parts: ProductionParts, spec: VmSpec, signal: 
  * VM before it is reported, so nothing is left behind.
  */
 export async function produce (parts: ProductionParts, vmid: string, spec: VmSpec, signal: AbortSignal): Promise<ProductionResult> {
-  const { line, warehouse, clock, faults } = parts
+  const { line, warehouse, clock, faults, progress } = parts
   const started = clock.now()
   // the line's guest has a NIC on the domain's bridge that the plant can configure
   const guestNic = parts.attach !== undefined && line.capabilities().guestNetwork === true
@@ -69,16 +78,26 @@ export async function produce (parts: ProductionParts, vmid: string, spec: VmSpe
   try {
     const { plan, record } = await findGolden(parts, spec, signal)
     const network = parts.attach !== undefined ? await parts.attach(signal) : undefined
+    progress?.({ step: 'clone', phase: 'start', detail: `image ${record.id.slice(0, 12)}` })
     const info = await line.clone(record.golden, vmid, { signal, ...(network !== undefined ? { network } : {}) })
     faults?.hit('after-clone')
     const resumed = await line.resume(vmid, { signal })
     faults?.hit('after-resume')
     await warehouse.touch(record.id, clock.now())
     const cloningMs = clock.now() - started
+    progress?.({ step: 'clone', phase: 'done', detail: `${vmid.slice(0, vmid.indexOf('.'))} is running` })
     // the address comes first, so that the spec's actions can use the client's LAN
     // without the step, the MAC the line gave the clone (a user-mode NIC) still goes in the classad
-    const nic = guestNic ? await configureGuestNetwork(line, vmid, spec.network, signal) : resumed.mac !== undefined ? { mac: resumed.mac } : undefined
+    let nic: GuestNic | undefined
+    if (guestNic) {
+      progress?.({ step: 'network', phase: 'start', detail: spec.network === undefined ? 'reading the NIC on the domain\'s network' : isDhcp(spec.network) ? 'asking the domain\'s LAN for a DHCP lease' : `setting address ${spec.network.address}` })
+      nic = await configureGuestNetwork(line, vmid, spec.network, signal)
+      progress?.({ step: 'network', phase: 'done', detail: `NIC ${nic.mac}${nic.address !== undefined ? ` at ${nic.address}` : ''}` })
+    } else if (resumed.mac !== undefined) nic = { mac: resumed.mac }
+    const actions = `${plan.remaining.length} action(s)`
+    if (plan.remaining.length > 0) progress?.({ step: 'actions', phase: 'start', detail: `running ${actions}` })
     const configuration = await configure(line, clock, vmid, plan.remaining, spec.concurrent, signal, faults)
+    if (plan.remaining.length > 0) progress?.({ step: 'actions', phase: 'done', detail: `ran ${actions}` })
     signal.throwIfAborted()
     return { image: record, cloned: plan.cloned.map((a) => a.id), ...configuration, cloningMs, configuringMs: clock.now() - started - cloningMs, handle: info.handle, ...(nic !== undefined ? { nic } : {}) }
   } catch (err) {

@@ -1,12 +1,17 @@
-import type { ActorContext, Behavior, Reply } from '../runtime/index.js'
+import type { ActorContext, Behavior } from '../runtime/index.js'
 import {
-  answerBidder, classadSchema, destroyResultSchema, vmidSchema, isBusy, BusyError, BUSY_PREFIX, NoBidsError,
-  type Auth, type BidCall, type BidOffer, type CreateResult, type DomainCredential, type ListResult, type Order, type Transport, type VmRequest
+  answerBidder, classadSchema, destroyResultSchema, BusyError, NoBidsError, type BidCall, type Transport
 } from '../../interface/index.js'
-import { actionIdentity, validateSpec, type VmSpec } from '../../planner/index.js'
+import { actionIdentity, InvalidSpecError, isDhcp, validateSpec, type VmSpec } from '../../planner/index.js'
 import { chooseAtRandom, rankOffers } from './select.js'
 import { expectedBidders, noteRound, type Liveness } from './liveness.js'
-import type { OrderOutcome, ShopMessage } from './messages.js'
+import { createResult, newRound, noOffersError, type Round } from './round.js'
+import { orderInTurn, plantBudgetMs } from './ordering.js'
+import { credentialsOf, forward, listAll, plantOf, sendCancel } from './forwarding.js'
+import type { ShopMessage } from './messages.js'
+
+export { plantBudgetMs } from './ordering.js'
+export { plantOf } from './forwarding.js'
 
 export interface ShopComponents {
   transport: Transport
@@ -29,9 +34,6 @@ export interface ShopComponents {
 
 export const SHOP_DEFAULTS = { bidWindowMs: 2000, orderTimeoutMs: 120_000 } as const
 
-/** query and destroy take a plant well under a second; this bounds a plant that does not answer */
-const FORWARD_TIMEOUT_MS = 30_000
-const LIST_TIMEOUT_MS = 10_000
 /** a plant that was unreachable when the shop gave up on its order is told again, this many times */
 const CANCEL_ATTEMPTS = 8
 const CANCEL_BACKOFF_MS = 1000
@@ -39,51 +41,21 @@ const CANCEL_BACKOFF_MAX_MS = 30_000
 /** how long a round that waited for its first bidders waits once they appear */
 const FIRST_BIDDERS_SETTLE_MS = 200
 
-/** the client's credentials, passed through to the plant unchanged */
-function credentialsOf (message: { credentials?: DomainCredential[] }): { credentials?: DomainCredential[] } {
-  return message.credentials !== undefined ? { credentials: message.credentials } : {}
-}
-
-interface Round {
-  call: BidCall
-  rawSpec: unknown
-  spec: VmSpec
-  owner: string
-  auth: Auth
-  /** the client's domain credential, passed on to the plant, which checks it */
-  credential?: DomainCredential
-  /** waiting for the first bidders to appear: a shop that just started sees none yet */
-  waiting: boolean
-  /** bidders appeared; the round starts after FIRST_BIDDERS_SETTLE_MS */
-  settling: boolean
-  startedAt: number
-  expected: Set<string>
-  offers: BidOffer[]
-  declines: Array<{ bidder: string, reason: string }>
-  answered: Set<string>
-  closed: boolean
-  biddingMs: number
-  ranked: BidOffer[]
-  tie: boolean
-  reply: Reply<CreateResult>
-}
-
 export interface ShopState {
   rounds: Map<string, Round>
   liveness: Liveness
 }
 
 /**
- * The time a plant is given: less than the shop waits, so that a plant out of time says so
- * (and destroys the VM) before the shop stops listening.
+ * A guest that waits for its DHCP lease longer than the plant has for the whole VM would end as an
+ * expired order, not as the lease's own clear error: refused before any plant is asked.
  */
-export function plantBudgetMs (orderTimeoutMs: number): number {
-  return Math.max(1, orderTimeoutMs - Math.min(2000, Math.floor(orderTimeoutMs / 10)))
-}
-
-/** Plants never keep their VMs' shops in mind, and the shop keeps no VM: the VMID names the plant. */
-export function plantOf (vmid: string): string {
-  return vmidSchema.parse(vmid).slice(vmid.indexOf('.') + 1)
+function checkLeaseFits (spec: VmSpec, orderTimeoutMs: number): void {
+  if (spec.network === undefined || !isDhcp(spec.network)) return
+  const budgetMs = plantBudgetMs(orderTimeoutMs)
+  if (spec.network.leaseTimeoutMs >= budgetMs) {
+    throw new InvalidSpecError('network.leaseTimeoutMs', `${spec.network.leaseTimeoutMs} ms is not shorter than the ${budgetMs} ms a plant has for the whole VM under this shop's orderTimeoutMs of ${orderTimeoutMs} ms; ask for a shorter lease wait`)
+  }
 }
 
 /**
@@ -104,7 +76,8 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
     const chosen = choices !== undefined && choices < round.expected.size ? chooseAtRandom([...round.expected].sort(), choices, ctx.random) : undefined
     if (chosen !== undefined) round.expected = new Set(chosen)
     ctx.log('round %s: calling %d %sbidders for %s', requestId, round.expected.size, chosen !== undefined ? 'chosen ' : '', round.call.domain)
-    ctx.task((signal) => chosen !== undefined ? transport.callBidders(chosen, round.call, { signal }) : transport.publishCall(round.call, { signal }), (outcome) => ({ type: 'round.published', requestId, outcome }))
+    round.progress({ step: 'bidding', phase: 'start', detail: `calling ${round.expected.size} ${chosen !== undefined ? 'chosen ' : ''}bidder(s) for ${components.bidWindowMs} ms at most` })
+    ctx.task(async (signal) => chosen !== undefined ? await transport.callBidders(chosen, round.call, { signal }) : (await transport.publishCall(round.call, { signal }), []), (outcome) => ({ type: 'round.published', requestId, outcome }))
     ctx.task((signal) => ctx.clock.sleep(components.bidWindowMs, { signal }), () => ({ type: 'round.deadline', requestId }))
   }
 
@@ -116,68 +89,14 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
     const requestId = round.call.requestId
     if (round.offers.length === 0) {
       state.rounds.delete(requestId)
-      if (round.declines.length > 0 && round.declines.every((d) => d.reason.startsWith(BUSY_PREFIX))) {
-        round.reply.reject(new BusyError(`every bidder for request ${requestId} is busy (${round.declines.map((d) => `${d.bidder.slice(-8)}: ${d.reason.slice(BUSY_PREFIX.length)}`).join('; ')})`))
-        return
-      }
-      const why = round.declines.length > 0
-        ? `; declined: ${round.declines.map((d) => `${d.bidder.slice(-8)}: ${d.reason}`).join('; ')}`
-        : round.expected.size === 0 ? '; no plant or broker is connected to this shop' : `; ${round.expected.size} bidder(s) did not answer within ${round.call.windowMs} ms`
-      round.reply.reject(new NoBidsError(`no plant bid for request ${requestId}${why}`))
+      round.reply.reject(noOffersError(round))
       return
     }
     const { ranked, tie } = rankOffers(round.offers, ctx.random)
     round.ranked = ranked
     round.tie = tie
-    ctx.task((signal) => orderInTurn(round, ctx, signal), (outcome) => ({ type: 'round.ordered', requestId, outcome }))
-  }
-
-  const orderInTurn = async (round: Round, ctx: ActorContext<ShopMessage>, signal: AbortSignal): Promise<OrderOutcome> => {
-    const attempts: OrderOutcome['attempts'] = []
-    // the client stopped waiting (its connection went, or its deadline passed): no VM is made for nobody
-    const gone = round.reply.signal
-    for (const offer of round.ranked) {
-      if (gone.aborted) throw new NoBidsError(`request ${round.call.requestId}: the client stopped waiting; nothing was ordered`)
-      const order: Order = {
-        type: 'order.produce',
-        requestId: round.call.requestId,
-        spec: round.rawSpec,
-        domain: round.call.domain,
-        owner: round.owner,
-        auth: round.auth,
-        ...(round.credential !== undefined ? { credential: round.credential } : {}),
-        biddingMs: round.biddingMs,
-        cost: offer.cost,
-        budgetMs: plantBudgetMs(components.orderTimeoutMs)
-      }
-      const deadline = ctx.clock.timeout(components.orderTimeoutMs)
-      try {
-        const classad = await transport.order(offer.plant, order, { signal: AbortSignal.any([signal, deadline, gone]) })
-        attempts.push({ plant: offer.plant.peer })
-        return { classad, attempts }
-      } catch (err: any) {
-        // whatever the plant did, the agreement is off: it must not keep a VM nobody will know of.
-        // A plant that answered "busy" reserved nothing, so there is nothing to cancel.
-        if (!isBusy(err)) ctx.self.send({ type: 'order.abandoned', plant: offer.plant, requestId: round.call.requestId })
-        signal.throwIfAborted()
-        if (gone.aborted) throw new NoBidsError(`request ${round.call.requestId}: the client stopped waiting; the order to ${offer.plant.peer} was cancelled`)
-        const error = deadline.aborted ? `no VM within the order's ${components.orderTimeoutMs} ms; the order was cancelled` : err?.message ?? String(err)
-        attempts.push({ plant: offer.plant.peer, error })
-      }
-    }
-    const failures = attempts.map((a) => `${a.plant.slice(-8)}: ${a.error}`).join('; ')
-    if (attempts.every((a) => a.error?.startsWith(BUSY_PREFIX) === true)) throw new BusyError(`every plant that bid is busy (${failures})`)
-    throw new NoBidsError(`every plant that bid failed: ${failures}`)
-  }
-
-  const forward = (ctx: ActorContext<ShopMessage>, reply: Reply<any>, plant: string, request: VmRequest, parse: (v: unknown) => unknown): void => {
-    ctx.task(async (signal) => parse(await transport.vmRequest(plant, request, { signal: AbortSignal.any([signal, ctx.clock.timeout(FORWARD_TIMEOUT_MS)]) })),
-      (outcome) => ({ type: 'forward.done', outcome, reply }))
-  }
-
-  const sendCancel = (ctx: ActorContext<ShopMessage>, plant: BidOffer['plant'], requestId: string, attempt: number): void => {
-    ctx.task((signal) => transport.cancel(plant, requestId, { signal: AbortSignal.any([signal, ctx.clock.timeout(FORWARD_TIMEOUT_MS)]) }),
-      (outcome) => ({ type: 'cancel.sent', plant, requestId, attempt, outcome }))
+    round.progress({ step: 'bidding', phase: 'done', detail: `${round.offers.length} offer(s), ${round.declines.length} decline(s) from ${round.answered.size} of ${round.expected.size} bidder(s) in ${round.biddingMs} ms; cheapest ${ranked[0]?.cost}` })
+    ctx.task((signal) => orderInTurn(transport, components.orderTimeoutMs, round, ctx, signal), (outcome) => ({ type: 'round.ordered', requestId, outcome }))
   }
 
   return {
@@ -195,6 +114,7 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
           let spec: VmSpec
           try {
             spec = validateSpec(message.spec)
+            checkLeaseFits(spec, components.orderTimeoutMs)
           } catch (err) {
             // the client's mistake is answered, not counted as the shop's failure
             message.reply.reject(err as Error)
@@ -212,12 +132,13 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
             dag: spec.actions.map((a) => ({ id: a.id, identity: actionIdentity(a), after: a.after })),
             windowMs: components.bidWindowMs
           }
-          const round: Round = { call, rawSpec: message.spec, spec, owner: message.owner, auth: message.auth, ...(message.credential !== undefined ? { credential: message.credential } : {}), waiting: true, settling: false, startedAt: ctx.clock.now(), expected: new Set(), offers: [], declines: [], answered: new Set(), closed: false, biddingMs: 0, ranked: [], tie: false, reply: message.reply }
+          const round = newRound({ call, rawSpec: message.spec, spec, owner: message.owner, auth: message.auth, credential: message.credential, reply: message.reply, progress: message.progress }, ctx.clock.now())
           rounds.set(requestId, round)
           if (transport.bidders().length > 0) startRound(state, round, ctx)
           else {
             // just started: gossip has not told the shop of its bidders yet; wait for them, briefly
             ctx.log('round %s: no bidder known yet, waiting up to %d ms', requestId, components.bidWindowMs)
+            round.progress({ step: 'bidding', phase: 'start', detail: `no bidder known yet; waiting up to ${components.bidWindowMs} ms for one` })
             ctx.task((signal) => ctx.clock.sleep(components.bidWindowMs, { signal }), () => ({ type: 'round.start', requestId }))
           }
           return state
@@ -241,11 +162,21 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
         }
         case 'round.published': {
           const round = rounds.get(message.requestId)
-          if (round !== undefined && !message.outcome.ok) {
+          if (round === undefined || round.closed) return state
+          if (!message.outcome.ok) {
             rounds.delete(message.requestId)
             round.closed = true
             round.reply.reject(new NoBidsError(`could not publish the call for bids: ${message.outcome.error.message}`))
+            return state
           }
+          // a chosen bidder the call did not reach will not answer: not waited for, and missed a round
+          const unreachable = message.outcome.value.filter((peer) => round.expected.delete(peer))
+          if (unreachable.length === 0) return state
+          for (const peer of unreachable) {
+            state.liveness.set(peer, { misses: (state.liveness.get(peer)?.misses ?? 0) + 1 })
+            round.declines.push({ bidder: peer, reason: 'unreachable: the call for bids could not be sent to it' })
+          }
+          if ([...round.expected].every((peer) => round.answered.has(peer))) close(state, round, ctx)
           return state
         }
         case 'bid.answer': {
@@ -280,27 +211,15 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
             // made, but the client is gone and will never learn its VMID: the plant destroys it
             ctx.log('round %s: the client stopped waiting; telling %s to destroy %s', message.requestId, classad.plant, classad.vmid)
             const offer = round.ranked.find((o) => o.plant.peer === classad.plant)
-            if (offer !== undefined) sendCancel(ctx, offer.plant, message.requestId, 1)
+            if (offer !== undefined) sendCancel(transport, ctx, offer.plant, message.requestId, 1)
             return state
           }
-          round.reply.resolve({
-            classad,
-            bidding: {
-              requestId: message.requestId,
-              expected: round.expected.size,
-              answered: round.answered.size,
-              offers: round.ranked.map((o) => ({ plant: o.plant.peer, cost: o.cost, reason: o.reason, ...(o.via !== undefined ? { via: o.via } : {}) })),
-              declines: round.declines,
-              attempts,
-              chosen: classad.plant,
-              tie: round.tie
-            }
-          })
+          round.reply.resolve(createResult(round, classad, attempts))
           return state
         }
         case 'order.abandoned': {
           ctx.log('round %s: telling %s to cancel', message.requestId, message.plant.peer)
-          sendCancel(ctx, message.plant, message.requestId, 1)
+          sendCancel(transport, ctx, message.plant, message.requestId, 1)
           return state
         }
         case 'cancel.sent': {
@@ -315,31 +234,19 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
           return state
         }
         case 'cancel.retry': {
-          sendCancel(ctx, message.plant, message.requestId, message.attempt)
+          sendCancel(transport, ctx, message.plant, message.requestId, message.attempt)
           return state
         }
         case 'client.query': {
-          forward(ctx, message.reply, plantOf(message.vmid), { type: 'vm.query', vmid: message.vmid, auth: message.auth, ...credentialsOf(message) }, (v) => classadSchema.parse(v))
+          forward(transport, ctx, message.reply, plantOf(message.vmid), { type: 'vm.query', vmid: message.vmid, auth: message.auth, ...credentialsOf(message) }, (v) => classadSchema.parse(v))
           return state
         }
         case 'client.destroy': {
-          forward(ctx, message.reply, plantOf(message.vmid), { type: 'vm.destroy', vmid: message.vmid, auth: message.auth, ...credentialsOf(message) }, (v) => destroyResultSchema.parse(v))
+          forward(transport, ctx, message.reply, plantOf(message.vmid), { type: 'vm.destroy', vmid: message.vmid, auth: message.auth, ...credentialsOf(message) }, (v) => destroyResultSchema.parse(v))
           return state
         }
         case 'client.list': {
-          const { auth, reply } = message
-          const credentials = credentialsOf(message)
-          ctx.task(async (signal) => {
-            const plants = await transport.plants({ signal })
-            const answers = await Promise.allSettled(plants.map(async (plant) => transport.vmRequest(plant, { type: 'vm.list', auth, ...credentials }, { signal: AbortSignal.any([signal, ctx.clock.timeout(LIST_TIMEOUT_MS)]) })))
-            const result: ListResult = { vms: [], unreachable: [] }
-            answers.forEach((answer, i) => {
-              if (answer.status === 'fulfilled' && Array.isArray(answer.value)) result.vms.push(...answer.value.map((v) => classadSchema.parse(v)))
-              else result.unreachable.push(plants[i] as string)
-            })
-            result.vms.sort((a, b) => a.createdAt.localeCompare(b.createdAt))
-            return result
-          }, (outcome) => ({ type: 'forward.done', outcome, reply }))
+          listAll(transport, ctx, message.reply, message.auth, credentialsOf(message))
           return state
         }
         case 'forward.done': {

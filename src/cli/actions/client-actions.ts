@@ -2,16 +2,15 @@ import { readFile } from 'node:fs/promises'
 import { loadOrCreateKey } from '../../net/keys.js'
 import { readSwarmKey } from '../../net/federation.js'
 import { VmplantClient, type ClientEvent } from '../client.js'
-import { readSpecFile } from '../spec-file.js'
 import { formatClassad } from '../classad-format.js'
 import { defaultClientKeyFile } from '../identity.js'
-import { vmidSchema, type Classad, type CreateResult, type DomainCredential } from '../../interface/messages.js'
+import { vmidSchema, type Classad, type CreateProgress, type CreateResult, type DomainCredential } from '../../interface/messages.js'
 import { openDomainFolder } from './domain-actions.js'
 import { parseCredential, type DomainCredentials } from '../domain-folder.js'
 import { UsageError } from '../errors.js'
 import type { Output } from '../output.js'
 import { checkDomain } from '../option-values.js'
-import { progress, type Progress } from '../progress.js'
+import { steps, type Steps } from '../progress.js'
 
 /** the domain of a create that names neither a domain nor a credential: this client's own, made on first use */
 const DEFAULT_DOMAIN = 'default'
@@ -92,20 +91,54 @@ function printClassad (out: Output, ad: Classad, options: { classad?: boolean })
   out.print(options.classad === true ? formatClassad(ad) : JSON.stringify(ad, null, 2))
 }
 
+/** what each reported step is doing, for its label */
+const DOING: Record<CreateProgress['step'], string> = {
+  bidding: 'bidding',
+  order: 'order',
+  golden: 'golden image',
+  'image-fetch': 'fetching',
+  download: 'downloading',
+  build: 'building',
+  boot: 'booting',
+  checkpoint: 'checkpointing',
+  clone: 'cloning',
+  network: 'network',
+  actions: 'actions'
+}
+
+/** steps of the plant's line, which `demo` and `up` show already from the line itself */
+const LINE_STEPS = new Set<CreateProgress['step']>(['image-fetch', 'download', 'build', 'boot', 'checkpoint'])
+
 /**
- * A create's steps as the client sees them: connecting to the shop, then waiting while the shop
- * bids and a plant produces the VM (which, on a fresh plant, includes building its golden image).
+ * A create's steps as the client sees them: connecting to the shop, then the shop's bidding and
+ * order and, inside the order, the plant's production (golden image, on a fresh plant its build,
+ * the clone, the guest's network, the actions), each a step of its own. `lineShown`: the plant's
+ * line steps are shown elsewhere (an embedded federation's own progress) and are left out here.
  * The other requests are quick: only their connection is shown.
  */
-export function createSteps (bar: Progress, shop: string): (event: ClientEvent) => void {
+export function createSteps (all: Steps, shop: string, options: { lineShown?: boolean } = {}): (event: ClientEvent) => void {
+  // only this create's steps are ended with it: `all` may show others (an embedded federation's lines)
+  const mine = new Set<string>()
+  const start = (key: string, label: string, fraction?: number): void => { mine.add(key); all.start(key, label, fraction) }
   return (event) => {
     switch (event.type) {
-      case 'connecting': bar.step(`connecting to the shop ${shop}`); break
-      case 'connected': bar.end(`connected in ${Math.round(event.ms)} ms`); break
-      case 'sent':
-        if (event.request === 'create') bar.step('waiting for the shop: bidding, then the plant makes the VM (on a fresh plant, with its golden image)')
+      case 'connecting': start('client', `connecting to the shop ${shop}`); break
+      case 'connected': all.end('client', `connected in ${Math.round(event.ms)} ms`); break
+      case 'sent': break
+      case 'progress': {
+        const { step, phase, detail, fraction, plant } = event.event
+        if (options.lineShown === true && LINE_STEPS.has(step)) break
+        const key = `${plant ?? 'shop'} ${step}`
+        const who = plant !== undefined ? `plant ${plant.slice(-8)}` : 'shop'
+        if (phase === 'start') start(key, `${who}: ${DOING[step]}: ${detail}`, fraction)
+        else if (phase === 'progress') all.update(key, fraction ?? 0, detail)
+        else all.end(key, detail)
         break
-      case 'answered': bar.end(event.ok ? 'answered' : 'failed'); break
+      }
+      case 'answered':
+        for (const key of mine) all.end(key, event.ok ? 'answered' : 'failed')
+        mine.clear()
+        break
       default: {
         const unknown: never = event
         throw new Error(`unknown client event ${JSON.stringify(unknown)}`)
@@ -116,16 +149,18 @@ export function createSteps (bar: Progress, shop: string): (event: ClientEvent) 
 
 export async function create (options: ClientOptions & { spec: string, json?: boolean, classad?: boolean }, out: Output): Promise<void> {
   checkDomain(options.domain)
+  // the spec file's reader and yaml load for a create only: query, destroy and list start without them
+  const { readSpecFile } = await import('../spec-file.js')
   const { raw } = await readSpecFile(options.spec)
   const credential = options.credential !== undefined ? await readCredentialFile(options.credential) : undefined
   const domain = options.domain ?? credential?.domain ?? DEFAULT_DOMAIN
-  const bar = progress(out)
+  const shown = steps(out)
   let result: CreateResult
   try {
-    result = await withClient({ ...options, domain }, out, async (client) => await client.create(raw, domain), createSteps(bar, options.shop))
-    bar.close()
+    result = await withClient({ ...options, domain }, out, async (client) => await client.create(raw, domain), createSteps(shown, options.shop))
+    shown.close()
   } catch (err) {
-    bar.close('failed')
+    shown.close('failed')
     throw err
   }
   if (options.json === true) out.print(JSON.stringify(result))

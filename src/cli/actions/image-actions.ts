@@ -2,6 +2,8 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { multiaddr } from '@multiformats/multiaddr'
 import { join } from 'node:path'
 import { createLightNode } from '../../net/light-node.js'
+import { readSwarmKey } from '../../net/federation.js'
+import { RemoteError } from '../../net/errors.js'
 import { warehouseProtocol } from '../../net/protocols/warehouse/index.js'
 import type { WarehouseRequest } from '../../interface/messages.js'
 import { readWarehouse, formatPlanView, type ImageSummary, type PlanView } from '../../actors/plant/warehouse-view.js'
@@ -10,25 +12,52 @@ import { loadNodeConfig } from '../../daemon/config.js'
 import { createLine } from '../../daemon/create-line.js'
 import { readSpecFile } from '../spec-file.js'
 import { withLocalStore, onlyLineKind } from '../local-warehouse.js'
-import { UsageError } from '../errors.js'
+import { PlantUnreachableError, UsageError } from '../errors.js'
 import type { Output } from '../output.js'
 import { lineSteps, steps } from '../progress.js'
 
-export interface Where { warehouse?: string, plant?: string, line?: string }
+export interface Where {
+  warehouse?: string
+  plant?: string
+  line?: string
+  /** with --plant: a closed federation's swarm key file */
+  psk?: string
+}
 
 /** Reads a warehouse: a stopped plant's folder directly, or a running plant over the network. */
 async function read (where: Where, request: WarehouseRequest): Promise<unknown> {
   if ((where.warehouse === undefined) === (where.plant === undefined)) throw new UsageError('give exactly one of --warehouse DIR and --plant ADDR')
+  if (where.psk !== undefined && where.plant === undefined) throw new UsageError('--psk is for --plant: a warehouse folder is read directly')
   if (where.warehouse !== undefined) {
     return await withLocalStore(where.warehouse, async (store) => {
       const line = where.line ?? await onlyLineKind(store) ?? 'sim'
       return await readWarehouse(store.warehouse, line, request)
     })
   }
-  const node = await createLightNode({ privateKey: await generateKeyPair('Ed25519') })
+  return await readPlant(where.plant as string, where.psk, request)
+}
+
+/**
+ * Asks a running plant, from a light node with a key of its own. A plant that cannot be reached,
+ * or that drops the connection at once (a closed federation's swarm key or allowlist), is named
+ * as such; the plant's own refusals (an unknown image) pass as they are.
+ */
+async function readPlant (plant: string, pskFile: string | undefined, request: WarehouseRequest): Promise<unknown> {
+  let addr
+  try {
+    addr = multiaddr(plant)
+  } catch {
+    throw new UsageError(`--plant "${plant}" is not a multiaddr`)
+  }
+  const psk = pskFile !== undefined ? await readSwarmKey(pskFile) : undefined
+  const node = await createLightNode({ privateKey: await generateKeyPair('Ed25519'), ...(psk !== undefined ? { federation: { psk } } : {}) })
   await node.start()
   try {
-    return await warehouseProtocol({ libp2p: node }).read(multiaddr(where.plant as string), request, { signal: AbortSignal.timeout(30_000) })
+    return await warehouseProtocol({ libp2p: node }).read(addr, request, { signal: AbortSignal.timeout(30_000) })
+  } catch (err: any) {
+    if (err instanceof RemoteError) throw err
+    const hint = psk === undefined ? 'if it is a closed federation, give its swarm key (--psk)' : "is this the federation's swarm key?"
+    throw new PlantUnreachableError(`cannot reach the plant at ${plant}: ${String(err?.message ?? err)}; ${hint}`, { cause: err })
   } finally {
     await node.stop()
   }

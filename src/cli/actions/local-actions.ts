@@ -12,7 +12,7 @@ import { lineUnavailable } from '../../hypervisor/available.js'
 import { VmplantClient } from '../client.js'
 import { readSpecFile } from '../spec-file.js'
 import { createSteps, describeCreate } from './client-actions.js'
-import { lineSteps, progressOn, steps } from '../progress.js'
+import { lineSteps, steps } from '../progress.js'
 import { UsageError } from '../errors.js'
 import type { Output } from '../output.js'
 import { wholeNumber } from '../option-values.js'
@@ -63,7 +63,7 @@ export async function demo (options: { plants: string, driver?: string, spec: st
   // on stderr: the plants' steps (guest image, golden boot, checkpoint, image fetch) and the client's wait
   const shown = steps(out)
   const federation = await startEmbeddedFederation({ plants, plant: { driver, learning: { after: 1 } }, onLineProgress: lineSteps(shown) })
-  const client = new VmplantClient({ shop: federation.shopAddr, privateKey: await generateKeyPair('Ed25519'), onEvent: createSteps(progressOn(shown, 'client'), 'on 127.0.0.1') })
+  const client = new VmplantClient({ shop: federation.shopAddr, privateKey: await generateKeyPair('Ed25519'), onEvent: createSteps(shown, 'on 127.0.0.1', { lineShown: true }) })
   // Ctrl-C stops the plants, which kill what they started (a golden image being booted, VMs)
   stopOnSignals(async () => { shown.close('stopped'); await client.stop(); await federation.stop() }, (line) => { out.error(line) })
   try {

@@ -3,6 +3,7 @@ import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { loadOrCreateKey } from '../../net/keys.js'
+import { readSwarmKey } from '../../net/federation.js'
 import { createNode } from '../../net/node.js'
 import { clientProtocol } from '../../net/protocols/client/index.js'
 import { checkInterfaceName, vnetProxy, type DomainPlants, type ProxyEvent } from '../../net/tunnels/vnet/index.js'
@@ -10,11 +11,11 @@ import type { DomainCredential } from '../../interface/messages.js'
 import { stopOnSignals } from '../../daemon/lifecycle.js'
 import { defaultClientKeyFile, domainFolderOf } from '../identity.js'
 import { DomainFolder, parseCredential } from '../domain-folder.js'
-import { UsageError } from '../errors.js'
+import { ShopUnreachableError, UsageError } from '../errors.js'
 import type { Output } from '../output.js'
 import { checkDomain, wholeNumber } from '../option-values.js'
 
-export interface ProxyOptions { shop: string, domain: string, bridge?: string, tap?: string, key?: string, credential?: string, pollMs: string, mtu: string }
+export interface ProxyOptions { shop: string, domain: string, bridge?: string, tap?: string, key?: string, credential?: string, psk?: string, pollMs: string, mtu: string }
 
 /** The credential the proxy opens tunnels with: a file, or the one the client's domain folder holds. */
 async function loadCredential (options: ProxyOptions, keyFile: string, key: PrivateKey, out: Output): Promise<DomainCredential> {
@@ -71,9 +72,19 @@ export async function runProxy (options: ProxyOptions, out: Output): Promise<voi
   const keyFile = options.key ?? defaultClientKeyFile()
   const key = await loadOrCreateKey(keyFile)
   const credential = await loadCredential(options, keyFile, key, out)
+  const psk = options.psk !== undefined ? await readSwarmKey(options.psk) : undefined
 
-  const libp2p = await createNode({ privateKey: key, listen: [], logPrefix: 'vmplant:vnet' })
+  const libp2p = await createNode({ privateKey: key, listen: [], logPrefix: 'vmplant:vnet', ...(psk !== undefined ? { federation: { psk } } : {}) })
   await libp2p.start()
+  // the shop first: one that cannot be reached, or that drops the connection at once (a closed
+  // federation's swarm key), fails the start with the reason, rather than every poll after it
+  try {
+    await libp2p.dial(shop, { signal: AbortSignal.timeout(30_000) })
+  } catch (err: any) {
+    await libp2p.stop()
+    const hint = psk === undefined ? 'if it is a closed federation, give its swarm key (--psk)' : "is this the federation's swarm key, and is this client on the shop's allowlist?"
+    throw new ShopUnreachableError(`cannot reach the shop at ${options.shop}: ${String(err?.message ?? err)}; ${hint}`, { cause: err })
+  }
   const shopClient = clientProtocol({ libp2p, clock: { now: Date.now } }).shop(shop, key)
   const plantsHosting = async (opts: { signal?: AbortSignal } = {}): Promise<DomainPlants> => {
     const result = await shopClient.list([credential], opts)

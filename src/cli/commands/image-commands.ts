@@ -9,6 +9,7 @@ function whereOptions (command: Command): Command {
   return command
     .option('--warehouse <dir>', "a stopped plant's folder (its dataDir)")
     .option('--plant <multiaddr>', 'a running plant')
+    .option('--psk <file>', "with --plant: a closed federation's swarm key (`vmplant federation key`), needed to reach its plants")
 }
 
 export function registerImageCommands (program: Command, out: Output): void {

@@ -14,6 +14,7 @@ export function registerVnetCommands (program: Command, out: Output): void {
     .option('--tap <name>', 'a tap device for all plants instead of a bridge (made if missing)')
     .option('--key <file>', `the client's identity key (default: ${defaultClientKeyFile()})`)
     .option('--credential <file>', "the domain credential (default: the one in the client's domain folder)")
+    .option('--psk <file>', "a closed federation's swarm key (`vmplant federation key`), needed to reach its shop and plants")
     .option('--poll-ms <ms>', 'how often to ask the shop for new plants', '5000')
     .option('--mtu <bytes>', "the taps' MTU: the LAN's", '1500')
     .action(async (options: ProxyOptions) => {

@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { ensureGuestImage, type BinaryActionResult, type GuestImage } from '../guest/index.js'
 import {
-  ProductionError, UnsupportedHardwareError, VmNotFoundError, type AbortOptions, type ActionResult, type CloneOptions, type GoldenImage, type GoldenRequest,
-  type GuestAction, type HostParams, type LineCapabilities, type LineFingerprint, type ProductionLine, type VmHandle, type VmInfo
+  ProductionError, UnsupportedHardwareError, VmNotFoundError, type AbortOptions, type ActionResult, type CloneOptions, type GoldenImage, type GoldenOptions, type GoldenRequest,
+  type GuestAction, type HostParams, type LineCapabilities, type LineProgress, type LineFingerprint, type ProductionLine, type VmHandle, type VmInfo
 } from '../index.js'
 import { attachVmTap } from '../net/index.js'
 import { handleString } from '../fingerprint.js'
@@ -54,6 +54,8 @@ export class QemuLine implements ProductionLine {
   private building = new AbortController()
   private readonly builds = new Set<Promise<GoldenImage>>()
   private image: Promise<GuestImage> | undefined
+  /** callers of prepareGolden waiting on the guest image, who see its download and build */
+  private readonly imageWatchers = new Set<(event: LineProgress) => void>()
   private accel: Promise<'kvm' | 'tcg'> | undefined
   private chosenAccel: 'kvm' | 'tcg' | undefined
 
@@ -107,14 +109,18 @@ export class QemuLine implements ProductionLine {
     return memoryMB + this.init.overheadMB
   }
 
-  async prepareGolden (request: GoldenRequest, options: AbortOptions = {}): Promise<GoldenImage> {
+  async prepareGolden (request: GoldenRequest, options: GoldenOptions = {}): Promise<GoldenImage> {
     this.assertStarted()
     // a build boots a QEMU of its own: stop() aborts it, and waits until its process is gone
     const signal = options.signal !== undefined ? AbortSignal.any([options.signal, this.building.signal]) : this.building.signal
+    const watcher = options.onProgress
+    // the guest image is built once for every golden that waits for it: each caller sees its steps
+    if (watcher !== undefined) this.imageWatchers.add(watcher)
     const work = (async () => {
       const image = await this.guestImage({ signal })
       const accel = await this.acceleration(image, { signal })
-      return await prepareGolden({ init: this.init, image, accel }, request, { signal })
+      const onProgress = (event: LineProgress): void => { this.init.onProgress?.(event); watcher?.(event) }
+      return await prepareGolden({ init: { ...this.init, onProgress }, image, accel }, request, { signal })
     })()
     this.builds.add(work)
     try {
@@ -123,6 +129,7 @@ export class QemuLine implements ProductionLine {
       return golden
     } finally {
       this.builds.delete(work)
+      if (watcher !== undefined) this.imageWatchers.delete(watcher)
     }
   }
 
@@ -351,7 +358,11 @@ export class QemuLine implements ProductionLine {
   }
 
   private async guestImage (options: AbortOptions): Promise<GuestImage> {
-    this.image ??= ensureGuestImage({ ...this.init.image, cacheDir: this.init.cacheDir, ...(this.init.onProgress !== undefined ? { onProgress: this.init.onProgress } : {}) }, options)
+    const onProgress = (event: LineProgress): void => {
+      this.init.onProgress?.(event)
+      for (const watcher of this.imageWatchers) watcher(event)
+    }
+    this.image ??= ensureGuestImage({ ...this.init.image, cacheDir: this.init.cacheDir, onProgress }, options)
     this.image.catch(() => { this.image = undefined })
     return await this.image
   }

@@ -65,7 +65,7 @@ export async function documentTargets (dir: string): Promise<FuzzTarget[]> {
     { roles: ['shop', 'plant'], dataDir: 'data', shop: { bidWindowMs: 100, orderTimeoutMs: 1000, choices: 2, maxPendingCreates: 256 }, dht: 'server' },
     // every field a node config has: the log's format, the status protocol's operators, the warm pool's bounds, the queues' bounds
     {
-      roles: ['plant'], listen: ['/ip4/127.0.0.1/tcp/4001'], dataDir: 'data', keyFile: 'node.key', redialMs: 500, stopTimeoutMs: 20_000,
+      roles: ['plant'], listen: ['/ip4/127.0.0.1/tcp/4001'], dataDir: 'data', keyFile: 'node.key', redialMs: 500, stopTimeoutMs: 20_000, maxRequestsPerConnection: 64,
       log: { format: 'json' }, status: { allow: [f.client, f.shop] }, metrics: { listen: '127.0.0.1:9464' }, federation: { psk: 'swarm.key', allow: [f.client] },
       plant: {
         memoryMB: 4096, maxQueuedOrders: 16, networks: 'model',

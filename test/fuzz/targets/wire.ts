@@ -3,12 +3,15 @@ import { LengthPrefixedDecoder } from '@libp2p/utils'
 import fc from 'fast-check'
 import { z } from 'zod'
 import {
-  AuthError, DomainCredentialError, answerBidder, bidAnswerSchema, bidCallSchema, classadSchema, clientRequestSchema,
+  AuthError, DomainCredentialError, answerBidder, bidAnswerSchema, bidCallSchema, classadSchema, clientRequestSchema, createResultSchema,
   listResultSchema, loadReportSchema, orderCancelSchema, orderSchema, vmRequestSchema, warehouseRequestSchema
 } from '../../../src/interface/index.js'
 import { decodeJson } from '../../../src/net/codec.js'
 import { MalformedMessageError, RemoteError } from '../../../src/net/errors.js'
-import { DEFAULT_MAX_MESSAGE_BYTES, decodeResponse } from '../../../src/net/rpc.js'
+import { DEFAULT_MAX_MESSAGE_BYTES, decodeFrame, decodeResponse } from '../../../src/net/rpc.js'
+import { progressListener } from '../../../src/net/protocols/progress.js'
+import { createSteps } from '../../../src/cli/actions/client-actions.js'
+import { steps } from '../../../src/cli/progress.js'
 import { PROTOCOLS } from '../../../src/net/protocols.js'
 import { assertSender, verifyAuth, verifyCreate, verifyDomainCredential, verifyDomainCredentials } from '../../../src/net/auth.js'
 import { MAX_ANSWER_BYTES, MAX_CALL_BYTES } from '../../../src/net/protocols/bids/index.js'
@@ -35,6 +38,10 @@ const MALFORMED: ErrorRule = { type: MalformedMessageError, clear: /(is malforme
 const AUTH: ErrorRule = { type: AuthError, clear: /(signature|asks for answers to \S+ but was published by|names (plant )?\S+ but (comes from|was published by)|not a peer id|public key|credential)/ }
 const CREDENTIAL: ErrorRule = { type: DomainCredentialError, clear: /credential/ }
 const SPEC: ErrorRule = { type: InvalidSpecError, clear: /\S/ }
+
+/** what a terminal acts on (C0 and C1 controls, bidi controls): none may reach the client's terminal */
+// eslint-disable-next-line no-control-regex
+const TERMINAL_CONTROL = /[\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/
 
 /** the peer a message arrived from, as the noise handshake or gossipsub's signature names it */
 function sender (f: Fixtures, role: 'shop' | 'plant' | 'client'): string {
@@ -114,6 +121,21 @@ export async function wireTargets (): Promise<FuzzTarget[]> {
     // the caller's side of every rpc: `{ok, value}` or `{ok: false, error}`, then the value's schema
     target('rpc-response', DEFAULT_MAX_MESSAGE_BYTES, (bytes) => {
       refusedByAll([classadSchema, listResultSchema, ackSchema].map((schema) => () => { decodeResponse(bytes, schema, DEFAULT_MAX_MESSAGE_BYTES, PROTOCOLS.vm) }))
+    }, [MALFORMED, { type: RemoteError, clear: /\S/ }]),
+
+    // the client's side of a create (and the shop's of an order): progress frames, then the answer;
+    // a progress frame the schema takes is shown on the client's terminal, so none may carry a control
+    target('create-progress', DEFAULT_MAX_MESSAGE_BYTES, (bytes) => {
+      const frame = decodeFrame(bytes, createResultSchema, DEFAULT_MAX_MESSAGE_BYTES, PROTOCOLS.client)
+      if (!('progress' in frame)) return
+      const shown: string[] = []
+      const show = createSteps(steps({ print: (l) => shown.push(l), error: (l) => shown.push(l) }, () => 0), 'a shop')
+      progressListener((event) => { show({ type: 'progress', event }) }, 'the fuzzer')(frame.progress)
+      show({ type: 'answered', ok: true })
+      for (const line of shown) {
+        const at = TERMINAL_CONTROL.exec(line)
+        if (at !== null) throw new FuzzFailure(`a create's progress would print U+${at[0].codePointAt(0)?.toString(16).padStart(4, '0')} to the terminal: ${JSON.stringify(line).slice(0, 200)}`)
+      }
     }, [MALFORMED, { type: RemoteError, clear: /\S/ }]),
 
     target('load-report', MAX_REPORT_BYTES, (bytes) => {

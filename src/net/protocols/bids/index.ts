@@ -6,9 +6,10 @@ import type { VmplantLibp2p } from '../../node.js'
 import { decodeJson, encodeJson } from '../../codec.js'
 import { call, serve } from '../../rpc.js'
 import { BID_TOPIC, OFFER_TOPIC, PROTOCOLS, siteOfferTopic, siteTopic } from '../../protocols.js'
-import { ackSchema, peerTarget } from '../target.js'
+import { ackSchema } from '../target.js'
+import { ANSWERS_PROTOCOL, FrameChannels, serveFrames } from './channels.js'
 
-export { AuthError }
+export { AuthError, ANSWERS_PROTOCOL }
 
 /** A call for bids is small; anything larger on the topic is noise or an attack. */
 export const MAX_CALL_BYTES = 64 * 1024
@@ -40,7 +41,12 @@ export interface BidsInit {
 
 export interface BidsComponents { libp2p: VmplantLibp2p }
 
-/** The bidding protocol: calls and answers on gossipsub topics, answers also on the `/vmplant/bid` stream. */
+/**
+ * The bidding protocol. Calls gossip on the call topics, which bidders subscribe to (or go to
+ * chosen bidders on a `/vmplant/call` stream of their own); answers go back once, on a long-lived
+ * `/vmplant/answers` stream to the caller (`channels.ts`). The caller's edges also take signed
+ * answers on the offer topics, and answers on `/vmplant/bid` streams, from peers that send them there.
+ */
 export interface BidsService {
   /** registers the stream handler and the topic listener; call before libp2p starts */
   start(): Promise<void>
@@ -51,8 +57,8 @@ export interface BidsService {
   siteBidders(site: string): string[]
   publishCall(call: BidCall, options?: AbortOptions): Promise<void>
   publishSiteCall(site: string, call: BidCall, options?: AbortOptions): Promise<void>
-  /** the call on a stream to each of `peers`; a peer that cannot be reached is skipped (it will not answer) */
-  callPeers(peers: string[], call: BidCall, options?: AbortOptions): Promise<void>
+  /** the call on a stream to each of `peers`; resolves with the peers it could not be sent to (they will not answer) */
+  callPeers(peers: string[], call: BidCall, options?: AbortOptions): Promise<string[]>
   answer(to: PeerRef, answer: BidAnswer, options?: AbortOptions): Promise<void>
 }
 
@@ -60,12 +66,14 @@ class Bids implements BidsService {
   private readonly log: Logger
   private readonly plantTopic: string
   private readonly answerTopics: string[]
+  private readonly answers: FrameChannels
   private listening = false
 
   constructor (private readonly components: BidsComponents, private readonly init: BidsInit, private readonly handlers: BidsHandlers) {
     this.log = logger(init.logPrefix ?? 'vmplant:bids')
     this.plantTopic = init.site !== undefined ? siteTopic(init.site) : BID_TOPIC
     this.answerTopics = init.site !== undefined ? [siteOfferTopic(init.site), OFFER_TOPIC] : [OFFER_TOPIC]
+    this.answers = new FrameChannels(components.libp2p, ANSWERS_PROTOCOL, this.log)
   }
 
   private get pubsub () { return this.components.libp2p.services.pubsub }
@@ -76,6 +84,7 @@ class Bids implements BidsService {
     this.pubsub.addEventListener('message', this.onMessage)
     this.pubsub.addEventListener('subscription-change', this.onSubscriptions)
     if (this.init.shop || this.init.broker) {
+      await serveFrames(this.components.libp2p, ANSWERS_PROTOCOL, bidAnswerSchema, MAX_ANSWER_BYTES, (answer, from) => { this.acceptAnswer(answer, from, ANSWERS_PROTOCOL) }, (from, reason) => { this.dropped(`answer on ${ANSWERS_PROTOCOL}`, from, reason) })
       await serve(this.components.libp2p, PROTOCOLS.bid, bidAnswerSchema, async (answer, { remotePeer }) => {
         this.acceptAnswer(answer, remotePeer.toString(), PROTOCOLS.bid)
         return { ack: true as const }
@@ -109,6 +118,7 @@ class Bids implements BidsService {
     this.listening = false
     this.pubsub.removeEventListener('message', this.onMessage)
     this.pubsub.removeEventListener('subscription-change', this.onSubscriptions)
+    await this.answers.close()
   }
 
   bidders (): string[] {
@@ -119,6 +129,7 @@ class Bids implements BidsService {
     return this.pubsub.getSubscribers(siteTopic(site)).map((p) => p.toString())
   }
 
+  /** calls gossip: flooded to the subscribers the caller is connected to, relayed by the mesh to the rest */
   async publishCall (bidCall: BidCall, options: AbortOptions = {}): Promise<void> {
     options.signal?.throwIfAborted()
     await this.pubsub.publish(BID_TOPIC, encodeJson(bidCall))
@@ -129,31 +140,28 @@ class Bids implements BidsService {
     await this.pubsub.publish(siteTopic(site), encodeJson(bidCall))
   }
 
-  async callPeers (peers: string[], bidCall: BidCall, options: AbortOptions = {}): Promise<void> {
+  async callPeers (peers: string[], bidCall: BidCall, options: AbortOptions = {}): Promise<string[]> {
     options.signal?.throwIfAborted()
     const libp2p = this.components.libp2p
+    const unreachable: string[] = []
     await Promise.all(peers.map(async (peer) => {
       try {
         await call(libp2p, peerIdFromString(peer), PROTOCOLS.call, bidCall, ackSchema, { ...options, dialTimeoutMs: 3000 })
       } catch (err: any) {
+        options.signal?.throwIfAborted()
         this.log('could not call %s for bids on %s: %s', peer, bidCall.requestId, err?.message)
+        unreachable.push(peer)
       }
     }))
+    return unreachable
   }
 
   /**
-   * Answers go out on the offer topic that the caller listens on, over streams gossipsub already
-   * keeps open: a new stream per bid costs several round trips. A caller that cannot be reached
-   * through gossipsub (not a direct peer) gets the answer on a stream of its own.
+   * An answer goes once, on the answers stream to the caller (opened on the first answer, and
+   * dialled if the caller is no peer yet), bound there to this node's noise identity.
    */
   async answer (to: PeerRef, answer: BidAnswer, options: AbortOptions = {}): Promise<void> {
-    options.signal?.throwIfAborted()
-    const topic = this.answerTopics.find((t) => this.pubsub.getSubscribers(t).some((p) => p.toString() === to.peer))
-    if (topic !== undefined) {
-      await this.pubsub.publish(topic, encodeJson(answer))
-      return
-    }
-    await call(this.components.libp2p, peerTarget(this.components.libp2p, to), PROTOCOLS.bid, answer, ackSchema, options)
+    await this.answers.send(to, answer, options)
   }
 
   private readonly onSubscriptions = (): void => { this.handlers.onBiddersChanged?.() }

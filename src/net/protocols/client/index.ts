@@ -3,11 +3,12 @@ import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { z } from 'zod'
 import {
   classadSchema, clientRequestSchema, createResultSchema, destroyResultSchema, listResultSchema,
-  type AbortOptions, type Auth, type Classad, type CreateResult, type DomainCredential, type ListResult
+  type AbortOptions, type Auth, type Classad, type CreateProgress, type CreateResult, type DomainCredential, type ListResult, type ProgressOptions
 } from '../../../interface/index.js'
-import { call, serve } from '../../rpc.js'
+import { call, serve, type ServeOptions } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
 import type { SigningEdgeComponents } from '../target.js'
+import { progressListener } from '../progress.js'
 import { assertSender, signAuth, signCreate, verifyAuth, verifyCreate, verifyDomainCredential, verifyDomainCredentials } from '../../auth.js'
 
 export { AuthError } from '../../auth.js'
@@ -18,7 +19,8 @@ export { AuthError } from '../../auth.js'
  * decides, the shop only passes them on).
  */
 export interface ClientHandlers {
-  create: (spec: unknown, domain: string, owner: string, auth: Auth, credential: DomainCredential, signal: AbortSignal) => Promise<CreateResult>
+  /** `progress` sends the create's steps (the bidding, the order, the plant's production) to the client ahead of the result */
+  create: (spec: unknown, domain: string, owner: string, auth: Auth, credential: DomainCredential, signal: AbortSignal, progress: (event: CreateProgress) => void) => Promise<CreateResult>
   query: (vmid: string, auth: Auth, credentials: DomainCredential[], signal: AbortSignal) => Promise<Classad>
   destroy: (vmid: string, auth: Auth, credentials: DomainCredential[], signal: AbortSignal) => Promise<{ vmid: string, destroyed: true }>
   list: (auth: Auth, credentials: DomainCredential[], signal: AbortSignal) => Promise<ListResult>
@@ -27,6 +29,8 @@ export interface ClientHandlers {
 export interface ClientProtocolInit {
   /** how long a create may take before the stream is dropped: bidding plus the order; @default 900000 */
   timeoutMs?: number
+  /** requests one client's connection may have in flight before more are answered "busy"; @default DEFAULT_MAX_INBOUND_STREAMS */
+  maxRequestsPerConnection?: number
 }
 
 /** any node: the shop's full one serves, a client's light one (`light-node.ts`) only sends */
@@ -43,15 +47,15 @@ export interface ClientProtocol {
 export const CLIENT_DEFAULTS = { timeoutMs: 900_000 } as const
 
 export function clientProtocol (components: ClientProtocolComponents, init: ClientProtocolInit = {}): ClientProtocol {
-  const timeoutMs = init.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs
+  const limits = { timeoutMs: init.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs, ...(init.maxRequestsPerConnection !== undefined ? { maxInboundStreams: init.maxRequestsPerConnection } : {}) }
   return {
-    handle: async (handlers) => { await serveClients(components, handlers, timeoutMs) },
+    handle: async (handlers) => { await serveClients(components, handlers, limits) },
     shop: (address, key) => new ShopClient(components.libp2p, address, key)
   }
 }
 
-async function serveClients (components: ClientProtocolComponents, handlers: ClientHandlers, timeoutMs: number): Promise<void> {
-  await serve(components.libp2p, PROTOCOLS.client, clientRequestSchema, async (request, { remotePeer, signal }): Promise<unknown> => {
+async function serveClients (components: ClientProtocolComponents, handlers: ClientHandlers, limits: ServeOptions): Promise<void> {
+  await serve(components.libp2p, PROTOCOLS.client, clientRequestSchema, async (request, { remotePeer, signal, progress }): Promise<unknown> => {
     const client = remotePeer.toString()
     assertSender(request.auth.owner, client, `${request.type} request's signature`)
     const now = components.clock.now()
@@ -61,7 +65,7 @@ async function serveClients (components: ClientProtocolComponents, handlers: Cli
         await verifyDomainCredential(credential, { peer: client, now, domain: request.domain })
         if (credential === undefined) throw new Error('unreachable: verifyDomainCredential refuses a missing credential')
         await verifyCreate(request.auth, request.spec, request.domain, now, credential.key)
-        return await handlers.create(request.spec, request.domain, client, request.auth, credential, signal)
+        return await handlers.create(request.spec, request.domain, client, request.auth, credential, signal, progress)
       }
       case 'query':
         await verifyAuth(request.auth, 'query', request.vmid, now)
@@ -81,17 +85,18 @@ async function serveClients (components: ClientProtocolComponents, handlers: Cli
         throw new Error(`unknown client request ${(unknown as { type: string }).type}`)
       }
     }
-  }, { timeoutMs })
+  }, limits)
 }
 
 /** The client's side: every request signed with the client's key, sent on the client's own connection. */
 export class ShopClient {
   constructor (private readonly libp2p: Libp2p, private readonly shop: Multiaddr, private readonly key: PrivateKey) {}
 
-  /** `credential`: the domain's credential for this client, which the plant checks */
-  async create (spec: unknown, domain: string, credential: DomainCredential | undefined, options: AbortOptions = {}): Promise<CreateResult> {
+  /** `credential`: the domain's credential for this client, which the plant checks; `onProgress` sees the create's steps */
+  async create (spec: unknown, domain: string, credential: DomainCredential | undefined, options: ProgressOptions = {}): Promise<CreateResult> {
     const auth = await signCreate(this.key, spec, domain, Date.now(), credential?.key)
-    return await this.send({ type: 'create', spec, domain, auth, ...(credential !== undefined ? { credential } : {}) }, createResultSchema, options)
+    const { onProgress, ...rest } = options
+    return await this.send({ type: 'create', spec, domain, auth, ...(credential !== undefined ? { credential } : {}) }, createResultSchema, { ...rest, ...(onProgress !== undefined ? { onProgress: progressListener(onProgress, 'the shop') } : {}) })
   }
 
   /** `credentials`: the client's credentials; one of them must be for the VM's domain */
@@ -108,7 +113,7 @@ export class ShopClient {
     return await this.send({ type: 'list', auth: await signAuth(this.key, 'list', '', Date.now()), credentials }, listResultSchema, options)
   }
 
-  private async send<S extends z.ZodType> (body: unknown, schema: S, options: AbortOptions): Promise<z.output<S>> {
+  private async send<S extends z.ZodType> (body: unknown, schema: S, options: AbortOptions & { onProgress?: (value: unknown) => void }): Promise<z.output<S>> {
     return await call(this.libp2p, this.shop, PROTOCOLS.client, body, schema, options)
   }
 }

@@ -9,6 +9,7 @@ import { InvalidImagesInitError, ProvideError } from './errors.js'
 import { imageKeys } from './keys.js'
 import { findProviders, lookupCandidates, searchDeadline, type LookupContext, type RemoteCandidate } from './lookup.js'
 import { fetchImage } from './fetch-image.js'
+import { imageFetchProgress } from './fetch-steps.js'
 import { LinkSpeeds } from './link-speed.js'
 import { handleImageStream } from './server.js'
 import type { CandidateOptions, FetchBetterOptions, FetchOptions, FetchQuote, RemoteImages, RemoteImagesComponents, RemoteImagesEvent, RemoteImagesInit } from './types.js'
@@ -157,6 +158,9 @@ export class RemoteImagesService implements RemoteImages {
       return undefined
     }
     for (const candidate of candidates.slice(0, this.settings.maxFetchAttempts)) {
+      // through the events, so that a caller joining a fetch already under way sees it too
+      const steps = options.onProgress !== undefined ? imageFetchProgress(options.onProgress) : undefined
+      const unlisten = steps !== undefined ? this.onEvent((event) => { if (event.id === candidate.id) steps(event) }) : undefined
       try {
         const record = await this.fetch(candidate, { signal: options.signal })
         await this.components.warehouse.put(record)
@@ -166,6 +170,8 @@ export class RemoteImagesService implements RemoteImages {
       } catch (err) {
         options.signal?.throwIfAborted()
         this.log.error('fetching image %s from %s failed, going on without it: %e', candidate.id, candidate.peer, err)
+      } finally {
+        unlisten?.()
       }
     }
     return undefined

@@ -1,4 +1,4 @@
-import type { AbortOptions, GoldenImage } from '../../../interface/index.js'
+import type { AbortOptions, GoldenImage, LineProgress } from '../../../interface/index.js'
 import type { CompiledRequest, GoldenDescriptor, VmSpec } from '../../../planner/index.js'
 import type { Warehouse, WarehouseRecord } from '../../../store/index.js'
 import type { ImagesLibp2p, RemoteCandidate } from './lookup.js'
@@ -59,6 +59,8 @@ export interface ImageImporter {
 export interface FetchBetterOptions extends AbortOptions {
   /** actions the best local image saves; undefined when there is none */
   localSaves?: number
+  /** sees the fetch's steps (`image-fetch`: start, bytes received, done) */
+  onProgress?: ((event: LineProgress) => void) | undefined
 }
 
 /**

@@ -1,10 +1,11 @@
 import { z } from 'zod'
-import { classadSchema, orderCancelSchema, orderSchema, type AbortOptions, type Classad, type Order, type PeerRef } from '../../../interface/index.js'
+import { classadSchema, orderCancelSchema, orderSchema, type AbortOptions, type Classad, type CreateProgress, type Order, type PeerRef, type ProgressOptions } from '../../../interface/index.js'
 import type { VmplantLibp2p } from '../../node.js'
-import { call, serve } from '../../rpc.js'
+import { call, serve, DEFAULT_MAX_INBOUND_STREAMS } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
 import { verifyCreate, assertSender, verifyDomainCredential } from '../../auth.js'
 import { ackSchema, peerTarget, type SigningEdgeComponents } from '../target.js'
+import { progressListener } from '../progress.js'
 
 export { AuthError } from '../../auth.js'
 
@@ -12,8 +13,11 @@ const orderRequestSchema = z.discriminatedUnion('type', [orderSchema, orderCance
 
 /** What a plant does with an order that passed the edge: the client's signature and the domain credential verified, the sender known. */
 export interface OrderHandlers {
-  /** `from`: the noise-authenticated peer that sent the order; the plant checks it called for bids */
-  onOrder: (order: Order, from: string, signal: AbortSignal) => Promise<Classad>
+  /**
+   * `from`: the noise-authenticated peer that sent the order; the plant checks it called for bids.
+   * `progress` sends the production's steps to the shop ahead of the classad.
+   */
+  onOrder: (order: Order, from: string, signal: AbortSignal, progress: (event: CreateProgress) => void) => Promise<Classad>
   onCancel: (requestId: string, from: string) => void
 }
 
@@ -22,6 +26,8 @@ export interface OrderProtocolInit {
   timeoutMs?: number
   /** how long finding an unreachable plant may take before a cancel is given up (the shop retries); @default 3000 */
   cancelDialTimeoutMs?: number
+  /** orders and cancels one connection (a shop's) may have in flight before more are answered "busy"; @default DEFAULT_MAX_INBOUND_STREAMS */
+  maxRequestsPerConnection?: number
 }
 
 export interface OrderProtocolComponents extends SigningEdgeComponents {}
@@ -30,12 +36,12 @@ export interface OrderProtocolComponents extends SigningEdgeComponents {}
 export interface OrderProtocol {
   /** registers the plant's side: the edge verifies the client's signature over spec and domain, and the domain's credential for that client */
   handle(handlers: OrderHandlers): Promise<void>
-  /** the shop's side: one order, answered by the VM's classad */
-  order(plant: PeerRef, order: Order, options?: AbortOptions): Promise<Classad>
+  /** the shop's side: one order, answered by the VM's classad; `onProgress` sees the plant's steps (a malformed one is dropped) */
+  order(plant: PeerRef, order: Order, options?: ProgressOptions): Promise<Classad>
   cancel(plant: PeerRef, requestId: string, options?: AbortOptions): Promise<void>
 }
 
-export const ORDER_DEFAULTS = { timeoutMs: 600_000, cancelDialTimeoutMs: 3000 } as const
+export const ORDER_DEFAULTS = { timeoutMs: 600_000, cancelDialTimeoutMs: 3000, maxRequestsPerConnection: DEFAULT_MAX_INBOUND_STREAMS } as const
 
 class Orders implements OrderProtocol {
   private readonly init: Required<OrderProtocolInit>
@@ -46,7 +52,7 @@ class Orders implements OrderProtocol {
 
   async handle (handlers: OrderHandlers): Promise<void> {
     const { libp2p, clock } = this.components
-    await serve(libp2p, PROTOCOLS.order, orderRequestSchema, async (request, { remotePeer, signal }) => {
+    await serve(libp2p, PROTOCOLS.order, orderRequestSchema, async (request, { remotePeer, signal, progress }) => {
       const from = remotePeer.toString()
       if (request.type === 'order.cancel') {
         handlers.onCancel(request.requestId, from)
@@ -57,13 +63,14 @@ class Orders implements OrderProtocol {
       // the plant is the authority on domains: the shop only passed the client's credential on
       const domain = await verifyDomainCredential(request.credential, { peer: request.owner, now, domain: request.domain })
       await verifyCreate(request.auth, request.spec, request.domain, now, domain.key)
-      return await handlers.onOrder(request, from, signal)
-    }, { timeoutMs: this.init.timeoutMs })
+      return await handlers.onOrder(request, from, signal, progress)
+    }, { timeoutMs: this.init.timeoutMs, maxInboundStreams: this.init.maxRequestsPerConnection })
   }
 
-  async order (plant: PeerRef, order: Order, options: AbortOptions = {}): Promise<Classad> {
+  async order (plant: PeerRef, order: Order, options: ProgressOptions = {}): Promise<Classad> {
     const { libp2p } = this.components
-    return await call(libp2p, peerTarget(libp2p, plant), PROTOCOLS.order, order, classadSchema, options)
+    const { onProgress, ...rest } = options
+    return await call(libp2p, peerTarget(libp2p, plant), PROTOCOLS.order, order, classadSchema, { ...rest, ...(onProgress !== undefined ? { onProgress: progressListener(onProgress, `plant ${plant.peer}`) } : {}) })
   }
 
   async cancel (plant: PeerRef, requestId: string, options: AbortOptions = {}): Promise<void> {

@@ -1,14 +1,8 @@
 import { z } from 'zod'
-import { domainSchema, vmidSchema } from '../../../interface/index.js'
+import { domainSchema, printableText as text, vmidSchema } from '../../../interface/index.js'
 
 const peerId = z.string().min(10).max(128).regex(/^[1-9A-HJ-NP-Za-km-z]+$/, 'must be a base58 peer id')
 const count = z.number().int().min(0)
-/**
- * A name the asker's terminal prints (`vmplant status`): none of what a terminal acts on, C0 and
- * C1 controls (escape sequences, a carriage return over a line) or bidi controls (text shown reordered).
- */
-// eslint-disable-next-line no-control-regex
-const text = (max: number): z.ZodString => z.string().max(max).regex(/^[^\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]*$/, 'must hold no control characters')
 
 /** At most this many VMs, networks, images and peers are listed by id; the counts stay exact. */
 export const STATUS_LIST_LIMIT = 2000

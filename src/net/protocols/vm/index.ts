@@ -23,6 +23,8 @@ export interface VmHandlers {
 export interface VmProtocolInit {
   /** how long a forwarded request may wait to find the plant; @default 10000 */
   dialTimeoutMs?: number
+  /** requests one connection (a shop's) may have in flight before more are answered "busy"; @default DEFAULT_MAX_INBOUND_STREAMS */
+  maxRequestsPerConnection?: number
 }
 
 export interface VmProtocolComponents extends SigningEdgeComponents {}
@@ -64,7 +66,7 @@ class Vms implements VmProtocol {
           throw new Error(`unknown vm request ${(unknown as { type: string }).type}`)
         }
       }
-    })
+    }, { ...(this.init.maxRequestsPerConnection !== undefined ? { maxInboundStreams: this.init.maxRequestsPerConnection } : {}) })
   }
 
   async request (plant: string, request: VmRequest, options: AbortOptions = {}): Promise<unknown> {

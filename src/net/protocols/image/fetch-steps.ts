@@ -1,5 +1,5 @@
-import type { LineProgress } from '../interface/index.js'
-import type { RemoteImagesEvent } from '../net/protocols/image/index.js'
+import type { LineProgress } from '../../../interface/index.js'
+import type { RemoteImagesEvent } from './types.js'
 
 /**
  * A plant's image fetches as line steps (`image-fetch`), for a person watching a create that

@@ -1,0 +1,61 @@
+import type { ActorContext } from '../runtime/index.js'
+import { isBusy, BusyError, BUSY_PREFIX, NoBidsError, type Order, type Transport } from '../../interface/index.js'
+import type { OrderOutcome, ShopMessage } from './messages.js'
+import type { Round } from './round.js'
+
+/**
+ * The time a plant is given: less than the shop waits, so that a plant out of time says so
+ * (and destroys the VM) before the shop stops listening.
+ */
+export function plantBudgetMs (orderTimeoutMs: number): number {
+  return Math.max(1, orderTimeoutMs - Math.min(2000, Math.floor(orderTimeoutMs / 10)))
+}
+
+/**
+ * Orders the ranked offers in turn until one plant delivers: each order an agreement that
+ * expires after `orderTimeoutMs`; whatever happened to an order that failed, the plant is told to
+ * cancel it (`order.abandoned`), except a "busy" refusal, for which it reserved nothing. Runs as
+ * the round's task; the plant's steps go on to the client with the plant named.
+ */
+export async function orderInTurn (transport: Transport, orderTimeoutMs: number, round: Round, ctx: ActorContext<ShopMessage>, signal: AbortSignal): Promise<OrderOutcome> {
+  const attempts: OrderOutcome['attempts'] = []
+  // the client stopped waiting (its connection went, or its deadline passed): no VM is made for nobody
+  const gone = round.reply.signal
+  const requestId = round.call.requestId
+  for (const offer of round.ranked) {
+    if (gone.aborted) throw new NoBidsError(`request ${requestId}: the client stopped waiting; nothing was ordered`)
+    const order: Order = {
+      type: 'order.produce',
+      requestId,
+      spec: round.rawSpec,
+      domain: round.call.domain,
+      owner: round.owner,
+      auth: round.auth,
+      ...(round.credential !== undefined ? { credential: round.credential } : {}),
+      biddingMs: round.biddingMs,
+      cost: offer.cost,
+      budgetMs: plantBudgetMs(orderTimeoutMs)
+    }
+    const plant = offer.plant.peer
+    round.progress({ step: 'order', phase: 'start', detail: `at cost ${offer.cost}`, plant })
+    const deadline = ctx.clock.timeout(orderTimeoutMs)
+    try {
+      const classad = await transport.order(offer.plant, order, { signal: AbortSignal.any([signal, deadline, gone]), onProgress: (event) => { round.progress({ ...event, plant }) } })
+      attempts.push({ plant })
+      round.progress({ step: 'order', phase: 'done', detail: `delivered ${classad.vmid.slice(0, classad.vmid.indexOf('.'))}`, plant })
+      return { classad, attempts }
+    } catch (err: any) {
+      // whatever the plant did, the agreement is off: it must not keep a VM nobody will know of.
+      // A plant that answered "busy" reserved nothing, so there is nothing to cancel.
+      if (!isBusy(err)) ctx.self.send({ type: 'order.abandoned', plant: offer.plant, requestId })
+      signal.throwIfAborted()
+      if (gone.aborted) throw new NoBidsError(`request ${requestId}: the client stopped waiting; the order to ${plant} was cancelled`)
+      const error = deadline.aborted ? `no VM within the order's ${orderTimeoutMs} ms; the order was cancelled` : err?.message ?? String(err)
+      attempts.push({ plant, error })
+      round.progress({ step: 'order', phase: 'done', detail: `failed: ${error}`, plant })
+    }
+  }
+  const failures = attempts.map((a) => `${a.plant.slice(-8)}: ${a.error}`).join('; ')
+  if (attempts.every((a) => a.error?.startsWith(BUSY_PREFIX) === true)) throw new BusyError(`every plant that bid is busy (${failures})`)
+  throw new NoBidsError(`every plant that bid failed: ${failures}`)
+}
