@@ -41,6 +41,8 @@ export interface EmbeddedFederation {
    * plants learn only with `plant.learning`), waited for until it comes or `signal` aborts.
    */
   learningRound(plant: string, round: number, options?: { signal?: AbortSignal }): Promise<LearningOutcome>
+  /** `plant-<i>`, the name its line progress goes under, for a plant's peer id; undefined for another peer */
+  plantName(peer: string): string | undefined
   stop(): Promise<void>
 }
 
@@ -95,6 +97,10 @@ export async function startEmbeddedFederation (init: EmbeddedInit): Promise<Embe
       shopAddr,
       ready: async (options = {}) => { await waitForBidders(shop, plants.map((p) => p.peerId), options.signal ?? AbortSignal.timeout(30_000)) },
       learningRound: async (plant, round, options = {}) => await learning.wait(plant, round, options.signal),
+      plantName: (peer) => {
+        const i = plants.findIndex((p) => p.peerId === peer)
+        return i >= 0 ? `plant-${i}` : undefined
+      },
       stop
     }
   } catch (err) {

@@ -113,10 +113,11 @@ const LINE_STEPS = new Set<CreateProgress['step']>(['image-fetch', 'download', '
  * A create's steps as the client sees them: connecting to the shop, then the shop's bidding and
  * order and, inside the order, the plant's production (golden image, on a fresh plant its build,
  * the clone, the guest's network, the actions), each a step of its own. `lineShown`: the plant's
- * line steps are shown elsewhere (an embedded federation's own progress) and are left out here.
+ * line steps are shown elsewhere (an embedded federation's own progress) and are left out here;
+ * `plantName`: what that progress calls a plant (else the end of its peer id).
  * The other requests are quick: only their connection is shown.
  */
-export function createSteps (all: Steps, shop: string, options: { lineShown?: boolean } = {}): (event: ClientEvent) => void {
+export function createSteps (all: Steps, shop: string, options: { lineShown?: boolean, plantName?: (peer: string) => string | undefined } = {}): (event: ClientEvent) => void {
   // only this create's steps are ended with it: `all` may show others (an embedded federation's lines)
   const mine = new Set<string>()
   const start = (key: string, label: string, fraction?: number): void => { mine.add(key); all.start(key, label, fraction) }
@@ -129,7 +130,7 @@ export function createSteps (all: Steps, shop: string, options: { lineShown?: bo
         const { step, phase, detail, fraction, plant } = event.event
         if (options.lineShown === true && LINE_STEPS.has(step)) break
         const key = `${plant ?? 'shop'} ${step}`
-        const who = plant !== undefined ? `plant ${plant.slice(-8)}` : 'shop'
+        const who = plant === undefined ? 'shop' : options.plantName?.(plant) ?? `plant ${plant.slice(-8)}`
         if (phase === 'start') start(key, `${who}: ${DOING[step]}: ${detail}`, fraction)
         else if (phase === 'progress') all.update(key, fraction ?? 0, detail)
         else all.end(key, detail)

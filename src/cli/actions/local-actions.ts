@@ -63,7 +63,7 @@ export async function demo (options: { plants: string, driver?: string, spec: st
   // on stderr: the plants' steps (guest image, golden boot, checkpoint, image fetch) and the client's wait
   const shown = steps(out)
   const federation = await startEmbeddedFederation({ plants, plant: { driver, learning: { after: 1 } }, onLineProgress: lineSteps(shown) })
-  const client = new VmplantClient({ shop: federation.shopAddr, privateKey: await generateKeyPair('Ed25519'), onEvent: createSteps(shown, 'on 127.0.0.1', { lineShown: true }) })
+  const client = new VmplantClient({ shop: federation.shopAddr, privateKey: await generateKeyPair('Ed25519'), onEvent: createSteps(shown, 'on 127.0.0.1', { lineShown: true, plantName: (peer) => federation.plantName(peer) }) })
   // Ctrl-C stops the plants, which kill what they started (a golden image being booted, VMs)
   stopOnSignals(async () => { shown.close('stopped'); await client.stop(); await federation.stop() }, (line) => { out.error(line) })
   try {
