@@ -77,7 +77,13 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
     if (chosen !== undefined) round.expected = new Set(chosen)
     ctx.log('round %s: calling %d %sbidders for %s', requestId, round.expected.size, chosen !== undefined ? 'chosen ' : '', round.call.domain)
     round.progress({ step: 'bidding', phase: 'start', detail: `calling ${round.expected.size} ${chosen !== undefined ? 'chosen ' : ''}bidder(s) for ${components.bidWindowMs} ms at most` })
-    ctx.task(async (signal) => chosen !== undefined ? await transport.callBidders(chosen, round.call, { signal }) : (await transport.publishCall(round.call, { signal }), []), (outcome) => ({ type: 'round.published', requestId, outcome }))
+    // resolves with the chosen bidders the call could not reach; a published call reaches whoever listens
+    const send = async (signal: AbortSignal): Promise<string[]> => {
+      if (chosen !== undefined) return await transport.callBidders(chosen, round.call, { signal })
+      await transport.publishCall(round.call, { signal })
+      return []
+    }
+    ctx.task(send, (outcome) => ({ type: 'round.published', requestId, outcome }))
     ctx.task((signal) => ctx.clock.sleep(components.bidWindowMs, { signal }), () => ({ type: 'round.deadline', requestId }))
   }
 

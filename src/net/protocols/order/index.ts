@@ -1,6 +1,5 @@
 import { z } from 'zod'
 import { classadSchema, orderCancelSchema, orderSchema, type AbortOptions, type Classad, type CreateProgress, type Order, type PeerRef, type ProgressOptions } from '../../../interface/index.js'
-import type { VmplantLibp2p } from '../../node.js'
 import { call, serve, DEFAULT_MAX_INBOUND_STREAMS } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
 import { verifyCreate, assertSender, verifyDomainCredential } from '../../auth.js'

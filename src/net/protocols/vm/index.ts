@@ -1,7 +1,6 @@
 import { peerIdFromString } from '@libp2p/peer-id'
 import { z } from 'zod'
 import { vmRequestSchema, type AbortOptions, type Classad, type DomainRef, type VmRequest } from '../../../interface/index.js'
-import type { VmplantLibp2p } from '../../node.js'
 import { call, serve } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
 import type { SigningEdgeComponents } from '../target.js'
