@@ -26,7 +26,6 @@ export interface ClientInit {
 export type ClientEvent =
   | { type: 'connecting' }
   | { type: 'connected', ms: number }
-  | { type: 'sent', request: 'create' | 'query' | 'destroy' | 'list' }
   | { type: 'answered', ok: boolean }
   /** a step of a create, from the shop or from the plant making the VM */
   | { type: 'progress', event: CreateProgress }
@@ -74,19 +73,19 @@ export class VmplantClient {
     const credential = options.credential ?? await this.domains.forDomain(domain)
     const onEvent = this.init.onEvent
     const onProgress = onEvent !== undefined ? (event: CreateProgress) => { onEvent({ type: 'progress', event }) } : undefined
-    return await this.reach('create', async () => credential, async (shop, bounded) => await shop.create(spec, domain, credential, { ...bounded, onProgress }), options)
+    return await this.reach(async () => credential, async (shop, bounded) => await shop.create(spec, domain, credential, { ...bounded, onProgress }), options)
   }
 
   async query (vmid: string, options: CredentialsOptions = {}): Promise<Classad> {
-    return await this.reach('query', async () => options.credentials ?? await this.domains.all(), async (shop, bounded, credentials) => await shop.query(vmid, credentials, bounded), options)
+    return await this.reach(async () => options.credentials ?? await this.domains.all(), async (shop, bounded, credentials) => await shop.query(vmid, credentials, bounded), options)
   }
 
   async destroy (vmid: string, options: CredentialsOptions = {}): Promise<{ vmid: string, destroyed: true }> {
-    return await this.reach('destroy', async () => options.credentials ?? await this.domains.all(), async (shop, bounded, credentials) => await shop.destroy(vmid, credentials, bounded), options)
+    return await this.reach(async () => options.credentials ?? await this.domains.all(), async (shop, bounded, credentials) => await shop.destroy(vmid, credentials, bounded), options)
   }
 
   async list (options: CredentialsOptions = {}): Promise<ListResult> {
-    return await this.reach('list', async () => options.credentials ?? await this.domains.all(), async (shop, bounded, credentials) => await shop.list(credentials, bounded), options)
+    return await this.reach(async () => options.credentials ?? await this.domains.all(), async (shop, bounded, credentials) => await shop.list(credentials, bounded), options)
   }
 
   /**
@@ -95,7 +94,7 @@ export class VmplantClient {
    * `prepare` wins over the dial's, as when it ran first. A shop that cannot be reached, or that
    * drops the connection at once (a closed federation's swarm key or allowlist), is named as such.
    */
-  private async reach<A, T> (request: 'create' | 'query' | 'destroy' | 'list', prepare: () => Promise<A>, work: (shop: ShopClient, options: AbortOptions, prepared: A) => Promise<T>, options: AbortOptions): Promise<T> {
+  private async reach<A, T> (prepare: () => Promise<A>, work: (shop: ShopClient, options: AbortOptions, prepared: A) => Promise<T>, options: AbortOptions): Promise<T> {
     const shop = this.started()
     const node = this.node as Libp2p
     const emit = this.init.onEvent ?? (() => {})
@@ -117,7 +116,6 @@ export class VmplantClient {
       throw new ShopUnreachableError(`cannot reach the shop at ${this.init.shop}: ${err?.message}; ${hint}`, { cause: err })
     }
     if (fresh) emit({ type: 'connected', ms: performance.now() - dialled })
-    emit({ type: 'sent', request })
     try {
       const answer = await work(shop, bounded, prepared)
       emit({ type: 'answered', ok: true })

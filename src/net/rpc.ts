@@ -80,28 +80,17 @@ export async function serve<S extends z.ZodType, R> (
     const admitted = running < limit
     if (admitted) inFlight.set(connection.id, running + 1)
     let response: unknown
-    // progress frames go out one after another, ahead of the answer
-    let sending: Promise<void> = Promise.resolve()
-    // taken until the handler returns; sent until a write fails
-    let progressOpen = true
-    let progressFailed = false
-    const progress = (value: unknown): void => {
-      if (!progressOpen) return
-      sending = sending.then(async () => { if (!progressFailed) await lp.write(encodeJson({ progress: value }), { signal }) }).catch((err) => {
-        progressFailed = true
-        log('%s could not send progress to %p: %e', protocol, connection.remotePeer, err)
-      })
-    }
+    const progress = progressFrames(lp, signal, (err) => { log('%s could not send progress to %p: %e', protocol, connection.remotePeer, err) })
     try {
       const frame = await lp.read({ signal })
       if (!admitted) throw new BusyError(`${connection.remotePeer.toString()} has ${running} requests in flight on ${protocol}, the limit for one connection`)
       const request = decodeJson(frame.subarray(), schema, maxBytes, `${protocol} request`)
-      response = { ok: true, value: await handler(request, { remotePeer: connection.remotePeer, connection, signal, progress }) }
+      response = { ok: true, value: await handler(request, { remotePeer: connection.remotePeer, connection, signal, progress: progress.send }) }
     } catch (err: any) {
       log('%s request from %p failed: %s', protocol, connection.remotePeer, err?.message)
       response = { ok: false, error: describeError(err, maxBytes) }
     } finally {
-      progressOpen = false
+      progress.close()
       if (admitted) {
         const left = (inFlight.get(connection.id) ?? 1) - 1
         if (left > 0) inFlight.set(connection.id, left)
@@ -109,7 +98,7 @@ export async function serve<S extends z.ZodType, R> (
       }
     }
     try {
-      await sending
+      await progress.sent()
       await lp.write(encodeJson(response), { signal })
       await stream.close({ signal })
     } catch (err) {
@@ -119,6 +108,28 @@ export async function serve<S extends z.ZodType, R> (
       stream.removeEventListener('close', onClose)
     }
   }, { maxInboundStreams: Math.max(limit, LIBP2P_STREAM_LIMIT), maxOutboundStreams: LIBP2P_STREAM_LIMIT, runOnLimitedConnection: false })
+}
+
+/**
+ * A request's progress frames, written one after another on `lp` without the handler waiting:
+ * taken until `close()` (the handler returned), and dropped after a write fails. `sent()` waits
+ * for those taken, so that the answer comes after them.
+ */
+function progressFrames (lp: LengthPrefixedStream, signal: AbortSignal, onError: (err: unknown) => void): { send: (value: unknown) => void, close: () => void, sent: () => Promise<void> } {
+  let sending: Promise<void> = Promise.resolve()
+  let open = true
+  let failed = false
+  return {
+    send: (value) => {
+      if (!open) return
+      sending = sending.then(async () => { if (!failed) await lp.write(encodeJson({ progress: value }), { signal }) }).catch((err) => {
+        failed = true
+        onError(err)
+      })
+    },
+    close: () => { open = false },
+    sent: async () => { await sending }
+  }
 }
 
 /** lpStream's errors for a length prefix over `maxDataLength` (or unreadable): thrown before the body is read */

@@ -10,11 +10,10 @@ import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { execFileSync } from 'node:child_process'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { VmplantClient } from '../../src/cli/client.js'
 import { federationWithClient, SMALL_SPEC } from '../helpers/federation.js'
 import { linkExists, linksStartingWith, sweepStaleLinks, testLinkPrefix } from '../helpers/links.js'
 import { startLocalShop, startNodeProcess, eventually, type NodeProcess } from '../helpers/processes.js'
-import { tempDir } from '../helpers/temp.js'
+import { processFixture } from '../helpers/process-fixture.js'
 
 rootTest('a bridge per domain, made on first use, shared, removed with the domain\'s last VM; a 5th domain gets no offer from a plant with 4', async (t) => {
   await sweepStaleLinks()
@@ -62,14 +61,7 @@ async function startWithoutNetAdmin (config: string): Promise<NodeProcess> {
 }
 
 rootTest('a plant without CAP_NET_ADMIN says once that domain networks are off, and its VMs are networkless, marked so in bid and classad', async (t) => {
-  const dir = await tempDir()
-  const procs: NodeProcess[] = []
-  let client: VmplantClient | undefined
-  t.teardown(async () => {
-    await client?.stop()
-    await Promise.all(procs.map(async (p) => p.kill()))
-    await dir.remove()
-  })
+  const { dir, procs, startClient } = await processFixture(t)
   const { shop, shopAddr } = await startLocalShop(dir.path, 3000)
   procs.push(shop)
   const plantConfig = join(dir.path, 'plant.yaml')
@@ -77,9 +69,7 @@ rootTest('a plant without CAP_NET_ADMIN says once that domain networks are off, 
   const plant = await startWithoutNetAdmin(plantConfig)
   procs.push(plant)
 
-  client = new VmplantClient({ shop: shopAddr, privateKey: await generateKeyPair('Ed25519') })
-  await client.start()
-  const c = client
+  const c = await startClient({ shop: shopAddr, privateKey: await generateKeyPair('Ed25519') })
   const created = await eventually(async () => await c.create(SMALL_SPEC, 'lab'), 20_000)
   t.like(created.classad.network, { name: 'none', index: -1, kind: 'none' })
   t.regex(created.classad.network.detail ?? '', /no CAP_NET_ADMIN/)

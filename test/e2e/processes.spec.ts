@@ -3,21 +3,13 @@ import test from 'ava'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
-import { VmplantClient } from '../../src/cli/client.js'
 import { startLocalShop, startNodeProcess, eventually, type NodeProcess } from '../helpers/processes.js'
-import { tempDir } from '../helpers/temp.js'
+import { processFixture } from '../helpers/process-fixture.js'
 
 const spec = { hardware: { memoryMB: 64, os: 'linux' }, actions: [{ id: 'hello', run: 'echo hello' }] }
 
 test('three node processes: 13 VMs of one domain land on one plant, the 14th on the other, and a restarted shop still answers for them', async (t) => {
-  const dir = await tempDir()
-  const procs: NodeProcess[] = []
-  let client: VmplantClient | undefined
-  t.teardown(async () => {
-    await client?.stop()
-    await Promise.all(procs.map(async (p) => p.kill()))
-    await dir.remove()
-  })
+  const { dir, procs, startClient } = await processFixture(t)
 
   const local = await startLocalShop(dir.path, 5000)
   let shop = local.shop
@@ -33,9 +25,7 @@ test('three node processes: 13 VMs of one domain land on one plant, the 14th on 
     plants.push(plant)
   }
 
-  client = new VmplantClient({ shop: shopAddr, privateKey: await generateKeyPair('Ed25519') })
-  await client.start()
-  const c = client
+  const c = await startClient({ shop: shopAddr, privateKey: await generateKeyPair('Ed25519') })
   // the shop learns of the plants through gossipsub subscriptions; the first create waits for them
   const first = await eventually(async () => {
     const result = await c.create(spec, 'grid')

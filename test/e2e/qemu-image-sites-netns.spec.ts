@@ -8,17 +8,16 @@
 import '../../src/polyfill.js'
 import test, { type TestFn } from 'ava'
 import { existsSync } from 'node:fs'
-import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { defaultGoldenShmDir } from '../../src/daemon/create-line.js'
 import { lineUnavailable } from '../../src/hypervisor/available.js'
 import { qemuLine } from '../../src/hypervisor/qemu/index.js'
-import { buildTopology, listNamespaces, startNodeIn, startReady, type NetHost, type NsProcess } from '../helpers/netns.js'
-import { killMentioning, pidsMentioning } from '../helpers/hypervisors.js'
+import { listNamespaces, startNodeIn, startReady, type NetHost, type NsProcess } from '../helpers/netns.js'
+import { pidsMentioning } from '../helpers/hypervisors.js'
 import { eventually, VMPLANT_BIN } from '../helpers/processes.js'
 import { publishGolden } from '../helpers/publish.js'
-import { tempDir } from '../helpers/temp.js'
+import { netnsFixture } from '../helpers/netns-fixture.js'
 
 const PLANT_CHILD = fileURLToPath(new URL('../helpers/image-plant-child.js', import.meta.url))
 
@@ -39,20 +38,9 @@ const DRIVER = '{ kind: qemu, poolSize: 0, accel: auto, tbSizeMB: 64, diskMB: 64
 qtest('site 2\'s plant, in a namespace of its own, fetches a QEMU golden made at site 1 across the sites\' links, prices the fetch in its bid and clones it', async (t) => {
   // a golden build boots a guest under TCG (and builds the guest image on a fresh host)
   t.timeout(600_000)
-  const dir = await tempDir('vmplant-qin-')
+  const { dir, topo, running } = await netnsFixture(t, 'vmplant-qin-', { sites: 2, hostsPerSite: 2 }, { qemuPlants: ['site1-plant', 'site2-plant'] })
   const site1 = join(dir.path, 'site1-plant')
-  const site2 = join(dir.path, 'site2-plant')
-  const goldenDirs = [site1, site2].map((plant) => defaultGoldenShmDir(join(plant, 'line')))
-  const topo = await buildTopology({ sites: 2, hostsPerSite: 2 }).catch(async (err) => { await dir.remove(); throw err })
-  const running = new Set<NsProcess>()
-  t.teardown(async () => {
-    // SIGTERM first: the plants destroy their VMs; whatever is left dies with the namespaces
-    for (const proc of running) await proc.kill('SIGTERM')
-    await topo.remove()
-    await killMentioning(dir.path)
-    for (const golden of goldenDirs) await rm(golden, { recursive: true, force: true })
-    await dir.remove()
-  })
+  const goldenDirs = [site1, join(dir.path, 'site2-plant')].map((plant) => defaultGoldenShmDir(join(plant, 'line')))
   const started = Date.now()
   const stage = (what: string): void => { t.log(`${what}: ${Date.now() - started} ms`) }
 

@@ -2,11 +2,11 @@ import '../../src/polyfill.js'
 import test from 'ava'
 import { join } from 'node:path'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
-import { VmplantClient } from '../../src/cli/client.js'
 import { loadOrCreateKey } from '../../src/net/keys.js'
 import { runCli } from '../helpers/cli.js'
-import { startLocalShop, startNodeProcess, eventually, type NodeProcess } from '../helpers/processes.js'
+import { startLocalShop, startNodeProcess, eventually } from '../helpers/processes.js'
 import { tempDir } from '../helpers/temp.js'
+import { processFixture } from '../helpers/process-fixture.js'
 
 const spec = { hardware: { memoryMB: 64, os: 'linux' }, actions: [{ id: 'hello', run: 'echo hello' }] }
 
@@ -18,14 +18,7 @@ async function status (...argv: string[]): Promise<string> {
 }
 
 test('vmplant status shows a sim plant\'s VM by id to its operator, and only counts to a stranger', async (t) => {
-  const dir = await tempDir('vmplant-status-')
-  const procs: NodeProcess[] = []
-  let client: VmplantClient | undefined
-  t.teardown(async () => {
-    await client?.stop()
-    await Promise.all(procs.map(async (p) => p.kill()))
-    await dir.remove()
-  })
+  const { dir, procs, startClient } = await processFixture(t, 'vmplant-status-')
   const operatorKey = join(dir.path, 'operator.key')
   const operator = peerIdFromPrivateKey(await loadOrCreateKey(operatorKey)).toString()
   const strangerKey = join(dir.path, 'stranger.key')
@@ -37,9 +30,7 @@ test('vmplant status shows a sim plant\'s VM by id to its operator, and only cou
   procs.push(plant)
   const plantAddr = plant.ready.addrs[0] as string
 
-  client = new VmplantClient({ shop: shopAddr, privateKey: await loadOrCreateKey(join(dir.path, 'client.key')) })
-  await client.start()
-  const c = client
+  const c = await startClient({ shop: shopAddr, privateKey: await loadOrCreateKey(join(dir.path, 'client.key')) })
   const made = await eventually(async () => await c.create(spec, 'ops-team'), 20_000)
   const { vmid } = made.classad
 

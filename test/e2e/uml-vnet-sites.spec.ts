@@ -13,10 +13,10 @@ import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { lineUnavailable } from '../../src/hypervisor/available.js'
-import { buildTopology, listNamespaces, startNodeIn, startShopIn, startReady, type NetHost, type NsProcess, type Topology } from '../helpers/netns.js'
-import { killMentioning, pidsMentioning } from '../helpers/hypervisors.js'
+import { listNamespaces, startShopIn, startReady, type NetHost, type Topology } from '../helpers/netns.js'
+import { pidsMentioning } from '../helpers/hypervisors.js'
 import { eventually, VMPLANT_BIN } from '../helpers/processes.js'
-import { tempDir } from '../helpers/temp.js'
+import { netnsFixture } from '../helpers/netns-fixture.js'
 
 const run = promisify(execFile)
 const PLANT_CHILD = fileURLToPath(new URL('../helpers/plant-child.js', import.meta.url))
@@ -47,16 +47,7 @@ async function neighbourMac (topo: Topology, host: NetHost, address: string): Pr
 }
 
 utest('a UML VM of domain A takes its spec\'s address and answers the client LAN through the tunnel, also after the stream breaks; B, the plant\'s host and a client without A\'s credential cannot reach it', async (t) => {
-  const dir = await tempDir('vmplant-uvs-')
-  const topo = await buildTopology({ sites: 1, hostsPerSite: 2 }).catch(async (err) => { await dir.remove(); throw err })
-  const running = new Set<NsProcess>()
-  t.teardown(async () => {
-    // SIGTERM first: the plant destroys its VMs, bridges and taps; whatever is left dies with the namespaces
-    for (const proc of running) await proc.kill('SIGTERM')
-    await topo.remove()
-    await killMentioning(dir.path)
-    await dir.remove()
-  })
+  const { dir, topo, running } = await netnsFixture(t, 'vmplant-uvs-', { sites: 1, hostsPerSite: 2 })
   const [neighbour, plantHost] = topo.sites[0]!.hosts as [NetHost, NetHost]
   const { gateway, lanHost, lanBridge } = topo.client
   const cli = async (...args: string[]): Promise<string> => await topo.exec(gateway.ns, [process.execPath, VMPLANT_BIN, ...args], { timeoutMs: 60_000 })

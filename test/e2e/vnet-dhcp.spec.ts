@@ -9,15 +9,13 @@
  */
 import '../../src/polyfill.js'
 import test, { type ExecutionContext, type TestFn } from 'ava'
-import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { lineUnavailable } from '../../src/hypervisor/available.js'
-import { defaultGoldenShmDir } from '../../src/daemon/create-line.js'
-import { buildTopology, listNamespaces, startShopIn, startReady, CLIENT_LAN, type NetHost, type NsProcess, type Topology } from '../helpers/netns.js'
-import { killMentioning, pidsMentioning } from '../helpers/hypervisors.js'
+import { listNamespaces, startShopIn, startReady, CLIENT_LAN, type NetHost, type Topology } from '../helpers/netns.js'
+import { pidsMentioning } from '../helpers/hypervisors.js'
 import { eventually, VMPLANT_BIN } from '../helpers/processes.js'
-import { tempDir } from '../helpers/temp.js'
+import { netnsFixture } from '../helpers/netns-fixture.js'
 
 const PLANT_CHILD = fileURLToPath(new URL('../helpers/plant-child.js', import.meta.url))
 const BUSYBOX = '/bin/busybox'
@@ -58,16 +56,7 @@ async function bridges (topo: Topology, ns: string): Promise<string[]> {
 async function dhcpThroughTunnel (t: ExecutionContext, line: Line): Promise<void> {
   // a first QEMU golden boots a guest under TCG
   t.timeout(300_000)
-  const dir = await tempDir('vmplant-udh-')
-  const topo = await buildTopology({ sites: 1, hostsPerSite: 2 }).catch(async (err) => { await dir.remove(); throw err })
-  const running = new Set<NsProcess>()
-  t.teardown(async () => {
-    for (const proc of running) await proc.kill('SIGTERM')
-    await topo.remove()
-    await killMentioning(dir.path)
-    if (line === 'qemu') await rm(defaultGoldenShmDir(join(dir.path, 'plant', 'line')), { recursive: true, force: true })
-    await dir.remove()
-  })
+  const { dir, topo, running } = await netnsFixture(t, 'vmplant-udh-', { sites: 1, hostsPerSite: 2 }, { qemuPlants: line === 'qemu' ? ['plant'] : [] })
   const plantHost = topo.sites[0]!.hosts[1] as NetHost
   const { gateway, lanHost, lanBridge } = topo.client
   const cli = async (...args: string[]): Promise<string> => await topo.exec(gateway.ns, [process.execPath, VMPLANT_BIN, ...args], { timeoutMs: 90_000 })

@@ -125,7 +125,6 @@ export function createSteps (all: Steps, shop: string, options: { lineShown?: bo
     switch (event.type) {
       case 'connecting': start('client', `connecting to the shop ${shop}`); break
       case 'connected': all.end('client', `connected in ${Math.round(event.ms)} ms`); break
-      case 'sent': break
       case 'progress': {
         const { step, phase, detail, fraction, plant } = event.event
         if (options.lineShown === true && LINE_STEPS.has(step)) break

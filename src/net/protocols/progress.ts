@@ -1,5 +1,5 @@
 import { logger } from '@libp2p/logger'
-import { createProgressSchema, type CreateProgress } from '../../interface/index.js'
+import { createProgressSchema, type CreateProgress, type ProgressOptions } from '../../interface/index.js'
 
 const log = logger('vmplant:net:progress')
 
@@ -10,4 +10,10 @@ export function progressListener (onProgress: (event: CreateProgress) => void, f
     if (event.success) onProgress(event.data)
     else log('dropped a malformed progress frame from %s: %s', from, event.error.issues[0]?.message)
   }
+}
+
+/** A create's or an order's options as `call` takes them: its listener behind the schema check. */
+export function checkedProgress (options: ProgressOptions, from: string): { signal?: AbortSignal, onProgress?: (value: unknown) => void } {
+  const { onProgress, ...rest } = options
+  return { ...rest, ...(onProgress !== undefined ? { onProgress: progressListener(onProgress, from) } : {}) }
 }

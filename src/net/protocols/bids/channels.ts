@@ -60,9 +60,9 @@ interface Batch { to: PeerRef, frames: Uint8Array[], written: Promise<void>, res
 
 /**
  * The sending side: a stream per peer, opened on the first message and kept while it lasts.
- * Messages to one peer within one turn of the event loop go out together, as one write: a shop
- * calling for bids for many creates at once, or a plant answering them, pays for a socket write
- * (and a yamux frame and a noise encryption) per batch rather than per message.
+ * Messages to one peer within one turn of the event loop go out together, as one write: a plant
+ * answering many calls at once pays for a socket write (and a yamux frame and a noise
+ * encryption) per batch rather than per message.
  */
 export class FrameChannels {
   private readonly open = new Map<string, Promise<Channel>>()
@@ -70,14 +70,10 @@ export class FrameChannels {
 
   constructor (private readonly libp2p: VmplantLibp2p, private readonly protocol: string, private readonly log: Logger) {}
 
-  /** sends `message` to `to` */
+  /** sends `message` to `to`; resolves once its batch is written */
   async send (to: PeerRef, message: unknown, options: AbortOptions = {}): Promise<void> {
-    await this.sendBytes(to, encodeJson(message), options)
-  }
-
-  /** sends a message encoded once for many peers; resolves once its batch is written */
-  async sendBytes (to: PeerRef, bytes: Uint8Array, options: AbortOptions = {}): Promise<void> {
     options.signal?.throwIfAborted()
+    const bytes = encodeJson(message)
     let batch = this.batches.get(to.peer)
     if (batch === undefined) {
       let resolve = (): void => {}

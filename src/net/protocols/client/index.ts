@@ -8,7 +8,7 @@ import {
 import { call, serve, type ServeOptions } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
 import type { SigningEdgeComponents } from '../target.js'
-import { progressListener } from '../progress.js'
+import { checkedProgress } from '../progress.js'
 import { assertSender, signAuth, signCreate, verifyAuth, verifyCreate, verifyDomainCredential, verifyDomainCredentials } from '../../auth.js'
 
 export { AuthError } from '../../auth.js'
@@ -95,8 +95,7 @@ export class ShopClient {
   /** `credential`: the domain's credential for this client, which the plant checks; `onProgress` sees the create's steps */
   async create (spec: unknown, domain: string, credential: DomainCredential | undefined, options: ProgressOptions = {}): Promise<CreateResult> {
     const auth = await signCreate(this.key, spec, domain, Date.now(), credential?.key)
-    const { onProgress, ...rest } = options
-    return await this.send({ type: 'create', spec, domain, auth, ...(credential !== undefined ? { credential } : {}) }, createResultSchema, { ...rest, ...(onProgress !== undefined ? { onProgress: progressListener(onProgress, 'the shop') } : {}) })
+    return await this.send({ type: 'create', spec, domain, auth, ...(credential !== undefined ? { credential } : {}) }, createResultSchema, checkedProgress(options, 'the shop'))
   }
 
   /** `credentials`: the client's credentials; one of them must be for the VM's domain */

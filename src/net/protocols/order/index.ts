@@ -4,7 +4,7 @@ import { call, serve, DEFAULT_MAX_INBOUND_STREAMS } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
 import { verifyCreate, assertSender, verifyDomainCredential } from '../../auth.js'
 import { ackSchema, peerTarget, type SigningEdgeComponents } from '../target.js'
-import { progressListener } from '../progress.js'
+import { checkedProgress } from '../progress.js'
 
 export { AuthError } from '../../auth.js'
 
@@ -68,8 +68,7 @@ class Orders implements OrderProtocol {
 
   async order (plant: PeerRef, order: Order, options: ProgressOptions = {}): Promise<Classad> {
     const { libp2p } = this.components
-    const { onProgress, ...rest } = options
-    return await call(libp2p, peerTarget(libp2p, plant), PROTOCOLS.order, order, classadSchema, { ...rest, ...(onProgress !== undefined ? { onProgress: progressListener(onProgress, `plant ${plant.peer}`) } : {}) })
+    return await call(libp2p, peerTarget(libp2p, plant), PROTOCOLS.order, order, classadSchema, checkedProgress(options, `plant ${plant.peer}`))
   }
 
   async cancel (plant: PeerRef, requestId: string, options: AbortOptions = {}): Promise<void> {
