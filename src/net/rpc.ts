@@ -16,7 +16,7 @@ const log = logger('vmplant:net:rpc')
 export const DEFAULT_DIAL_TIMEOUT_MS = 10_000
 
 /** how long a connected peer may take to take a new stream (a peer frozen for longer is given up on) */
-const OPEN_STREAM_TIMEOUT_MS = 60_000
+export const OPEN_STREAM_TIMEOUT_MS = 60_000
 
 /** @default 1 MiB: a spec with 256 actions of 64 KiB scripts would not fit, which is the point */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024

@@ -5,6 +5,7 @@ import type { z } from 'zod'
 import type { AbortOptions, PeerRef } from '../../../interface/index.js'
 import type { VmplantLibp2p } from '../../node.js'
 import { decodeJson, encodeJson } from '../../codec.js'
+import { DEFAULT_DIAL_TIMEOUT_MS, OPEN_STREAM_TIMEOUT_MS } from '../../rpc.js'
 import { peerTarget } from '../target.js'
 
 /**
@@ -16,8 +17,6 @@ import { peerTarget } from '../target.js'
  */
 export const ANSWERS_PROTOCOL = '/vmplant/answers/1.0.0'
 
-/** how long opening a stream (and dialling the peer, if need be) may take */
-export const OPEN_CHANNEL_TIMEOUT_MS = 10_000
 
 /** how long closing a stream at stop may take */
 export const CLOSE_TIMEOUT_MS = 1000
@@ -25,8 +24,11 @@ export const CLOSE_TIMEOUT_MS = 1000
 /** how long a write may wait for a peer that reads nothing (its stream's buffer full) */
 export const WRITE_TIMEOUT_MS = 30_000
 
-/** streams of one protocol a connection may hold open towards this node: a peer needs one */
-export const MAX_CHANNEL_STREAMS = 4
+/**
+ * streams of one protocol a connection may hold open towards this node: a peer needs one, and a
+ * few more while the ones it reopened after a failure are still being torn down here
+ */
+export const MAX_CHANNEL_STREAMS = 16
 
 /** The receiving edge: every frame, decoded and bound to the stream's remote peer, is handed to `onFrame`; a bad one to `onBad`. */
 export async function serveFrames<S extends z.ZodType> (libp2p: VmplantLibp2p, protocol: string, schema: S, maxBytes: number, onFrame: (message: z.output<S>, from: string) => void, onBad: (from: string, reason: string) => void): Promise<void> {
@@ -140,11 +142,14 @@ export class FrameChannels {
     return opening
   }
 
-  /** one peer's stream; it is shared by every message, so it is bounded by its own deadline rather than one message's */
+  /**
+   * One peer's stream; it is shared by every message, so it is bounded by deadlines of its own
+   * rather than one message's: rpc's, a dial's and a stream's. A caller busy with a load of
+   * creates may take seconds to take a new stream, and an answer given up on is a lost bid.
+   */
   private async openStream (to: PeerRef): Promise<Channel> {
-    const signal = AbortSignal.timeout(OPEN_CHANNEL_TIMEOUT_MS)
-    const connection = await this.libp2p.dial(peerTarget(this.libp2p, to), { signal })
-    const stream = await connection.newStream(this.protocol, { signal })
+    const connection = await this.libp2p.dial(peerTarget(this.libp2p, to), { signal: AbortSignal.timeout(DEFAULT_DIAL_TIMEOUT_MS) })
+    const stream = await connection.newStream(this.protocol, { signal: AbortSignal.timeout(OPEN_STREAM_TIMEOUT_MS) })
     return { stream, lp: lpStream(stream) }
   }
 }
