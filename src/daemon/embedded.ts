@@ -136,22 +136,21 @@ class LearningRounds {
 }
 
 /**
- * Resolves once the shop sees each of `peers` (or, given a number, that many peers) subscribed to
- * the federation's call for bids.
+ * Resolves once the shop's call for bids reaches each of `peers` (or, given a number, that many
+ * peers): they subscribed, and gossipsub's stream to them is open.
  */
 export async function waitForBidders (shop: VmplantNode, peers: string[] | number, signal: AbortSignal): Promise<void> {
-  const pubsub = shop.libp2p?.services.pubsub
-  if (pubsub === undefined) throw new Error('shop is not started')
+  if (shop.libp2p === undefined) throw new Error('shop is not started')
   const has = (): boolean => {
-    const subs = new Set(pubsub.getSubscribers(BID_TOPIC).map((p) => p.toString()))
-    return typeof peers === 'number' ? subs.size >= peers : peers.every((p) => subs.has(p))
+    const bidders = new Set(shop.bidders())
+    return typeof peers === 'number' ? bidders.size >= peers : peers.every((p) => bidders.has(p))
   }
   while (!has()) {
     signal.throwIfAborted()
     await new Promise<void>((resolve) => {
-      const done = (): void => { pubsub.removeEventListener('subscription-change', done); clearTimeout(timer); resolve() }
-      const timer = setTimeout(done, 250)
-      pubsub.addEventListener('subscription-change', done)
+      const done = (): void => { signal.removeEventListener('abort', done); clearTimeout(timer); resolve() }
+      const timer = setTimeout(done, 50)
+      signal.addEventListener('abort', done)
     })
   }
 }

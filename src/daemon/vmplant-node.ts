@@ -209,6 +209,11 @@ export class VmplantNode {
     await stopping
   }
 
+  /** the federation's bidders a call from this node reaches now (a shop's round waits for these) */
+  bidders (): string[] {
+    return this.bids?.bidders() ?? []
+  }
+
   /** the plant's own account of itself (plants only) */
   async plantStatus (options: { signal?: AbortSignal } = {}): Promise<PlantStatus> {
     if (this.actors.plant === undefined) throw new Error('this node is not a plant')

@@ -33,7 +33,9 @@ test('the program comes from its bundle when fresh: commander and the command fi
     t.true(modules.loaded.includes('dist/src/cli/commands/program.js'))
     t.is(bundled.out, modules.out, `vmplant ${argv.join(' ')}`)
   }
-  t.regex((await runTraced(tracer, ['demo', '--help'])).out, new RegExp(`default: "${join(root, 'config', 'demo-spec.yaml').replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}"`))
+  // commander wraps help at 80 columns, so a long checkout path may break the default onto the next line
+  const demoHelp = (await runTraced(tracer, ['demo', '--help'])).out.replace(/\s+/g, ' ')
+  t.true(demoHelp.includes(`default: "${join(root, 'config', 'demo-spec.yaml')}"`), demoHelp)
 
   // a command's import() of its implementation, made by the bundle's host, loads it as modules
   const key = await runTraced(tracer, ['federation', 'key', '--out', join(dir.path, 'swarm.key')])

@@ -132,16 +132,19 @@ export async function warmPlants (clients: VmplantClient[], spec: unknown, plant
 /** Makes (and destroys) VMs until one create had offers from `plants` bidders: then the shop knows them all. */
 export async function waitForBidders (client: VmplantClient, spec: unknown, plants: number, deadlineMs: number): Promise<void> {
   const until = Date.now() + deadlineMs
+  let last = 'none'
   for (let heard = 0; heard < plants;) {
     try {
+      const started = Date.now()
       const result = await client.create(spec, 'ready')
       heard = result.bidding.offers.length
+      last = `${result.bidding.expected} bidder(s) called, ${result.bidding.answered} answered, in ${Date.now() - started} ms`
       await client.destroy(result.classad.vmid)
     } catch (err) {
       // the shop may know no bidder yet
       if (Date.now() > until) throw err
     }
-    if (heard < plants && Date.now() > until) throw new Error(`only ${heard} of ${plants} plants bid within ${deadlineMs} ms`)
+    if (heard < plants && Date.now() > until) throw new Error(`only ${heard} of ${plants} plants bid within ${deadlineMs} ms (the last create: ${last})`)
   }
 }
 

@@ -151,8 +151,8 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
         }
         case 'bidders.changed': {
           if (transport.bidders().length === 0) return state
-          // a subscription arrives before gossipsub's stream back to that peer may be open: a call
-          // published at once could miss it, so the waiting rounds start a moment later
+          // bidders that connect together become reachable one after another: the waiting rounds
+          // start a moment after the first, so that they call more than the first one
           for (const round of rounds.values()) {
             if (!round.waiting || round.settling) continue
             round.settling = true

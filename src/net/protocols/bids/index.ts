@@ -8,6 +8,7 @@ import { call, serve } from '../../rpc.js'
 import { BID_TOPIC, OFFER_TOPIC, PROTOCOLS, siteOfferTopic, siteTopic } from '../../protocols.js'
 import { ackSchema } from '../target.js'
 import { ANSWERS_PROTOCOL, FrameChannels, serveFrames } from './channels.js'
+import { GossipLinks } from '../../gossip-links.js'
 
 export { AuthError, ANSWERS_PROTOCOL }
 
@@ -23,7 +24,7 @@ export interface BidsHandlers {
   onBrokerCall?: (call: BidCall, from: string) => void
   /** an offer or decline for a round this node runs (shop or broker); actors ignore rounds not theirs */
   onAnswer?: (answer: BidAnswer, from: string) => void
-  /** the set of peers listening to calls changed */
+  /** the set of peers a call reaches changed: a subscription came or went, or a subscriber became reachable */
   onBiddersChanged?: () => void
   /** a message that failed decoding or sender binding; it was dropped */
   onDropped?: (what: string, from: string | undefined, reason: string) => void
@@ -53,7 +54,9 @@ export interface BidsService {
   /** subscribes to the roles' topics; gossipsub takes subscriptions only once libp2p runs */
   subscribe(): void
   stop(): Promise<void>
+  /** the federation's bidders a call published now reaches: subscribed, with gossipsub's stream to them open */
   bidders(): string[]
+  /** the same, of one site's call topic */
   siteBidders(site: string): string[]
   publishCall(call: BidCall, options?: AbortOptions): Promise<void>
   publishSiteCall(site: string, call: BidCall, options?: AbortOptions): Promise<void>
@@ -67,6 +70,7 @@ class Bids implements BidsService {
   private readonly plantTopic: string
   private readonly answerTopics: string[]
   private readonly answers: FrameChannels
+  private readonly links: GossipLinks
   private listening = false
 
   constructor (private readonly components: BidsComponents, private readonly init: BidsInit, private readonly handlers: BidsHandlers) {
@@ -74,6 +78,7 @@ class Bids implements BidsService {
     this.plantTopic = init.site !== undefined ? siteTopic(init.site) : BID_TOPIC
     this.answerTopics = init.site !== undefined ? [siteOfferTopic(init.site), OFFER_TOPIC] : [OFFER_TOPIC]
     this.answers = new FrameChannels(components.libp2p, ANSWERS_PROTOCOL, this.log)
+    this.links = new GossipLinks(components.libp2p, { onReachable: () => { this.handlers.onBiddersChanged?.() }, log: this.log })
   }
 
   private get pubsub () { return this.components.libp2p.services.pubsub }
@@ -83,6 +88,7 @@ class Bids implements BidsService {
     this.listening = true
     this.pubsub.addEventListener('message', this.onMessage)
     this.pubsub.addEventListener('subscription-change', this.onSubscriptions)
+    this.links.start()
     if (this.init.shop || this.init.broker) {
       await serveFrames(this.components.libp2p, ANSWERS_PROTOCOL, bidAnswerSchema, MAX_ANSWER_BYTES, (answer, from) => { this.acceptAnswer(answer, from, ANSWERS_PROTOCOL) }, (from, reason) => { this.dropped(`answer on ${ANSWERS_PROTOCOL}`, from, reason) })
       await serve(this.components.libp2p, PROTOCOLS.bid, bidAnswerSchema, async (answer, { remotePeer }) => {
@@ -118,15 +124,16 @@ class Bids implements BidsService {
     this.listening = false
     this.pubsub.removeEventListener('message', this.onMessage)
     this.pubsub.removeEventListener('subscription-change', this.onSubscriptions)
+    this.links.stop()
     await this.answers.close()
   }
 
   bidders (): string[] {
-    return this.pubsub.getSubscribers(BID_TOPIC).map((p) => p.toString())
+    return this.links.reachableOf(this.pubsub.getSubscribers(BID_TOPIC).map((p) => p.toString()))
   }
 
   siteBidders (site: string): string[] {
-    return this.pubsub.getSubscribers(siteTopic(site)).map((p) => p.toString())
+    return this.links.reachableOf(this.pubsub.getSubscribers(siteTopic(site)).map((p) => p.toString()))
   }
 
   /** calls gossip: flooded to the subscribers the caller is connected to, relayed by the mesh to the rest */
