@@ -3,6 +3,7 @@ import type { Message } from '../actors/runtime/index.js'
 import type { BidAnswer, Classad, CreateResult, PeerRef, ProductionLine, Transport } from '../interface/index.js'
 import type { PlantStore, Warehouse } from '../store/index.js'
 import type { VmplantLibp2p } from '../net/node.js'
+import { gossipPeersWithoutStream } from '../net/gossip-links.js'
 
 /** Latency buckets in seconds: a sim clone takes a millisecond, a cold QEMU golden a minute. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
@@ -110,6 +111,15 @@ export class NodeMetrics {
       collect () {
         const libp2p = sources().libp2p
         if (libp2p !== undefined) this.set(libp2p.services.pubsub.getPeers().length)
+      }
+    })
+    new Gauge({
+      name: 'vmplant_gossip_peers_without_stream',
+      help: 'gossipsub peers this node has no stream to, so that what it publishes does not reach them: for a moment after they join; for longer, a stream that broke and is being opened again',
+      registers,
+      collect () {
+        const libp2p = sources().libp2p
+        if (libp2p !== undefined) this.set(gossipPeersWithoutStream(libp2p))
       }
     })
     new Gauge({

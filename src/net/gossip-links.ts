@@ -25,6 +25,14 @@ function gossipSubPeers (pubsub: unknown): GossipSubPeers {
   return candidate as GossipSubPeers
 }
 
+/** how many of gossipsub's peers it has no stream to: what it publishes now does not reach them */
+export function gossipPeersWithoutStream (libp2p: VmplantLibp2p): number {
+  const gossip = gossipSubPeers(libp2p.services.pubsub)
+  let without = 0
+  for (const peer of gossip.peers.keys()) if (!gossip.streamsOutbound.has(peer)) without++
+  return without
+}
+
 export interface GossipLinksInit {
   /** some peers became reachable: a message published now reaches more subscribers than before */
   onReachable: () => void

@@ -11,27 +11,9 @@ import { VmplantNode } from '../../src/daemon/vmplant-node.js'
 import { dhtReady, nodeSet } from '../helpers/nodes.js'
 import { SMALL_SPEC } from '../helpers/federation.js'
 import { tempDir } from '../helpers/temp.js'
+import { sample, scrape } from '../helpers/metrics.js'
 
 const METRICS = { metrics: { listen: '127.0.0.1:0' } }
-
-/** GET /metrics over real HTTP: sample name with its labels (as exposed) → value */
-async function scrape (node: VmplantNode): Promise<Map<string, number>> {
-  const response = await fetch(`http://${node.metricsAddress as string}/metrics`, { signal: AbortSignal.timeout(10_000) })
-  if (response.status !== 200) throw new Error(`GET /metrics answered ${response.status}`)
-  const samples = new Map<string, number>()
-  for (const line of (await response.text()).split('\n')) {
-    if (line.startsWith('#') || line.trim() === '') continue
-    const at = line.lastIndexOf(' ')
-    samples.set(line.slice(0, at), Number(line.slice(at + 1)))
-  }
-  return samples
-}
-
-function sample (samples: Map<string, number>, name: string): number {
-  const value = samples.get(name)
-  if (value === undefined) throw new Error(`no sample ${name} in: ${[...samples.keys()].filter((k) => k.startsWith('vmplant_')).join(', ')}`)
-  return value
-}
 
 test('/metrics scraped around a create shows bids, the create and its latencies counted', async (t) => {
   const nodes = await nodeSet(t)
@@ -66,6 +48,7 @@ test('/metrics scraped around a create shows bids, the create and its latencies 
   t.is(grew('small', 'vmplant_bids_won_total'), 0)
   t.is(sample(after.big, 'vmplant_store_write_errors_total{op="commit"}'), 0)
   t.true(sample(after.shop, 'vmplant_gossip_peers') >= 2, 'the shop gossips with both plants')
+  t.is(sample(after.shop, 'vmplant_gossip_peers_without_stream'), 0)
   // plants are DHT clients: the shop (a server) is in their routing tables, not they in its
   await dhtReady(big, AbortSignal.timeout(20_000))
   t.true(sample(await scrape(big), 'vmplant_dht_peers') >= 1)
