@@ -209,9 +209,12 @@ export class VmplantNode {
     await stopping
   }
 
-  /** the federation's bidders a call from this node reaches now (a shop's round waits for these) */
-  bidders (): string[] {
-    return this.bids?.bidders() ?? []
+  /**
+   * The bidders a call from this node reaches now: the federation's (a shop's round waits for
+   * these), or with `site`, that site's plants (its broker's)
+   */
+  bidders (site?: string): string[] {
+    return (site === undefined ? this.bids?.bidders() : this.bids?.siteBidders(site)) ?? []
   }
 
   /** the plant's own account of itself (plants only) */

@@ -1,15 +1,13 @@
 import '../../src/polyfill.js'
 import test from 'ava'
-import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { waitForBidders } from '../../src/daemon/embedded.js'
-import { siteTopic } from '../../src/net/protocols.js'
 import { VmplantClient } from '../../src/cli/client.js'
 import { nodeSet } from '../helpers/nodes.js'
 import { SMALL_SPEC } from '../helpers/federation.js'
 
 test('a site broker gathers its plants\' bids and forwards only the best, and the shop orders that plant directly', async (t) => {
-  const { dir, start } = await nodeSet(t)
+  const { start } = await nodeSet(t)
   let client: VmplantClient | undefined
   t.teardown(async () => { await client?.stop() })
   const shop = await start('shop', { roles: ['shop'], shop: { bidWindowMs: 5000 } })
@@ -21,8 +19,7 @@ test('a site broker gathers its plants\' bids and forwards only the best, and th
   ]
   const direct = await start('direct', { roles: ['plant'], bootstrap: [shop.multiaddrs[0]] })
   await waitForBidders(shop, [broker.peerId, direct.peerId], AbortSignal.timeout(20_000))
-  const brokerPubsub = broker.libp2p!.services.pubsub
-  while (brokerPubsub.getSubscribers(siteTopic('east')).length < 2) await new Promise((resolve) => setTimeout(resolve, 50))
+  while (broker.bidders('east').length < 2) await new Promise((resolve) => setTimeout(resolve, 50))
 
   client = new VmplantClient({ shop: shop.multiaddrs[0] as string, privateKey: await generateKeyPair('Ed25519') })
   await client.start()

@@ -1,7 +1,6 @@
 import '../../src/polyfill.js'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { VmplantClient } from '../../src/cli/client.js'
 import { defaultGoldenShmDir } from '../../src/daemon/create-line.js'
 import { qemuTest, pidsMentioning } from '../hypervisor/qemu-helpers.js'
 import { killMentioning } from '../helpers/hypervisors.js'

@@ -9,7 +9,6 @@ import { defaultGoldenShmDir } from '../../src/daemon/create-line.js'
 import type { VmplantNode } from '../../src/daemon/vmplant-node.js'
 import { qemuLine } from '../../src/hypervisor/qemu/index.js'
 import { DigestMismatchError, type RemoteImagesEvent } from '../../src/net/protocols/image/index.js'
-import { siteTopic } from '../../src/net/protocols.js'
 import { qemuTest } from '../hypervisor/qemu-helpers.js'
 import { killMentioning } from '../helpers/hypervisors.js'
 import { dhtReady, nodeSet } from '../helpers/nodes.js'
@@ -82,7 +81,7 @@ qtest('site 2\'s plant fetches a QEMU golden made at site 1 through the DHT, pri
   const deadline = AbortSignal.timeout(60_000)
   await waitForBidders(shop, [broker1.peerId, broker2.peerId], deadline)
   for (const [broker, site] of [[broker1, 'site-1'], [broker2, 'site-2']] as const) {
-    while (broker.libp2p!.services.pubsub.getSubscribers(siteTopic(site)).length < 1) {
+    while (broker.bidders(site).length < 1) {
       deadline.throwIfAborted()
       await new Promise((resolve) => setTimeout(resolve, 50))
     }

@@ -10,7 +10,6 @@
  */
 import '../../src/polyfill.js'
 import { rootTest } from '../helpers/root.js'
-import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { buildTopology, listNamespaces, startNodeIn, startShopIn, type NetHost, type NsNode } from '../helpers/netns.js'
 import { VMPLANT_BIN } from '../helpers/processes.js'
@@ -28,7 +27,7 @@ rootTest('three sites, each with its own broker, each produce the 13/14 illustra
     await topo.remove()
     await dir.remove()
   })
-  const { shop, shopAddr } = await startShopIn(topo, dir.write, 3000)
+  const { shopAddr } = await startShopIn(topo, dir.write, 3000)
 
   const started = Date.now()
   for (const site of topo.sites) {
