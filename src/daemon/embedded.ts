@@ -146,10 +146,6 @@ export async function waitForBidders (shop: VmplantNode, peers: string[] | numbe
   }
   while (!has()) {
     signal.throwIfAborted()
-    await new Promise<void>((resolve) => {
-      const done = (): void => { signal.removeEventListener('abort', done); clearTimeout(timer); resolve() }
-      const timer = setTimeout(done, 50)
-      signal.addEventListener('abort', done)
-    })
+    await new Promise((resolve) => setTimeout(resolve, 50))
   }
 }

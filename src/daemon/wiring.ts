@@ -59,7 +59,7 @@ export function createLoad (libp2p: VmplantLibp2p, roles: { plant: boolean, brok
 /** The request/response protocols of a node: their client halves serve the transport, their edges the actors. */
 export interface NodeProtocols { orders: OrderProtocol, vms: VmProtocol, warehouse: WarehouseProtocol, clients: ClientProtocol }
 
-/** `maxRequestsPerConnection`: the node's `maxRequestsPerConnection`, for the protocols a load comes in on (creates, orders, VM requests) */
+/** The node's protocols; its `maxRequestsPerConnection` bounds those a load comes in on (creates, orders, VM requests). */
 export function createProtocols (libp2p: VmplantLibp2p, clock: Clock, limits: { maxRequestsPerConnection: number }): NodeProtocols {
   const { maxRequestsPerConnection } = limits
   return {

@@ -25,12 +25,14 @@ function gossipSubPeers (pubsub: unknown): GossipSubPeers {
   return candidate as GossipSubPeers
 }
 
-/** how many of gossipsub's peers it has no stream to: what it publishes now does not reach them */
+/** the peers gossipsub knows and has no stream to: what it publishes now does not reach them */
+function withoutStream (gossip: GossipSubPeers): string[] {
+  return [...gossip.peers.keys()].filter((peer) => !gossip.streamsOutbound.has(peer))
+}
+
+/** how many of gossipsub's peers it has no stream to (the metric) */
 export function gossipPeersWithoutStream (libp2p: VmplantLibp2p): number {
-  const gossip = gossipSubPeers(libp2p.services.pubsub)
-  let without = 0
-  for (const peer of gossip.peers.keys()) if (!gossip.streamsOutbound.has(peer)) without++
-  return without
+  return withoutStream(gossipSubPeers(libp2p.services.pubsub)).length
 }
 
 export interface GossipLinksInit {
@@ -51,8 +53,7 @@ export interface GossipLinksInit {
  * So the bidders a round waits for are only the reachable subscribers; `onReachable` tells when
  * more became reachable; and a peer left without a stream for REOPEN_AFTER_MS (or that gossipsub
  * forgot though it is still connected) is identified again, which runs gossipsub's topology for it
- * and opens the stream. Timers here are the host's: this is
- * the network edge, not an actor.
+ * and opens the stream. Timers here are the host's: this is the network edge, not an actor.
  */
 export class GossipLinks {
   private timer: ReturnType<typeof setTimeout> | undefined
@@ -96,15 +97,10 @@ export class GossipLinks {
 
   /** a subscription came on a peer's stream; the stream back to it may not be open yet */
   private readonly onSubscriptions = (): void => {
-    const without = this.withoutStream()
+    const without = withoutStream(this.gossip)
     const now = Date.now()
     for (const peer of without) if (!this.unreachableSince.has(peer)) this.unreachableSince.set(peer, now)
     if (without.length > 0) this.schedule(FIRST_RECHECK_MS)
-  }
-
-  /** the peers gossipsub knows and has no stream to */
-  private withoutStream (): string[] {
-    return [...this.gossip.peers.keys()].filter((peer) => !this.reachable(peer))
   }
 
   private schedule (ms: number): void {
@@ -122,7 +118,7 @@ export class GossipLinks {
     void this.forgotten().catch((err: Error) => {
       this.init.log('could not look up the protocols of connected peers: %s', err?.message)
       return []
-    }).then((forgotten) => { this.review(new Set([...this.withoutStream(), ...forgotten])) })
+    }).then((forgotten) => { this.review(new Set([...withoutStream(this.gossip), ...forgotten])) })
   }
 
   /**
@@ -131,14 +127,14 @@ export class GossipLinks {
    */
   private async forgotten (): Promise<string[]> {
     const protocols = new Set(this.gossip.protocols)
-    const forgotten: string[] = []
+    const forgotten = new Set<string>()
     for (const connection of this.libp2p.getConnections()) {
       const peer = connection.remotePeer.toString()
-      if (connection.status !== 'open' || this.gossip.peers.has(peer) || forgotten.includes(peer)) continue
+      if (connection.status !== 'open' || this.gossip.peers.has(peer) || forgotten.has(peer)) continue
       const known = await this.libp2p.peerStore.get(connection.remotePeer).catch(() => undefined)
-      if (known?.protocols.some((p) => protocols.has(p)) === true) forgotten.push(peer)
+      if (known?.protocols.some((p) => protocols.has(p)) === true) forgotten.add(peer)
     }
-    return forgotten
+    return [...forgotten]
   }
 
   private review (without: Set<string>): void {

@@ -8,8 +8,6 @@ import { MalformedMessageError, RemoteError, RemoteGoneError } from './errors.js
 import { BusyError } from '../interface/errors.js'
 import { DEFAULT_MAX_INBOUND_STREAMS, MAX_STREAMS_PER_CONNECTION as LIBP2P_STREAM_LIMIT } from './limits.js'
 
-export { DEFAULT_MAX_INBOUND_STREAMS }
-
 const log = logger('vmplant:net:rpc')
 
 /** a peer that cannot be found or reached in this time is reported as such, rather than waited for */
@@ -20,7 +18,6 @@ export const OPEN_STREAM_TIMEOUT_MS = 60_000
 
 /** @default 1 MiB: a spec with 256 actions of 64 KiB scripts would not fit, which is the point */
 export const DEFAULT_MAX_MESSAGE_BYTES = 1024 * 1024
-
 
 const answerSchemas = [
   z.object({ ok: z.literal(true), value: z.unknown() }),

@@ -9,15 +9,15 @@ export function expectedBidders (liveness: Liveness, subscribers: string[]): Set
   return new Set(subscribers.filter((peer) => (liveness.get(peer)?.misses ?? 0) === 0))
 }
 
+/** A peer that let a round pass (or could not be called): no longer waited for. */
+export function noteMissed (liveness: Liveness, peer: string): void {
+  liveness.set(peer, { misses: (liveness.get(peer)?.misses ?? 0) + 1 })
+}
+
 /** After a round closes: who answered is live again, who was waited for in vain is not. */
 export function noteRound (liveness: Liveness, expected: Set<string>, answered: Set<string>): void {
   for (const peer of answered) liveness.set(peer, { misses: 0 })
-  for (const peer of expected) {
-    if (answered.has(peer)) continue
-    const entry = liveness.get(peer) ?? { misses: 0 }
-    entry.misses++
-    liveness.set(peer, entry)
-  }
+  for (const peer of expected) if (!answered.has(peer)) noteMissed(liveness, peer)
   // forget peers that are long gone, so the map stays the size of the federation
   if (liveness.size > 10_000) for (const [peer, entry] of liveness) if (entry.misses > 100) liveness.delete(peer)
 }

@@ -61,6 +61,11 @@ export function newRound (init: NewRound, now: number): Round {
   }
 }
 
+/** Whether every bidder the round waits for has answered (none waited for: only its deadline closes it). */
+export function everyoneAnswered (round: Round): boolean {
+  return round.expected.size > 0 && [...round.expected].every((peer) => round.answered.has(peer))
+}
+
 /** Why a round that closed without offers has none: every bidder busy, the declines, or nobody answered. */
 export function noOffersError (round: Round): Error {
   const requestId = round.call.requestId

@@ -4,8 +4,8 @@ import {
 } from '../../interface/index.js'
 import { actionIdentity, InvalidSpecError, isDhcp, validateSpec, type VmSpec } from '../../planner/index.js'
 import { chooseAtRandom, rankOffers } from './select.js'
-import { expectedBidders, noteRound, type Liveness } from './liveness.js'
-import { createResult, newRound, noOffersError, type Round } from './round.js'
+import { expectedBidders, noteMissed, noteRound, type Liveness } from './liveness.js'
+import { createResult, everyoneAnswered, newRound, noOffersError, type Round } from './round.js'
 import { orderInTurn, plantBudgetMs } from './ordering.js'
 import { credentialsOf, forward, listAll, plantOf, sendCancel } from './forwarding.js'
 import type { ShopMessage } from './messages.js'
@@ -179,10 +179,10 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
           const unreachable = message.outcome.value.filter((peer) => round.expected.delete(peer))
           if (unreachable.length === 0) return state
           for (const peer of unreachable) {
-            state.liveness.set(peer, { misses: (state.liveness.get(peer)?.misses ?? 0) + 1 })
+            noteMissed(state.liveness, peer)
             round.declines.push({ bidder: peer, reason: 'unreachable: the call for bids could not be sent to it' })
           }
-          if ([...round.expected].every((peer) => round.answered.has(peer))) close(state, round, ctx)
+          if (everyoneAnswered(round) || round.expected.size === 0) close(state, round, ctx)
           return state
         }
         case 'bid.answer': {
@@ -196,7 +196,7 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
           round.answered.add(bidder)
           if (answer.type === 'bid.offer') round.offers.push(answer)
           else round.declines.push({ bidder: answer.bidder, reason: answer.reason })
-          if (round.expected.size > 0 && [...round.expected].every((peer) => round.answered.has(peer))) close(state, round, ctx)
+          if (everyoneAnswered(round)) close(state, round, ctx)
           return state
         }
         case 'round.deadline': {

@@ -17,7 +17,6 @@ import { peerTarget } from '../target.js'
  */
 export const ANSWERS_PROTOCOL = '/vmplant/answers/1.0.0'
 
-
 /** how long closing a stream at stop may take */
 export const CLOSE_TIMEOUT_MS = 1000
 

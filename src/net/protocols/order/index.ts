@@ -1,6 +1,7 @@
 import { z } from 'zod'
 import { classadSchema, orderCancelSchema, orderSchema, type AbortOptions, type Classad, type CreateProgress, type Order, type PeerRef, type ProgressOptions } from '../../../interface/index.js'
-import { call, serve, DEFAULT_MAX_INBOUND_STREAMS } from '../../rpc.js'
+import { call, serve } from '../../rpc.js'
+import { DEFAULT_MAX_INBOUND_STREAMS } from '../../limits.js'
 import { PROTOCOLS } from '../../protocols.js'
 import { verifyCreate, assertSender, verifyDomainCredential } from '../../auth.js'
 import { ackSchema, peerTarget, type SigningEdgeComponents } from '../target.js'
