@@ -43,6 +43,13 @@ module.exports = {
       }
     },
     {
+      name: 'pricing-pure-on-interface-planner',
+      comment: 'Pricing is pure code shared by every actor and the simulator (actors may import it): of ours it imports only src/interface/, src/planner/ and itself; of npm only zod; nothing of node (no I/O, no clock, randomness injected).',
+      severity: 'error',
+      from: { path: '^src/pricing/' },
+      to: { pathNot: ['^src/(pricing|interface|planner)/', '(^|/)node_modules/zod/'] }
+    },
+    {
       name: 'actors-not-to-net-daemon-cli',
       comment: 'Actors reach the network only through the Transport port they are given; daemon and cli are above them.',
       severity: 'error',
@@ -90,12 +97,12 @@ module.exports = {
     },
     {
       name: 'sim-only-interface-actors-planner-sim-line',
-      comment: 'The simulator runs the real actors with a virtual clock and an in-memory transport: it may import src/interface, src/actors, src/planner, the store (a warehouse on an in-memory level) and the sim line (src/hypervisor/sim/, src/hypervisor/index.ts), never net, daemon, cli or a real driver.',
+      comment: 'The simulator runs the real actors with a virtual clock and an in-memory transport: it may import src/interface, src/actors, src/planner, src/pricing, the store (a warehouse on an in-memory level) and the sim line (src/hypervisor/sim/, src/hypervisor/index.ts), never net, daemon, cli or a real driver.',
       severity: 'error',
       from: { path: '^sim/' },
       to: {
         path: '^src/',
-        pathNot: '^src/((interface|actors|planner|store|hypervisor/sim)/|hypervisor/index\\.ts$)'
+        pathNot: '^src/((interface|actors|planner|pricing|store|hypervisor/sim)/|hypervisor/index\\.ts$)'
       }
     },
     {

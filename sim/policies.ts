@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { CostModelName } from '../src/actors/plant/cost.js'
+import type { CostModelName } from '../src/pricing/index.js'
 import type { Scenario } from './scenario.js'
 import { runScenario, type SimProgress, type SimResult } from './run.js'
 import type { SimSummary } from './report.js'

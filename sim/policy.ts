@@ -1,4 +1,4 @@
-import { COST_MODELS, type CostModelName } from '../src/actors/plant/cost.js'
+import { COST_MODELS, type CostModelName } from '../src/pricing/index.js'
 import { UnknownPolicyError } from './errors.js'
 
 /** How a run places requests: the plants' cost model and how many bidders the shop asks. */

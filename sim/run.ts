@@ -5,7 +5,7 @@ import { startSimFederation, SIM_SHOP_PEER, type SimFederation, type SimPlantIni
 import { partitionMembers, plantNames, type Scenario } from './scenario.js'
 import { planWorkload, type PlannedRequest } from './workload.js'
 import { summarize, writeReport, type PlantSample, type RequestRow, type SimSummary } from './report.js'
-import type { CostModelName } from '../src/actors/plant/cost.js'
+import type { CostModelName } from '../src/pricing/index.js'
 import { runPlots, writePlots } from './plots.js'
 import { asPolicy, type Policy } from './policy.js'
 import { sampler, type Duration } from './distributions.js'

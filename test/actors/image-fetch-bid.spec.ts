@@ -1,6 +1,5 @@
 import '../../src/polyfill.js'
 import test from 'ava'
-import { paperCost, COST_DEFAULTS, type PlantLoad } from '../../src/actors/plant/cost.js'
 import { LinkSpeeds } from '../../src/net/protocols/image/link-speed.js'
 import { federationWithClient } from '../helpers/federation.js'
 
@@ -23,18 +22,6 @@ test('with imageFetch set, a plant without the image prices fetching a peer\'s b
   const cost = Number(fetched?.[2])
   t.true(cost > 4, 'a byte a second')
   t.is(other?.cost, 50 + cost, 'a new network and the fetch; noImageCost is not charged')
-})
-
-test('the fetch part of a bid names the image, its holder, its size and the speed used, measured or configured', (t) => {
-  const load: PlantLoad = { runningVms: 1, domains: new Set(), networksInUse: 0, memoryUsedMB: 0, memoryCapacityMB: 4096 }
-  const model = paperCost({ ...COST_DEFAULTS, noImageCost: 100, actionCost: 10 })
-  const verdict = model(load, {
-    domain: 'grid',
-    memoryMB: 192,
-    image: { saves: 2, remaining: 1, local: false, fetch: { id: 'bagaaieraimageid12345678', peer: '12D3KooWholder12345678', bytes: 150_000_000, bytesPerSecond: 50_000_000, measured: true, cost: 3 } }
-  })
-  t.like(verdict, { bid: true, cost: 4 + 50 + 3 + 10 })
-  t.is(verdict.reason, 'compute 4 x 1 VMs = 4, new host-only network 50, fetches golden image 12345678 from 12345678 (150 MB at 50 MB/s measured): 3, saves 2, 1 to run: 10')
 })
 
 test('link speeds follow the newest transfers of a peer, fall back to any peer\'s, and ignore small transfers', (t) => {

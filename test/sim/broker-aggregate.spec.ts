@@ -6,7 +6,7 @@ import { runScenario } from '../../sim/run.js'
 import { packageRoot } from '../../src/paths.js'
 import type { Message } from '../../src/actors/runtime/index.js'
 import type { BidCall, LoadReport } from '../../src/interface/index.js'
-import { COST_DEFAULTS } from '../../src/actors/plant/cost.js'
+import { COST_DEFAULTS } from '../../src/pricing/index.js'
 
 const SPEC = { hardware: { memoryMB: 128, os: 'linux' }, actions: [{ id: 'net', run: 'echo ip_address=10.0.0.7', exports: ['ip_address'] }, { id: 'app', run: 'echo installed', after: ['net'] }] }
 const LINE = { cloneMs: 40, resumeMs: 10, actionMs: 100 }

@@ -5,7 +5,7 @@ import { loadScenario, validateScenario, type Scenario } from '../../sim/scenari
 import { runScenario } from '../../sim/run.js'
 import { runPolicies } from '../../sim/policies.js'
 import { parsePolicy } from '../../sim/policy.js'
-import { COST_MODELS } from '../../src/actors/plant/cost.js'
+import { COST_MODELS } from '../../src/pricing/index.js'
 import { packageRoot } from '../../src/paths.js'
 import { tempDir } from '../helpers/temp.js'
 import { withoutHostTimers } from '../helpers/host-timers.js'

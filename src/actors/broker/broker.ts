@@ -1,7 +1,6 @@
 import type { ActorContext, Behavior, TaskOutcome } from '../runtime/index.js'
 import { answerBidder, type BidAnswer, type BidCall, type BidOffer, type LoadReport, type PeerRef, type Transport } from '../../interface/index.js'
-import { rankOffers } from '../shop/select.js'
-import { callRequest } from '../plant/image-fit.js'
+import { callRequest, rankOffers } from '../../pricing/index.js'
 import { estimate, livePlants, noteReport, type LoadCache } from './load-cache.js'
 
 export type BrokerMessage =

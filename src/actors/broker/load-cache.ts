@@ -1,9 +1,7 @@
 import type { Random } from '../runtime/index.js'
 import type { BidCall, LoadReport, PeerRef } from '../../interface/index.js'
 import { indexWarehouse, type CompiledRequest, type GoldenDescriptor, type WarehouseIndex } from '../../planner/index.js'
-import { costConfigSchema, costModel, type CostConfig, type CostVerdict, type PlantLoad } from '../plant/cost.js'
-import { fitOf } from '../plant/image-fit.js'
-import { priceCall } from '../plant/pricing.js'
+import { costConfigSchema, costModel, fitOf, priceCall, type CostConfig, type CostVerdict, type PlantLoad } from '../../pricing/index.js'
 
 /** What the broker keeps of one plant: its last report, ready to price with. */
 export interface CachedPlant {

@@ -1,20 +1,8 @@
-import { chooseImage, compileRequest, type CompiledRequest, type VmSpec, type WarehouseIndex } from '../../planner/index.js'
 import type { Warehouse } from '../../store/index.js'
 import type { AbortOptions, BidCall, Clock } from '../../interface/index.js'
-import type { CostRequest, ImageFetch } from './cost.js'
+import type { CompiledRequest } from '../../planner/index.js'
+import { callRequest, fetchPrice, fitOf, type CostRequest, type ImageFetch, type ImageFetchConfig } from '../../pricing/index.js'
 import type { PeerImages } from './ports.js'
-
-/** How a bid prices fetching a peer's golden image (`plant.imageFetch` in the node's config). */
-export interface ImageFetchConfig {
-  /** the link speed assumed until a transfer has been measured, bytes per second; @default 12500000 (100 Mbit/s) */
-  bytesPerSecond: number
-  /** the bid's cost of one second of transfer; @default 1 */
-  costPerSecond: number
-  /** how long a bid waits for the DHT, in ms (and at most half the call's window); @default 1000 */
-  lookupMs: number
-}
-
-export const IMAGE_FETCH_DEFAULTS: ImageFetchConfig = { bytesPerSecond: 12_500_000, costPerSecond: 1, lookupMs: 1000 }
 
 /**
  * How well this plant's warehouse serves a call, from the DAG's shape and identities the call
@@ -41,33 +29,5 @@ async function fetchOf (peers: { images: Pick<PeerImages, 'quote'>, config: Imag
   const quote = await peers.images.quote(request, lineKind, { signal }).catch(() => undefined)
   deadline.abort()
   if (quote === undefined) return undefined
-  const measured = quote.measuredBytesPerSecond
-  const bytesPerSecond = measured ?? peers.config.bytesPerSecond
-  const seconds = quote.bytes / bytesPerSecond
-  return { id: quote.id, peer: quote.peer, saves: quote.saves, bytes: quote.bytes, bytesPerSecond, measured: measured !== undefined, cost: Math.round(seconds * peers.config.costPerSecond) }
-}
-
-/** The call's DAG as the planner matches it; undefined when the call has none or it is not a DAG. */
-export function callRequest (call: BidCall): CompiledRequest | undefined {
-  if (call.dag === undefined) return undefined
-  // a peer's DAG is checked like any input: unique ids and edges to known actions, or no image part
-  const ids = new Set(call.dag.map((a) => a.id))
-  if (ids.size !== call.dag.length || call.dag.some((a) => a.after.some((d) => !ids.has(d)))) return undefined
-  const shape: VmSpec = {
-    hardware: { ...call.hardware },
-    actions: call.dag.map((a) => ({ id: a.id, type: 'guest', run: a.identity, after: a.after, exports: [] })),
-    concurrent: false
-  }
-  try {
-    return compileRequest(shape, call.dag.map((a) => a.identity))
-  } catch {
-    return undefined
-  }
-}
-
-/** The image part of a bid for a request compiled once (a broker prices it for many plants). */
-export function fitOf (request: CompiledRequest | undefined, index: WarehouseIndex, call: BidCall): Pick<CostRequest, 'image'> {
-  if (request === undefined || call.dag === undefined) return {}
-  const plan = chooseImage(request, index)
-  return { image: { saves: plan?.cloned.length ?? 0, remaining: plan?.remaining.length ?? call.dag.length, local: plan !== undefined } }
+  return { id: quote.id, peer: quote.peer, saves: quote.saves, bytes: quote.bytes, ...fetchPrice(quote, peers.config) }
 }

@@ -1,7 +1,7 @@
 import type { ActorContext, Behavior, Message, TaskOutcome } from '../runtime/index.js'
 import type { LoadReport, ProductionLine, Transport } from '../../interface/index.js'
 import type { Warehouse } from '../../store/index.js'
-import type { CostConfig, PlantLoad } from './cost.js'
+import type { CostConfig, PlantLoad } from '../../pricing/index.js'
 
 /** How a plant behind a broker reports its load. */
 export interface LoadReportConfig {

@@ -1,7 +1,7 @@
 import type { Reply, TaskOutcome } from '../runtime/index.js'
 import type { BidCall, Classad, DomainRef, Order, WarehouseRequest } from '../../interface/index.js'
 import type { ProductionResult } from './production.js'
-import type { CostRequest } from './cost.js'
+import type { CostRequest } from '../../pricing/index.js'
 import type { Reconciliation } from './reconcile.js'
 import type { LoadReportMessage } from './load-report.js'
 import type { ProductionStep } from './progress.js'

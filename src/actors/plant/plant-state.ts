@@ -1,5 +1,5 @@
 import { domainIdOf, type NetworkAllocation, type ProductionLine } from '../../interface/index.js'
-import type { PlantLoad } from './cost.js'
+import type { PlantLoad } from '../../pricing/index.js'
 import type { Reconciliation } from './reconcile.js'
 import type { LoadReportState } from './load-report.js'
 import type { NetworkMode } from './networks.js'

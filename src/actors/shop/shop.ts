@@ -3,7 +3,8 @@ import {
   answerBidder, classadSchema, destroyResultSchema, BusyError, NoBidsError, type BidCall, type Transport
 } from '../../interface/index.js'
 import { actionIdentity, InvalidSpecError, isDhcp, validateSpec, type VmSpec } from '../../planner/index.js'
-import { chooseAtRandom, rankOffers } from './select.js'
+import { chooseAtRandom } from './select.js'
+import { rankOffers } from '../../pricing/index.js'
 import { expectedBidders, noteMissed, noteRound, type Liveness } from './liveness.js'
 import { createResult, everyoneAnswered, newRound, noOffersError, type Round } from './round.js'
 import { orderInTurn, plantBudgetMs } from './ordering.js'

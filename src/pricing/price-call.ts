@@ -1,5 +1,5 @@
-import { domainIdOf, hardwareProblem, type BidCall, type LineCapabilities } from '../../interface/index.js'
-import type { CostModel, CostRequest, CostVerdict, PlantLoad } from './cost.js'
+import { domainIdOf, hardwareProblem, type BidCall, type LineCapabilities } from '../interface/index.js'
+import type { CostModel, CostRequest, CostVerdict, PlantLoad } from './cost-models.js'
 
 /** What pricing a call needs of a plant: its line's limits, its cost model and its load. */
 export interface PricingInput {

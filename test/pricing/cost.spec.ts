@@ -1,6 +1,5 @@
 import test from 'ava'
-import { COST_DEFAULTS, costModel, type PlantLoad } from '../../src/actors/plant/cost.js'
-import { rankOffers } from '../../src/actors/shop/select.js'
+import { COST_DEFAULTS, costModel, rankOffers, type PlantLoad } from '../../src/pricing/index.js'
 import { seededRandom } from '../../src/actors/runtime/index.js'
 import type { BidOffer } from '../../src/interface/messages.js'
 import { validateNodeConfig } from '../../src/daemon/config.js'
