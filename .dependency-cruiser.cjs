@@ -97,14 +97,51 @@ module.exports = {
     },
     {
       name: 'sim-only-interface-actors-planner-sim-line',
-      comment: 'The simulator runs the real actors with a virtual clock and an in-memory transport: it may import src/interface, src/actors, src/planner, src/pricing, the store (a warehouse on an in-memory level) and the sim line (src/hypervisor/sim/, src/hypervisor/index.ts), never net, daemon, cli or a real driver.',
+      comment: 'The simulator runs the real actors with a virtual clock and an in-memory transport: it may import src/interface, src/actors, src/planner, src/pricing, src/images (the plants\' catalogues), the store (a warehouse on an in-memory level) and the sim line (src/hypervisor/sim/, src/hypervisor/index.ts), never net, daemon, cli or a real driver.',
       severity: 'error',
       from: { path: '^sim/' },
       to: {
         path: '^src/',
-        pathNot: '^src/((interface|actors|planner|pricing|store|hypervisor/sim)/|hypervisor/index\\.ts$)'
+        pathNot: '^src/((interface|actors|planner|pricing|images|store|hypervisor/sim)/|hypervisor/index\\.ts$)'
       }
     },
+    // --- golden images (issue 18, item 4): src/images/ owns them; the ports below it do not know each other ---
+    {
+      name: 'hypervisor-not-to-store',
+      comment: 'A line knows golden images through the contract (GoldenImage, GoldenImporter, digestFile in src/interface/), never through the store.',
+      severity: 'error',
+      from: { path: '^src/hypervisor/' },
+      to: { path: '^src/store/' }
+    },
+    {
+      name: 'store-not-to-hypervisor',
+      comment: 'The store keeps records of the contract\'s types (WarehouseRecord holds a GoldenImage); it never imports a line.',
+      severity: 'error',
+      from: { path: '^src/store/' },
+      to: { path: '^src/hypervisor/' }
+    },
+    {
+      name: 'net-not-to-store',
+      comment: 'The wire serves and fetches through the ports it is handed (ServedImages, ImageNetwork); what is kept is the image component\'s.',
+      severity: 'error',
+      from: { path: '^src/net/' },
+      to: { path: '^src/store/' }
+    },
+    {
+      name: 'images-on-the-contract',
+      comment: 'src/images/ is a layer beside the actors\' ports: of ours it imports only src/interface/, src/planner/ and src/pricing/, and reaches the store, the wire and the lines through the Warehouse, ImageNetwork and GoldenImporter ports it is given.',
+      severity: 'error',
+      from: { path: '^src/images/' },
+      to: { path: ours, pathNot: '^src/(images|interface|planner|pricing)/' }
+    },
+    {
+      name: 'images-used-from-above',
+      comment: 'Golden images are used by the actors, the daemon, the cli and the simulator; the layers they stand on (interface, net, store, hypervisor, planner, pricing) never import them.',
+      severity: 'error',
+      from: { path: '^src/(interface|net|store|hypervisor|planner|pricing)/' },
+      to: { path: '^src/images/' }
+    },
+    // --- end of golden images ---
     {
       name: 'no-circular',
       comment: 'A cycle makes its modules one layer in disguise: break it with a port in src/interface/ or by moving the shared part down.',

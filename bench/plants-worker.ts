@@ -8,6 +8,7 @@ import { join } from 'node:path'
 import { VmplantNode } from '../src/daemon/vmplant-node.js'
 import { validateNodeConfig } from '../src/daemon/config.js'
 import { plantStore } from '../src/store/index.js'
+import { imageCatalog } from '../src/images/index.js'
 import { simLine } from '../src/hypervisor/sim/index.js'
 import { mkdir } from 'node:fs/promises'
 
@@ -23,7 +24,7 @@ async function stockWarehouse (dataDir: string): Promise<void> {
   await store.start()
   try {
     const line = simLine({ dir: join(dataDir, 'line') })
-    await store.warehouse.add(await line.prepareGolden({ hardware: { memoryMB: 64, os: 'linux', arch: 'x86_64' }, actions: [] }), 'built', Date.now())
+    await imageCatalog(store.warehouse).add(await line.prepareGolden({ hardware: { memoryMB: 64, os: 'linux', arch: 'x86_64' }, actions: [] }), 'built', Date.now())
   } finally {
     await store.stop()
   }

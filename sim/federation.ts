@@ -5,7 +5,7 @@ import { plantBehavior } from '../src/actors/plant/plant.js'
 import { plantMessages, type PlantMessage } from '../src/actors/plant/messages.js'
 import { brokerBehavior, type BrokerMessage } from '../src/actors/broker/broker.js'
 import { costModel, COST_DEFAULTS, type CostConfig } from '../src/pricing/index.js'
-import type { LearningConfig } from '../src/actors/plant/learning.js'
+import { goldenImages, imageCatalog, type LearningConfig } from '../src/images/index.js'
 import { simLine, type SimLineInit } from '../src/hypervisor/sim/index.js'
 import type { Auth, Classad, CreateResult, ListResult, ProductionLine, VmRequest } from '../src/interface/index.js'
 import { VirtualClock } from './virtual-clock.js'
@@ -148,7 +148,7 @@ export async function startSimFederation (init: SimFederationInit): Promise<SimF
     const random = seededRandom((Math.imul((init.seed ?? 1) ^ 0xc057c057, 0x9e3779b1) + i) >>> 0)
     const learning = p.learning !== undefined && p.learning.after > 0 ? { learning: p.learning } : {}
     const loadReport = p.site !== undefined && loadReports !== false ? { loadReport: { cost, ...loadReports } } : {}
-    const actor = await system.spawn<any, PlantMessage>(`plant-${i}`, plantBehavior({ line, store, warehouse: store.warehouse, transport, cost: costModel(cost, { random }), limits: cost, memoryCapacityMB: p.memoryMB ?? 4096, ...learning, ...loadReport }))
+    const actor = await system.spawn<any, PlantMessage>(`plant-${i}`, plantBehavior({ line, store, images: goldenImages({ catalog: imageCatalog(store.warehouse) }), transport, cost: costModel(cost, { random }), limits: cost, memoryCapacityMB: p.memoryMB ?? 4096, ...learning, ...loadReport }))
     handlers.onPlantCall = (call, from) => actor.send(plantMessages.bidCall(call, from))
     handlers.onOrder = async (order, from, signal) => await actor.ask(plantMessages.order(order, from), { signal })
     handlers.onCancel = (requestId, from) => actor.send(plantMessages.cancel(requestId, from))

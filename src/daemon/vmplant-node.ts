@@ -23,8 +23,8 @@ import type { NodeConfig } from './config.js'
 import { createBids, createLoad, createProtocols, serveProtocols, type Actors, type DroppedMessage, createVnet, type VnetParts } from './wiring.js'
 import type { VnetService } from '../net/tunnels/vnet/index.js'
 import { BootstrapDialer } from './bootstrap.js'
-import { imageFetchProgress, remoteImages, type RemoteImages } from '../net/protocols/image/index.js'
-import { qemuGoldenImporter, type QemuProductionLine } from '../hypervisor/qemu/index.js'
+import { imageNetwork } from '../net/protocols/image/index.js'
+import { goldenImages, imageCatalog, imageFetchProgress, peerImages, type PeerImages } from '../images/index.js'
 import { faultsFromEnv } from './faults.js'
 import { LineUnhealthyError } from './errors.js'
 import { NodeMetrics } from './metrics.js'
@@ -65,7 +65,7 @@ export class VmplantNode {
   libp2p?: VmplantLibp2p
   actors: Actors = {}
   /** the plant's golden images on the DHT and their transfer (plants only) */
-  images?: RemoteImages
+  images?: PeerImages
   /** the plant's side of VNET tunnels (plants only) */
   vnet?: VnetService
   /** the last messages the protocols' edges dropped (malformed, or not from their named sender) */
@@ -145,21 +145,22 @@ export class VmplantNode {
       if (!fingerprint.healthy) throw new LineUnhealthyError(`the ${this.line.kind} production line cannot run here: ${fingerprint.detail}`)
       this.log('%s line: %s (%s)', this.line.kind, fingerprint.version, fingerprint.acceleration)
       const faults = faultsFromEnv(this.log)
-      // the QEMU line takes fetched goldens onto its tmpfs golden folder; other lines clone them from `images/`
-      const importers = this.line.kind === 'qemu' && 'init' in this.line ? [qemuGoldenImporter((this.line as QemuProductionLine).init)] : []
-      this.images = remoteImages({ libp2p, warehouse: this.store.warehouse, importers }, { dir: join(config.dataDir, 'images'), logPrefix: `vmplant:${name}:images` })
+      // a line that imports goldens (QEMU: onto its tmpfs golden folder) says so; other lines clone them from `images/`
+      const importers = this.line.capabilities().goldenImport === true && this.line.goldenImporter !== undefined ? [this.line.goldenImporter()] : []
+      const catalog = imageCatalog(this.store.warehouse)
+      const logPrefix = `vmplant:${name}:images`
+      this.images = peerImages({ catalog, network: imageNetwork(libp2p, { logPrefix }), importers }, { dir: join(config.dataDir, 'images'), logPrefix })
       if (this.options.onLineProgress !== undefined) this.images.onEvent(imageFetchProgress(this.options.onLineProgress))
       this.actors.plant = await system.spawn('plant', plantBehavior({
         line: this.line,
         store: this.store,
-        warehouse: this.store.warehouse,
+        images: goldenImages({ catalog, peers: this.images }),
         transport,
         ...(faults !== undefined ? { faults } : {}),
         cost: costModel(config.plant.cost, { random: seededRandom(randomInt(2 ** 31)) }),
         limits: config.plant.cost,
         memoryCapacityMB: config.plant.memoryMB ?? Math.floor(totalmem() / 1024 / 1024 * 0.8),
         hostFreeMB: availableMemoryMB,
-        images: this.images,
         ...(config.plant.imageFetch !== undefined ? { imageFetch: config.plant.imageFetch } : {}),
         ...(this.networks = plantNetworks(config, this.line) ?? {}),
         ...(config.site !== undefined ? { loadReport: { cost: config.plant.cost } } : {}),

@@ -1,24 +1,9 @@
 import type { AbortOptions } from './abort.js'
 import type { Hardware, HostActionKind, HostParams } from './hardware.js'
 import type { NetworkAttachment } from './host-networks.js'
+import type { GoldenImage, GoldenImporter } from './golden.js'
 
 export type VmState = 'running' | 'paused' | 'stopped' | 'crashed'
-
-/** A checkpointed VM that clones start from. Its artifacts are files under `dir`. */
-export interface GoldenImage {
-  /** content hash of the descriptor */
-  id: string
-  /** the production line that made it and can clone it */
-  line: string
-  hardware: Hardware
-  /** ids of the actions applied to it, in the order they ran */
-  applied: string[]
-  /** folder that holds the artifacts */
-  dir: string
-  /** artifact name (disk, memory, device-state, ...) to file name inside `dir` */
-  artifacts: Record<string, string>
-  createdAt: number
-}
 
 /**
  * A step of a line's long work, for a person watching: a first golden image on a fresh host
@@ -101,6 +86,8 @@ export interface LineCapabilities {
   arch?: string[]
   /** whether VMs outlive the line (own processes) and are re-attached by `recover` after a restart */
   liveReattach: boolean
+  /** whether it takes fetched golden images into its own storage: then `goldenImporter()` hands out its importer; absent: it does not */
+  goldenImport?: boolean
 }
 
 /** What the line found on this host at start: the hypervisor's version and how it runs. */
@@ -132,6 +119,8 @@ export interface ProductionLine {
   /** stops the line; VMs that run in their own processes keep running unless `destroyAll` */
   stop(options?: AbortOptions & { destroyAll?: boolean }): Promise<void>
   capabilities(): LineCapabilities
+  /** the line's importer of fetched goldens, when `capabilities().goldenImport` says it has one */
+  goldenImporter?(): GoldenImporter
   fingerprint(options?: AbortOptions): Promise<LineFingerprint>
   /** how much memory a new VM of `memoryMB` costs the host, in MB */
   memoryCostMB(memoryMB: number): number

@@ -4,6 +4,7 @@ import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { InvalidDescriptorError } from './errors.js'
 import { canonicalJson, actionIdentity, type Json } from './identity.js'
+import type { GoldenArtifact, GoldenDescriptor, ImageHardware } from '../interface/index.js'
 import { SPEC_LIMITS, formatPath, describeIssue, type ErrorActionSpec } from './spec.js'
 
 /** Limits on a descriptor, checked before a peer's descriptor is believed. */
@@ -13,7 +14,7 @@ export const GOLDEN_LIMITS = {
   maxNameLength: 64
 } as const
 
-const GOLDEN_FORMAT = 'vmplant.golden/1'
+const GOLDEN_FORMAT: GoldenDescriptor['format'] = 'vmplant.golden/1'
 /** multicodec `json` and multihash `sha2-256` */
 const JSON_CODEC = 0x0200
 const SHA2_256 = 0x12
@@ -43,24 +44,8 @@ const descriptorSchema = z.strictObject({
   artifacts: z.array(artifactSchema).max(GOLDEN_LIMITS.maxArtifacts)
 })
 
-/** The hardware a golden image was made for; unlike a request's, every field is known. */
-export type ImageHardware = z.output<typeof imageHardwareSchema>
-/** One file of a golden image (disk, memory, device state, ...), checked by its digest. */
-export type GoldenArtifact = z.output<typeof artifactSchema>
-
-/**
- * What a golden image is, independent of where it is stored: the same descriptor means the
- * same image on every peer, and its content hash is the image's id.
- */
-export interface GoldenDescriptor {
-  format: typeof GOLDEN_FORMAT
-  /** the kind of production line that can clone it: 'sim', 'qemu', 'uml' */
-  line: string
-  hardware: ImageHardware
-  /** identities (`actionIdentity`) of the actions applied to the image, in the order they ran */
-  applied: string[]
-  artifacts: GoldenArtifact[]
-}
+/** The descriptor's types are the contract's (src/interface/golden.ts); the schemas above check them. */
+export type { ImageHardware, GoldenArtifact, GoldenDescriptor }
 
 /** What `createDescriptor` needs; `applied` may be given as actions or as their identities. */
 export interface GoldenDescriptorInit {

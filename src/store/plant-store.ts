@@ -1,8 +1,8 @@
 import { Level } from 'level'
 import type { AbstractLevel } from 'abstract-level'
-import type { AbortOptions, NetworkAllocation, PlantStore, VmRecord } from '../interface/index.js'
+import type { AbortOptions, NetworkAllocation, PlantStore, VmRecord, Warehouse, WarehouseRecord } from '../interface/index.js'
 import { StoreError } from './errors.js'
-import { Warehouse, type WarehouseRecord } from './warehouse.js'
+import { LevelWarehouse } from './warehouse.js'
 
 export type { NetworkAllocation, VmRecord, PlantStore } from '../interface/index.js'
 
@@ -23,7 +23,7 @@ class LevelPlantStore implements LevelStore {
     this.db = db
     this.vms = this.db.sublevel<string, VmRecord>('vms', { valueEncoding: 'json' })
     this.networks = this.db.sublevel<string, NetworkAllocation>('networks', { valueEncoding: 'json' })
-    this.warehouse = new Warehouse(this.db.sublevel<string, WarehouseRecord>('images', { valueEncoding: 'json' }), this.db.sublevel<string, number>('prefixes', { valueEncoding: 'json' }))
+    this.warehouse = new LevelWarehouse(this.db.sublevel<string, WarehouseRecord>('images', { valueEncoding: 'json' }), this.db.sublevel<string, number>('prefixes', { valueEncoding: 'json' }))
   }
 
   async start (): Promise<void> {

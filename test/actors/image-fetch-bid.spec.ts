@@ -1,6 +1,6 @@
 import '../../src/polyfill.js'
 import test from 'ava'
-import { LinkSpeeds } from '../../src/net/protocols/image/link-speed.js'
+import { LinkSpeeds } from '../../src/images/link-speed.js'
 import { federationWithClient } from '../helpers/federation.js'
 
 const spec = { hardware: { memoryMB: 64, os: 'linux' }, actions: [{ id: 'net', run: 'echo ip=10.0.0.1' }] }

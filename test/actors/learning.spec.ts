@@ -4,7 +4,7 @@ import { join } from 'node:path'
 import { federationWithClient } from '../helpers/federation.js'
 import { plantStore } from '../../src/store/index.js'
 import { simLine } from '../../src/hypervisor/sim/index.js'
-import { evictBeyondBudget } from '../../src/actors/plant/learning.js'
+import { evictBeyondBudget, imageCatalog } from '../../src/images/index.js'
 import { tempDir } from '../helpers/temp.js'
 
 const spec = (user: string) => ({
@@ -49,12 +49,12 @@ test('images beyond the disk budget are evicted least recently used first, but n
   const ids: string[] = []
   for (const [i, memoryMB] of [64, 128, 256].entries()) {
     const golden = await line.prepareGolden({ hardware: { memoryMB, os: 'linux', arch: 'x86_64' }, actions: [] })
-    ids.push((await store.warehouse.add(golden, 'built', 1000 + i)).id)
+    ids.push((await imageCatalog(store.warehouse).add(golden, 'built', 1000 + i)).id)
   }
   await store.warehouse.touch(ids[0] as string, 5000)
   // 0 MB: everything must go, except the image a running VM was cloned from
-  const evicted = await evictBeyondBudget(store.warehouse, 0, new Set([ids[2] as string]))
+  const evicted = await evictBeyondBudget(imageCatalog(store.warehouse), 0, new Set([ids[2] as string]))
   t.deepEqual(evicted, [ids[1], ids[0]], 'the least recently used first')
   t.deepEqual((await store.warehouse.list()).map((r) => r.id), [ids[2]])
-  t.deepEqual(await evictBeyondBudget(store.warehouse, 1, new Set()), [], 'within the budget nothing goes')
+  t.deepEqual(await evictBeyondBudget(imageCatalog(store.warehouse), 1, new Set()), [], 'within the budget nothing goes')
 })

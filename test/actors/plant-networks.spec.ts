@@ -10,12 +10,13 @@ import { systemClock, type HostNetworks, type ProductionLine } from '../../src/i
 import { MemoryNetwork } from '../../sim/memory-transport.js'
 import { memoryPlantStore } from '../../sim/memory-store.js'
 import type { LevelStore } from '../../src/store/index.js'
+import { goldenImages, imageCatalog } from '../../src/images/index.js'
 import { linkExists, sweepStaleLinks, testLinkPrefix } from '../helpers/links.js'
 
 async function startPlant (line: ProductionLine, store: LevelStore, networks: HostNetworks) {
   const transport = new MemoryNetwork({ clock: systemClock }).join('plant', { plant: {} })
   const system = new ActorSystem({ clock: systemClock, random: seededRandom(1) })
-  const actor = await system.spawn('plant', plantBehavior({ line, store, warehouse: store.warehouse, transport, cost: costModel(COST_DEFAULTS), limits: COST_DEFAULTS, memoryCapacityMB: 4096, hostNetworks: networks }))
+  const actor = await system.spawn('plant', plantBehavior({ line, store, images: goldenImages({ catalog: imageCatalog(store.warehouse) }), transport, cost: costModel(COST_DEFAULTS), limits: COST_DEFAULTS, memoryCapacityMB: 4096, hostNetworks: networks }))
   return { system, status: await actor.ask(plantMessages.status()) }
 }
 

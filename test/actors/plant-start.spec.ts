@@ -9,11 +9,12 @@ import { VirtualClock } from '../../sim/virtual-clock.js'
 import { MemoryNetwork } from '../../sim/memory-transport.js'
 import type { LevelStore } from '../../src/store/index.js'
 import { memoryPlantStore } from '../../sim/memory-store.js'
+import { goldenImages, imageCatalog } from '../../src/images/index.js'
 
 async function plantOn (line: ProductionLine, store: LevelStore, clock: VirtualClock): Promise<{ system: ActorSystem, transport: Transport }> {
   const transport = new MemoryNetwork({ clock }).join('plant', { plant: {} })
   const system = new ActorSystem({ clock, random: seededRandom(1) })
-  const actor = await clock.run(system.spawn('plant', plantBehavior({ line, store, warehouse: store.warehouse, transport, cost: costModel(COST_DEFAULTS), limits: COST_DEFAULTS, memoryCapacityMB: 4096 })))
+  const actor = await clock.run(system.spawn('plant', plantBehavior({ line, store, images: goldenImages({ catalog: imageCatalog(store.warehouse) }), transport, cost: costModel(COST_DEFAULTS), limits: COST_DEFAULTS, memoryCapacityMB: 4096 })))
   await clock.run(actor.ask(plantMessages.status()))
   return { system, transport }
 }
@@ -32,7 +33,7 @@ test('a starting plant fills its line\'s warm pool with the golden images its wa
   const store = memoryPlantStore()
   await store.start()
   const golden = await clock.run(line.prepareGolden({ hardware: { memoryMB: 64, os: 'linux', arch: 'x86_64' }, actions: [] }))
-  const record = await store.warehouse.add({ ...golden, applied: [] }, 'built', clock.now())
+  const record = await imageCatalog(store.warehouse).add({ ...golden, applied: [] }, 'built', clock.now())
   const { system } = await plantOn(watched, store, clock)
   t.teardown(async () => { await system.stop(); await store.stop() })
   t.deepEqual(warmed, [[record.golden.id]])

@@ -12,7 +12,7 @@ import { POLICY_NAMES } from '../../sim/policy.js'
 import { POLICY_NAMES_IN_HELP } from '../../src/cli/commands/sim-command.js'
 import { bundleIsFresh } from '../../src/cli/bundled.js'
 import { lineSteps, progress, steps } from '../../src/cli/progress.js'
-import { imageFetchProgress } from '../../src/net/protocols/image/index.js'
+import { imageFetchProgress } from '../../src/images/index.js'
 import type { Output } from '../../src/cli/output.js'
 import { tempDir } from '../helpers/temp.js'
 

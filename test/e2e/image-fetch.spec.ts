@@ -9,7 +9,7 @@ import { VmplantClient } from '../../src/cli/client.js'
 import { dhtReady, nodeSet } from '../helpers/nodes.js'
 import { publishGolden } from '../helpers/publish.js'
 import { simLine } from '../../src/hypervisor/sim/index.js'
-import { DigestMismatchError, type RemoteImagesEvent } from '../../src/net/protocols/image/index.js'
+import { DigestMismatchError, type PeerImagesEvent } from '../../src/images/index.js'
 
 /** the paper's Figure 3 workspace, shortened: the holder has the first three steps checkpointed */
 const WORKSPACE = {
@@ -46,7 +46,7 @@ test('a plant without the golden image finds its holder through the DHT, fetches
   const shop = await start('shop', { roles: ['shop'] })
   const holder = await start('holder', { roles: ['plant'], bootstrap: [shop.multiaddrs[0]], plant: { memoryMB: 32 } })
   const fetcher = await start('fetcher', { roles: ['plant'], bootstrap: [shop.multiaddrs[0]], plant: { memoryMB: 1024 } })
-  const events: RemoteImagesEvent[] = []
+  const events: PeerImagesEvent[] = []
   fetcher.images!.onEvent((event) => events.push(event))
 
   const deadline = AbortSignal.timeout(30_000)

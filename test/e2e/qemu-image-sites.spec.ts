@@ -8,7 +8,7 @@ import { waitForBidders } from '../../src/daemon/embedded.js'
 import { defaultGoldenShmDir } from '../../src/daemon/create-line.js'
 import type { VmplantNode } from '../../src/daemon/vmplant-node.js'
 import { qemuLine } from '../../src/hypervisor/qemu/index.js'
-import { DigestMismatchError, type RemoteImagesEvent } from '../../src/net/protocols/image/index.js'
+import { DigestMismatchError, type PeerImagesEvent } from '../../src/images/index.js'
 import { qemuTest } from '../hypervisor/qemu-helpers.js'
 import { killMentioning } from '../helpers/hypervisors.js'
 import { dhtReady, nodeSet } from '../helpers/nodes.js'
@@ -75,7 +75,7 @@ qtest('site 2\'s plant fetches a QEMU golden made at site 1 through the DHT, pri
   const holder = await start('site1-plant', { roles: ['plant'], site: 'site-1', bootstrap: [broker1.multiaddrs[0]], plant: { memoryMB: 64, driver: DRIVER } })
   const fetcher = await start('site2-plant', { roles: ['plant'], site: 'site-2', bootstrap: [broker2.multiaddrs[0]], plant: { memoryMB: 2048, driver: DRIVER, imageFetch: { bytesPerSecond: 1_000_000, costPerSecond: 2, lookupMs: 5000 } } })
   plants.push(holder, fetcher)
-  const events: RemoteImagesEvent[] = []
+  const events: PeerImagesEvent[] = []
   fetcher.images!.onEvent((event) => events.push(event))
 
   const deadline = AbortSignal.timeout(60_000)

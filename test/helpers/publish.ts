@@ -2,6 +2,7 @@ import { join } from 'node:path'
 import type { GoldenImage, ProductionLine } from '../../src/interface/index.js'
 import { actionIdentity, validateSpec } from '../../src/planner/index.js'
 import { plantStore } from '../../src/store/index.js'
+import { imageCatalog } from '../../src/images/index.js'
 
 /**
  * Builds a golden image of the spec's first `steps` actions on `line` and catalogues it in the
@@ -14,7 +15,7 @@ export async function publishGolden (line: ProductionLine, dataDir: string, inpu
   try {
     const actions = spec.actions.slice(0, steps)
     const golden = await line.prepareGolden({ hardware: spec.hardware, actions: actions.map((a) => ({ id: a.id, run: a.run })) })
-    const record = await store.warehouse.add({ ...golden, applied: actions.map(actionIdentity) }, 'published', Date.now())
+    const record = await imageCatalog(store.warehouse).add({ ...golden, applied: actions.map(actionIdentity) }, 'published', Date.now())
     return { id: record.id, golden }
   } finally {
     await store.stop()

@@ -16,6 +16,7 @@ import { MemoryNetwork } from '../../sim/memory-transport.js'
 import { memoryPlantStore } from '../../sim/memory-store.js'
 import { killAll, pidsMentioning, until } from '../helpers/hypervisors.js'
 import { qemuTest, tempDirs } from './qemu-helpers.js'
+import { goldenImages, imageCatalog } from '../../src/images/index.js'
 
 const qtest = qemuTest()
 const dirs = tempDirs('vmplant-qpool')
@@ -49,7 +50,7 @@ qtest('a starting plant fills the warm pool, two processes starting at once, and
   const store = memoryPlantStore()
   await store.start()
   // the plant knows the image by its warehouse record (its id is the descriptor's CID)
-  const held = (await store.warehouse.add(golden, 'built', Date.now())).golden
+  const held = (await imageCatalog(store.warehouse).add(golden, 'built', Date.now())).golden
   const network = new MemoryNetwork({ clock: systemClock })
   const answers: BidAnswer[] = []
   let answered: (() => void) | undefined
@@ -58,7 +59,7 @@ qtest('a starting plant fills the warm pool, two processes starting at once, and
   const system = new ActorSystem({ clock: systemClock, random: seededRandom(1) })
   t.teardown(async () => { await system.stop(); await store.stop() })
   const plant = await system.spawn('plant', plantBehavior({
-    line, store, warehouse: store.warehouse, transport, cost: costModel({ ...COST_DEFAULTS, model: 'memory' }), limits: COST_DEFAULTS, memoryCapacityMB: 4096
+    line, store, images: goldenImages({ catalog: imageCatalog(store.warehouse) }), transport, cost: costModel({ ...COST_DEFAULTS, model: 'memory' }), limits: COST_DEFAULTS, memoryCapacityMB: 4096
   }))
   await plant.ask(plantMessages.status())
 

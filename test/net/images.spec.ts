@@ -8,12 +8,14 @@ import { generateKeyPair } from '@libp2p/crypto/keys'
 import { lpStream } from '@libp2p/utils'
 import { createNode, type VmplantLibp2p } from '../../src/net/node.js'
 import { PROTOCOLS } from '../../src/net/protocols.js'
-import { plantStore, digestFile, type LevelStore, type WarehouseRecord } from '../../src/store/index.js'
+import { plantStore, type LevelStore } from '../../src/store/index.js'
+import { digestFile, type WarehouseRecord } from '../../src/interface/index.js'
 import { actionIdentity, validateSpec } from '../../src/planner/index.js'
-import { remoteImages, DigestMismatchError, type RemoteImages, type RemoteImagesEvent, type DownloadProgress } from '../../src/net/protocols/image/index.js'
+import { imageNetwork } from '../../src/net/protocols/image/index.js'
+import { imageCatalog, peerImages, DigestMismatchError, type PeerImages, type PeerImagesEvent, type DownloadProgress } from '../../src/images/index.js'
 import { tempDir } from '../helpers/temp.js'
 
-interface Plant { node: VmplantLibp2p, store: LevelStore, images: RemoteImages, dir: string }
+interface Plant { node: VmplantLibp2p, store: LevelStore, images: PeerImages, dir: string }
 
 const SPEC = validateSpec({
   hardware: { memoryMB: 64, os: 'linux' },
@@ -29,14 +31,14 @@ const APPLIED = SPEC.actions.slice(0, 3).map(actionIdentity)
 let root: Awaited<ReturnType<typeof tempDir>>
 let holder: Plant
 let fetcher: Plant
-const events: RemoteImagesEvent[] = []
+const events: PeerImagesEvent[] = []
 
 async function startPlant (name: string): Promise<Plant> {
   const dir = join(root.path, name)
   const node = await createNode({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'], logPrefix: `test:${name}` })
   const store = plantStore(join(dir, 'store'))
   await store.start()
-  const images = remoteImages({ libp2p: node, warehouse: store.warehouse }, { dir: join(dir, 'images'), logPrefix: `test:${name}:images` })
+  const images = peerImages({ catalog: imageCatalog(store.warehouse), network: imageNetwork(node) }, { dir: join(dir, 'images'), logPrefix: `test:${name}:images` })
   await node.start()
   await images.start()
   return { node, store, images, dir }
@@ -57,7 +59,7 @@ async function publish (sizes: Record<string, number>, applied = APPLIED): Promi
     artifacts[name] = `${name}.bin`
     await writeFile(join(dir, `${name}.bin`), randomBytes(bytes))
   }
-  return await holder.store.warehouse.add({ id: '', line: 'sim', hardware: { memoryMB: 64, os: 'linux', arch: 'x86_64' }, applied, dir, artifacts, createdAt: 0 }, 'published', Date.now())
+  return await imageCatalog(holder.store.warehouse).add({ id: '', line: 'sim', hardware: { memoryMB: 64, os: 'linux', arch: 'x86_64' }, applied, dir, artifacts, createdAt: 0 }, 'published', Date.now())
 }
 
 /** sends one raw frame on the image protocol and returns the decoded answer frame */

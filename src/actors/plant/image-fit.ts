@@ -1,4 +1,4 @@
-import type { Warehouse } from '../../store/index.js'
+import type { ImageCatalog } from '../../images/index.js'
 import type { AbortOptions, BidCall, Clock } from '../../interface/index.js'
 import type { CompiledRequest } from '../../planner/index.js'
 import { callRequest, fetchPrice, fitOf, type CostRequest, type ImageFetch, type ImageFetchConfig } from '../../pricing/index.js'
@@ -10,7 +10,7 @@ import type { PeerImages } from './ports.js'
  * plant that holds no admissible image looks for a peer's (as production will, `findGolden`) and
  * prices its transfer: bytes over the measured (else configured) link speed.
  */
-export async function imageFit (warehouse: Warehouse, lineKind: string, call: BidCall, peers?: { images: Pick<PeerImages, 'quote'>, config: ImageFetchConfig, clock: Pick<Clock, 'sleep'> }, options: AbortOptions = {}): Promise<Pick<CostRequest, 'image'>> {
+export async function imageFit (warehouse: Pick<ImageCatalog, 'index'>, lineKind: string, call: BidCall, peers?: { images: Pick<PeerImages, 'quote'>, config: ImageFetchConfig, clock: Pick<Clock, 'sleep'> }, options: AbortOptions = {}): Promise<Pick<CostRequest, 'image'>> {
   if (call.dag === undefined) return {}
   const request = callRequest(call)
   const fit = fitOf(request, await warehouse.index(lineKind), call)

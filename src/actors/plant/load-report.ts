@@ -1,6 +1,6 @@
 import type { ActorContext, Behavior, Message, TaskOutcome } from '../runtime/index.js'
 import type { LoadReport, ProductionLine, Transport } from '../../interface/index.js'
-import type { Warehouse } from '../../store/index.js'
+import type { ImageCatalog } from '../../images/index.js'
 import type { CostConfig, PlantLoad } from '../../pricing/index.js'
 
 /** How a plant behind a broker reports its load. */
@@ -37,7 +37,7 @@ export interface LoadReportState {
 
 export interface LoadReporterParts {
   line: ProductionLine
-  warehouse: Warehouse
+  warehouse: Pick<ImageCatalog, 'index'>
   transport: Transport
   /** what the host has free now, in MB; read only when a report goes out */
   hostFreeMB?: (() => number) | undefined

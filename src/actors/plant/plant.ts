@@ -3,18 +3,16 @@ import {
   domainIdOf, hardwareProblem, BusyError, BUSY_PREFIX, OrderExpiredError, OrderRefusedError, VmNotFoundError, AuthError, ImageNotFoundError,
   type BidAnswer, type HostNetworks, type PlantStore, type ProductionLine, type Transport
 } from '../../interface/index.js'
-import type { Warehouse } from '../../store/index.js'
 import { InvalidSpecError, isHostAction, validateSpec } from '../../planner/index.js'
-import { learnAfter, type LearningConfig } from './learning.js'
+import { learnAfter, readWarehouse, type GoldenImages, type LearningConfig } from '../../images/index.js'
 import { classadOf } from './classad.js'
 import { priceCall, type CostConfig, type CostModel, type ImageFetchConfig } from '../../pricing/index.js'
 import { produce } from './production.js'
 import { productionSteps } from './progress.js'
-import { readWarehouse } from './warehouse-view.js'
 import { imageFit } from './image-fit.js'
 import { reconcile } from './reconcile.js'
 import { settle, type PlantMessage } from './messages.js'
-import type { Faults, PeerImages } from './ports.js'
+import type { Faults } from './ports.js'
 import { allocateNetwork, domainInUse, forgetOldCalls, orderDomain, plantLoad, type HeldNetwork, type PlantState, type Production } from './plant-state.js'
 import { attachmentFor, networkClassad, networkNamer, releaseBridge, startNetworks, usesNetworks } from './networks.js'
 import { LoadReporter, reportingLoad, type LoadReportConfig } from './load-report.js'
@@ -23,7 +21,8 @@ import { vmRecordHandler } from './vm-records.js'
 export interface PlantComponents {
   line: ProductionLine
   store: PlantStore
-  warehouse: Warehouse
+  /** the plant's golden images: its warehouse's catalogue and, in the daemon, its peers' on the DHT */
+  images: GoldenImages
   transport: Transport
   cost: CostModel
   limits: Pick<CostConfig, 'maxNetworks'>
@@ -33,10 +32,8 @@ export interface PlantComponents {
   hostFreeMB?: () => number
   /** learning golden images from repeated action prefixes; off when absent */
   learning?: LearningConfig
-  /** peers' golden images on the DHT: fetched when none of the plant's own fits */
-  images?: PeerImages
   /**
-   * with `images`: a bid of a plant without an admissible image looks for a peer's and prices its
+   * with `images.peers`: a bid of a plant without an admissible image looks for a peer's and prices its
    * transfer; absent: such a bid charges `noImageCost` (a broker's estimates know no peer images)
    */
   imageFetch?: ImageFetchConfig
@@ -65,7 +62,8 @@ const DEFAULT_CALL_MEMORY_MS = 10 * 60_000
  * tasks, so the mailbox never waits on the disk or the hypervisor.
  */
 export function plantBehavior (components: PlantComponents): Behavior<PlantState, PlantMessage> {
-  const { line, store, warehouse, transport, faults } = components
+  const { line, store, images, transport, faults } = components
+  const warehouse = images.catalog
   /** prefixes being learned right now, so that two productions do not build the same image */
   const learning = new Set<string>()
   const callMemoryMs = components.callMemoryMs ?? DEFAULT_CALL_MEMORY_MS
@@ -113,7 +111,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         // an order may name the shop's request when a broker republished the call
         state.calls.set(call.requestId, { caller: message.from, at: now })
         if (call.origin !== undefined) state.calls.set(call.origin.requestId, { caller: call.origin.caller, at: now })
-        const peers = components.images !== undefined && components.imageFetch !== undefined ? { images: components.images, config: components.imageFetch, clock: ctx.clock } : undefined
+        const peers = images.peers !== undefined && components.imageFetch !== undefined ? { images: images.peers, config: components.imageFetch, clock: ctx.clock } : undefined
         ctx.task(async (signal) => await imageFit(warehouse, line.kind, call, peers, { signal }), (outcome) => ({ type: 'bid.priced', call, outcome }))
         return state
       }
@@ -174,7 +172,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         if (usesNetworks(mode) && !state.networks.has(domain)) state.networks.set(domain, { allocation: allocateNetwork(state, domain, components.limits.maxNetworks, ctx.clock.now(), networkNamer(mode, components.hostNetworks)), committed: false })
         ctx.log('producing %s for %s in domain %s, due in %d ms', vmid, order.owner, order.domain, order.budgetMs)
         const parts = {
-          line, warehouse, clock: ctx.clock, images: components.images, faults,
+          line, images, clock: ctx.clock, faults,
           attach: attachmentFor(mode, components.hostNetworks, state.networks.get(domain)?.allocation, vmid),
           networkless: mode.kind === 'bridge' ? undefined : mode.kind === 'none' ? mode.detail : 'its networks are modelled only',
           progress: message.progress !== undefined ? productionSteps(message.progress, ctx.clock) : undefined
@@ -258,7 +256,7 @@ export function plantBehavior (components: PlantComponents): Behavior<PlantState
         faults?.hit('after-commit')
         production.reply.resolve(classad)
         const learningConfig = components.learning
-        if (learningConfig !== undefined) ctx.task((signal) => learnAfter({ line, store, warehouse, images: components.images, learning }, learningConfig, production.spec, () => ctx.clock.now(), signal), (learned) => ({ type: 'learning.done', outcome: learned }))
+        if (learningConfig !== undefined) ctx.task((signal) => learnAfter({ line, store, warehouse, announce: images.announce, learning }, learningConfig, production.spec, () => ctx.clock.now(), signal), (learned) => ({ type: 'learning.done', outcome: learned }))
         return state
       }
       case 'vm.query': case 'query.done': case 'vm.destroy': case 'destroy.done': case 'record.removed': case 'vm.list':

@@ -1,5 +1,5 @@
-import type { AbortOptions, LineProgress } from '../../interface/index.js'
-import type { CompiledRequest, VmSpec } from '../../planner/index.js'
+import type { AbortOptions } from '../../interface/index.js'
+import type { CompiledRequest } from '../../planner/index.js'
 
 /** A peer's image a fetch would bring for a request: what a bid prices. */
 export interface ImageQuote {
@@ -14,17 +14,10 @@ export interface ImageQuote {
   measuredBytesPerSecond?: number
 }
 
-/**
- * Golden images held by other plants (the DHT index and image transfer in the daemon): fetched
- * into the warehouse when none of the plant's own fits.
- */
+/** What a bid asks of the golden images held by other plants (`PeerImages` of src/images/). */
 export interface PeerImages {
-  /** fetches a peer's image that saves more actions than the plant's own best; undefined when none */
-  fetchBetter(spec: VmSpec, line: string, options?: AbortOptions & { localSaves?: number, onProgress?: ((event: LineProgress) => void) | undefined }): Promise<unknown>
-  /** the image `fetchBetter` would fetch for the request when the plant has none (a DHT lookup, no transfer); undefined when none */
+  /** the image a production would fetch for the request when the plant has none (a DHT lookup, no transfer); undefined when none */
   quote(request: CompiledRequest, line: string, options?: AbortOptions): Promise<ImageQuote | undefined>
-  /** tells the index that the warehouse changed */
-  announce(): void
 }
 
 /** Named points of the create path where a test may kill the plant process (see faults.ts). */

@@ -1,9 +1,10 @@
-import { chooseImage, isDhcp, type VmSpec } from '../../planner/index.js'
+import { isDhcp, type VmSpec } from '../../planner/index.js'
 import { ProductionFailedError, type Clock, type LineProgress, type NetworkAttachment, type ProductionLine, type VmHandle } from '../../interface/index.js'
-import type { Warehouse, WarehouseRecord } from '../../store/index.js'
+import type { WarehouseRecord } from '../../interface/index.js'
+import type { GoldenImages, ImageChoice } from '../../images/index.js'
 import { configure, type Configuration } from './configure.js'
 import { configureGuestNetwork, type GuestNic } from './guest-network.js'
-import type { Faults, PeerImages } from './ports.js'
+import type { Faults } from './ports.js'
 import type { ProductionStep } from './progress.js'
 
 export interface ProductionResult extends Configuration {
@@ -20,9 +21,8 @@ export interface ProductionResult extends Configuration {
 
 export interface ProductionParts {
   line: ProductionLine
-  warehouse: Warehouse
+  images: GoldenImages
   clock: Clock
-  images?: PeerImages | undefined
   faults?: Faults | undefined
   /** makes the domain's bridge and names the clone's tap on it; absent: no domain network */
   attach?: ((signal: AbortSignal) => Promise<NetworkAttachment>) | undefined
@@ -39,25 +39,21 @@ export interface ProductionParts {
  * A plant that has an admissible image does not search the DHT at create time: a search costs up
  * to the lookup deadline, while a local clone costs milliseconds.
  */
-export async function findGolden (parts: ProductionParts, spec: VmSpec, signal: AbortSignal) {
-  const { line, warehouse, clock, images, progress } = parts
+export async function findGolden (parts: ProductionParts, spec: VmSpec, signal: AbortSignal): Promise<ImageChoice> {
+  const { line, clock, images, progress } = parts
   const wanted = `${spec.hardware.memoryMB} MB, ${spec.actions.length} action(s)`
   progress?.({ step: 'golden', phase: 'start', detail: `finding a golden image (${wanted})` })
-  let plan = chooseImage(spec, await warehouse.index(line.kind))
-  if (images !== undefined && plan === undefined) {
-    if (await images.fetchBetter(spec, line.kind, { signal, onProgress: progress }) !== undefined) plan = chooseImage(spec, await warehouse.index(line.kind))
-  }
-  if (plan !== undefined) {
-    progress?.({ step: 'golden', phase: 'done', detail: `image ${plan.image.id.slice(0, 12)} has ${plan.cloned.length} of the ${spec.actions.length} action(s)` })
-    return { plan, record: await warehouse.get(plan.image.id) as WarehouseRecord }
+  const found = await images.bestFor(spec, line.kind, { fetch: true, signal, onProgress: progress })
+  if (found !== undefined) {
+    progress?.({ step: 'golden', phase: 'done', detail: `image ${found.plan.image.id.slice(0, 12)} has ${found.plan.cloned.length} of the ${spec.actions.length} action(s)` })
+    return found
   }
   const golden = await line.prepareGolden({ hardware: spec.hardware, actions: [] }, { signal, onProgress: progress })
-  const record = await warehouse.add({ ...golden, applied: [] }, 'built', clock.now(), { signal })
-  images?.announce()
-  const base = chooseImage(spec, await warehouse.index(line.kind))
+  const record = await images.catalogue({ ...golden, applied: [] }, 'built', clock.now(), { signal })
+  const base = await images.bestFor(spec, line.kind, { signal })
   if (base === undefined) throw new ProductionFailedError(`the ${line.kind} line made golden image ${record.id}, but it does not match the request's hardware`)
   progress?.({ step: 'golden', phase: 'done', detail: `built base image ${record.id.slice(0, 12)}; all ${spec.actions.length} action(s) to run` })
-  return { plan: base, record: await warehouse.get(base.image.id) as WarehouseRecord }
+  return base
 }
 
 /**
@@ -66,7 +62,7 @@ export async function findGolden (parts: ProductionParts, spec: VmSpec, signal: 
  * VM before it is reported, so nothing is left behind.
  */
 export async function produce (parts: ProductionParts, vmid: string, spec: VmSpec, signal: AbortSignal): Promise<ProductionResult> {
-  const { line, warehouse, clock, faults, progress } = parts
+  const { line, images, clock, faults, progress } = parts
   const started = clock.now()
   // the line's guest has a NIC on the domain's bridge that the plant can configure
   const guestNic = parts.attach !== undefined && line.capabilities().guestNetwork === true
@@ -83,7 +79,7 @@ export async function produce (parts: ProductionParts, vmid: string, spec: VmSpe
     faults?.hit('after-clone')
     const resumed = await line.resume(vmid, { signal })
     faults?.hit('after-resume')
-    await warehouse.touch(record.id, clock.now())
+    await images.catalog.touch(record.id, clock.now())
     const cloningMs = clock.now() - started
     progress?.({ step: 'clone', phase: 'done', detail: `${vmid.slice(0, vmid.indexOf('.'))} is running` })
     // the address comes first, so that the spec's actions can use the client's LAN

@@ -6,7 +6,7 @@ import { readSwarmKey } from '../../net/federation.js'
 import { RemoteError } from '../../net/errors.js'
 import { warehouseProtocol } from '../../net/protocols/warehouse/index.js'
 import type { WarehouseRequest } from '../../interface/messages.js'
-import { readWarehouse, formatPlanView, type ImageSummary, type PlanView } from '../../actors/plant/warehouse-view.js'
+import { imageCatalog, readWarehouse, formatPlanView, type ImageSummary, type PlanView } from '../../images/index.js'
 import { actionIdentity, isHostAction, topologicalOrder, validateSpec } from '../../planner/index.js'
 import { loadNodeConfig } from '../../daemon/config.js'
 import { createLine } from '../../daemon/create-line.js'
@@ -31,7 +31,7 @@ async function read (where: Where, request: WarehouseRequest): Promise<unknown> 
   if (where.warehouse !== undefined) {
     return await withLocalStore(where.warehouse, async (store) => {
       const line = where.line ?? await onlyLineKind(store) ?? 'sim'
-      return await readWarehouse(store.warehouse, line, request)
+      return await readWarehouse(imageCatalog(store.warehouse), line, request)
     })
   }
   return await readPlant(where.plant as string, where.psk, request)
@@ -83,7 +83,7 @@ export async function inspectImage (id: string, options: Where, out: Output): Pr
 export async function removeImage (id: string, options: { warehouse: string }, out: Output): Promise<void> {
   await withLocalStore(options.warehouse, async (store) => {
     if (await store.warehouse.get(id) === undefined) throw new UsageError(`no golden image ${id} in ${options.warehouse}`)
-    const files = await store.warehouse.discard(id)
+    const files = await imageCatalog(store.warehouse).discard(id)
     out.print(`removed ${id}${files.length > 0 ? ` and ${files.join(', ')}` : ''}`)
   })
 }
@@ -103,7 +103,7 @@ export async function publish (options: { config: string, spec?: string }, out: 
     try {
       out.error(`building a ${spec.hardware.memoryMB} MB ${spec.hardware.os} golden image on the ${line.kind} line with ${actions.length} action(s)${line.kind === 'sim' ? '' : ' (the first build also makes the guest image from Debian packages)'}...`)
       const golden = await line.prepareGolden({ hardware: spec.hardware, actions: actions.map((a) => ({ id: a.id, run: a.run, ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}) })) })
-      const record = await store.warehouse.add({ ...golden, applied: actions.map(actionIdentity) }, 'published', Date.now())
+      const record = await imageCatalog(store.warehouse).add({ ...golden, applied: actions.map(actionIdentity) }, 'published', Date.now())
       out.print(`published ${record.id} (${actions.map((a) => a.id).join(', ') || 'no actions'})`)
     } finally {
       shown.close('failed')

@@ -15,7 +15,7 @@ export const MIN_MEMORY_MB = 128
  * plant re-attaches. No host action yet: the machine model has no hot-pluggable CD drive.
  */
 export function qemuCapabilities (init: Pick<QemuLineInit, 'nic'>): LineCapabilities {
-  return { hostActions: [], networks: init.nic, bridgeNic: init.nic, guestNetwork: init.nic, minMemoryMB: MIN_MEMORY_MB, os: ['linux'], arch: ['x86_64'], liveReattach: true }
+  return { hostActions: [], networks: init.nic, bridgeNic: init.nic, guestNetwork: init.nic, minMemoryMB: MIN_MEMORY_MB, os: ['linux'], arch: ['x86_64'], liveReattach: true, goldenImport: true }
 }
 
 /**

@@ -4,9 +4,7 @@ import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { z } from 'zod'
 import { abandonedBuildDirs, claimBuildDir, releaseBuildDir } from '../build-dirs.js'
-import { hardwareProblem, type AbortOptions, type GoldenImage } from '../index.js'
-import type { GoldenDescriptor } from '../../planner/index.js'
-import { digestFile } from '../../store/index.js'
+import { digestFile, hardwareProblem, type AbortOptions, type GoldenDescriptor, type GoldenImage, type GoldenImporter } from '../../interface/index.js'
 import { qemuCapabilities } from './capabilities.js'
 import { GoldenImportError } from './errors.js'
 import { GOLDEN_FILES, MACHINE_MODEL, type GoldenMeta } from './golden.js'
@@ -21,17 +19,13 @@ const STAGING = '.import-'
 const IMAGE_ID = /^[a-z2-7]{8,128}$/
 
 /**
- * The QEMU line's side of fetching a golden image from a peer (`ImageImporter` of the image
- * protocol, which the daemon hands it): the artifacts are downloaded into a staging folder in the
+ * The QEMU line's side of fetching a golden image from a peer (the `GoldenImporter` that
+ * `QemuLine.goldenImporter()` hands the image component): the artifacts are downloaded into a staging folder in the
  * line's golden folder (tmpfs, so the RAM file is where clones map it and is never copied), checked
  * against the descriptor and the line, and renamed into `<goldenDir>/<image id>/` in one step.
  */
-export interface QemuGoldenImporter {
+export interface QemuGoldenImporter extends GoldenImporter {
   readonly line: 'qemu'
-  stage(id: string, descriptor: GoldenDescriptor, options?: AbortOptions): Promise<{ dir: string, files: Array<{ name: string, file: string }> }>
-  received(id: string, descriptor: GoldenDescriptor, name: string, path: string, options?: AbortOptions): Promise<void>
-  commit(id: string, descriptor: GoldenDescriptor, options?: AbortOptions): Promise<GoldenImage>
-  discard(id: string, options?: AbortOptions): Promise<void>
 }
 
 /** golden.json as a peer sent it: every field the clone's command line uses is checked */
@@ -112,7 +106,7 @@ export function qemuGoldenImporter (init: Pick<QemuLineInit, 'goldenDir' | 'nic'
       }
       for (const [file, artifact] of expected) {
         const path = join(dir, file)
-        const actual = await digestFile(path, options).catch((err) => { throw new GoldenImportError(id, `its ${artifact.name} was not received`, { cause: err }) })
+        const actual = await digestFile(path, options).catch((err: unknown) => { throw new GoldenImportError(id, `its ${artifact.name} was not received`, { cause: err }) })
         if (actual.sha256 !== artifact.sha256 || actual.bytes !== artifact.bytes) throw new GoldenImportError(id, `its ${artifact.name} (${file}) hashes to ${actual.sha256} (${actual.bytes} bytes), its descriptor says ${artifact.sha256} (${artifact.bytes} bytes)`)
       }
       const meta = await checkMeta(id, descriptor, join(dir, GOLDEN_FILES.meta))

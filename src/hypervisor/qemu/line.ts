@@ -14,7 +14,7 @@ import { resolveAccel } from './accel.js'
 import { macAddress } from './args.js'
 import { qemuCapabilities, qemuFingerprint } from './capabilities.js'
 import { GOLDEN_FILES, prepareGolden, readGoldenMeta, removeAbandonedBuilds } from './golden.js'
-import { removeAbandonedImports } from './golden-import.js'
+import { qemuGoldenImporter, removeAbandonedImports, type QemuGoldenImporter } from './golden-import.js'
 import { checkGoldenDirOnTmpfs, type QemuLineInit } from './init.js'
 import { LiveVm } from './live-vm.js'
 import { runIncoming } from './migrate.js'
@@ -93,6 +93,11 @@ export class QemuLine implements ProductionLine {
 
   capabilities (): LineCapabilities {
     return qemuCapabilities(this.init)
+  }
+
+  /** fetched goldens go straight onto the tmpfs golden folder (`capabilities().goldenImport`) */
+  goldenImporter (): QemuGoldenImporter {
+    return qemuGoldenImporter(this.init)
   }
 
   async fingerprint (options: AbortOptions = {}): Promise<LineFingerprint> {

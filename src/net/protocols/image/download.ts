@@ -1,24 +1,11 @@
-import { createReadStream } from 'node:fs'
-import { open, rename, rm, stat } from 'node:fs/promises'
-import { createHash, type Hash } from 'node:crypto'
 import { lpStream } from '@libp2p/utils'
 import type { Libp2p, PeerId, Stream, StreamCloseEvent, StreamMessageEvent } from '@libp2p/interface'
-import type { GoldenArtifact } from '../../../planner/index.js'
+import type { AbortOptions, ArtifactRequest } from '../../../interface/index.js'
 import { checkMessage, decodeJson, encodeJson } from '../../codec.js'
 import { MalformedMessageError, RemoteError } from '../../errors.js'
 import { PROTOCOLS } from '../../protocols.js'
-import { DigestMismatchError, TransferError } from './errors.js'
+import { TransferError } from './errors.js'
 import { IMAGE_WIRE_LIMITS, answerFrameSchema, artifactHeaderSchema } from './wire.js'
-
-/** What a download reports as it goes. */
-export type DownloadProgress =
-  | { type: 'artifact.start', image: string, name: string, offset: number, bytes: number }
-  | { type: 'artifact.progress', image: string, name: string, received: number, bytes: number }
-
-export interface DownloadOptions {
-  signal?: AbortSignal
-  onProgress?: (event: DownloadProgress) => void
-}
 
 /** Incoming bytes queued past this pause the stream (yamux then stops granting window)... */
 const HIGH_WATER = 2 * 1024 * 1024
@@ -28,57 +15,25 @@ const LOW_WATER = 512 * 1024
 const PAUSED_BUFFER = 24 * 1024 * 1024
 
 /**
- * Fetches one artifact into `path`: bytes go to `<path>.part`, which a later call resumes from
- * (the part's bytes are hashed first, then the rest as it arrives). The whole file's SHA-256 must
- * be the descriptor's, else the part is deleted and DigestMismatchError thrown; only a verified
- * file is renamed into place. A broken transfer throws TransferError and keeps the part.
+ * One artifact's bytes from the holder: asks for `request.name` of image `request.id` from
+ * `request.offset`, checks the header frame against the request, then hands the raw bytes that
+ * follow to `sink` as they arrive. A broken transfer, or one that does not keep to its header,
+ * throws TransferError; what the sink did with the bytes (a `.part` file) is the caller's.
  */
-export async function downloadArtifact (node: Libp2p, peer: PeerId, image: string, artifact: GoldenArtifact, path: string, options: DownloadOptions = {}): Promise<void> {
+export async function downloadBytes (node: Libp2p, peer: PeerId, request: ArtifactRequest, sink: (chunk: Uint8Array) => Promise<void>, options: AbortOptions = {}): Promise<void> {
   options.signal?.throwIfAborted()
-  const part = `${path}.part`
-  let offset = await stat(part).then((s) => s.size, () => 0)
-  if (offset > artifact.bytes) {
-    await rm(part, { force: true })
-    offset = 0
+  const { id, name, offset, bytes } = request
+  const stream = await node.dialProtocol(peer, PROTOCOLS.image, { signal: options.signal })
+  try {
+    const lp = lpStream(stream, { maxDataLength: IMAGE_WIRE_LIMITS.maxHeaderBytes })
+    await lp.write(encodeJson({ type: 'artifact', id, name, offset }), { signal: options.signal })
+    const header = readHeader((await lp.read({ signal: options.signal })).subarray(), id, name, offset, bytes)
+    await receive(lp.unwrap(), header.bytes - offset, sink, options)
+    await stream.close({ signal: options.signal }).catch(() => {})
+  } catch (err: unknown) {
+    stream.abort(err instanceof Error ? err : new Error(String(err)))
+    throw err
   }
-  const hash = createHash('sha256')
-  if (offset > 0) await hashFile(hash, part, options)
-  options.onProgress?.({ type: 'artifact.start', image, name: artifact.name, offset, bytes: artifact.bytes })
-
-  if (offset < artifact.bytes) {
-    const stream = await node.dialProtocol(peer, PROTOCOLS.image, { signal: options.signal })
-    try {
-      const lp = lpStream(stream, { maxDataLength: IMAGE_WIRE_LIMITS.maxHeaderBytes })
-      await lp.write(encodeJson({ type: 'artifact', id: image, name: artifact.name, offset }), { signal: options.signal })
-      const header = readHeader((await lp.read({ signal: options.signal })).subarray(), image, artifact.name, offset, artifact.bytes)
-      const file = await open(part, 'a')
-      try {
-        let received = offset
-        await receive(lp.unwrap(), header.bytes - offset, async (chunk) => {
-          await file.write(chunk)
-          hash.update(chunk)
-          received += chunk.byteLength
-          options.onProgress?.({ type: 'artifact.progress', image, name: artifact.name, received, bytes: artifact.bytes })
-        }, options)
-      } finally {
-        await file.close()
-      }
-      await stream.close({ signal: options.signal }).catch(() => {})
-    } catch (err) {
-      stream.abort(err instanceof Error ? err : new Error(String(err)))
-      throw err
-    }
-  } else {
-    // nothing to receive: a part of full size from an earlier attempt, or an empty artifact
-    await (await open(part, 'a')).close()
-  }
-
-  const actual = hash.digest('hex')
-  if (actual !== artifact.sha256) {
-    await rm(part, { force: true })
-    throw new DigestMismatchError(image, artifact.name, artifact.sha256, actual)
-  }
-  await rename(part, path)
 }
 
 /** The artifact header frame that precedes the raw bytes, checked against what was asked for. */
@@ -90,11 +45,6 @@ export function readHeader (bytes: Uint8Array, image: string, name: string, offs
     throw new MalformedMessageError(`${PROTOCOLS.image} header announces ${header.id}/${header.name} at ${header.offset} of ${header.bytes} bytes, not ${image}/${name} at ${offset} of ${size}`)
   }
   return header
-}
-
-async function hashFile (hash: Hash, path: string, options: { signal?: AbortSignal } = {}): Promise<void> {
-  options.signal?.throwIfAborted()
-  for await (const chunk of createReadStream(path, { signal: options.signal })) hash.update(chunk as Buffer)
 }
 
 /**

@@ -4,7 +4,7 @@ import { basename, join } from 'node:path'
 import { lpStream } from '@libp2p/utils'
 import type { Connection, Stream } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
-import type { WarehouseRecord } from '../../../store/index.js'
+import type { ServedImages, WarehouseRecord } from '../../../interface/index.js'
 import { decodeJson, encodeJson } from '../../codec.js'
 import { MalformedMessageError } from '../../errors.js'
 import { PROTOCOLS } from '../../protocols.js'
@@ -12,15 +12,8 @@ import { readFrame } from '../../rpc.js'
 import { ImageNotHeldError } from './errors.js'
 import { IMAGE_WIRE_LIMITS, imageRequestSchema, type ArtifactHeader, type DescriptorAnswer, type ImagesAnswer } from './wire.js'
 
-/** What the server reads: the warehouse's records and the ids it provides under each prefix key. */
-export interface ImageCatalog {
-  get: (id: string) => Promise<WarehouseRecord | undefined>
-  /** ids of images provided under a prefix key (a CID string) */
-  under: (key: string) => readonly string[]
-}
-
 export interface ServerContext {
-  catalog: ImageCatalog
+  catalog: ServedImages
   log: Logger
   /** aborted when the component stops: ends transfers under way */
   signal: AbortSignal
@@ -79,10 +72,11 @@ export async function handleImageStream (stream: Stream, connection: Connection,
       }
     }
     await stream.close({ signal: requestSignal })
-  } catch (err: any) {
-    log('%s request from %p failed: %s', PROTOCOLS.image, connection.remotePeer, err?.message)
+  } catch (err: unknown) {
+    const error = err instanceof Error ? err : new Error(String(err))
+    log('%s request from %p failed: %s', PROTOCOLS.image, connection.remotePeer, error.message)
     try {
-      await lp.write(encodeJson({ ok: false, error: { code: typeof err?.name === 'string' ? err.name : 'Error', message: String(err?.message ?? err).slice(0, 10_000) } }), { signal: requestSignal })
+      await lp.write(encodeJson({ ok: false, error: { code: error.name, message: error.message.slice(0, 10_000) } }), { signal: requestSignal })
       await stream.close({ signal: requestSignal })
     } catch (writeErr) {
       // the header may already be out (then the requester sees a short transfer), or the stream is gone
@@ -91,7 +85,7 @@ export async function handleImageStream (stream: Stream, connection: Connection,
   }
 }
 
-async function held (catalog: ImageCatalog, id: string): Promise<WarehouseRecord> {
+async function held (catalog: ServedImages, id: string): Promise<WarehouseRecord> {
   const record = await catalog.get(id)
   if (record === undefined) throw new ImageNotHeldError(`image ${id} is not held here`)
   return record

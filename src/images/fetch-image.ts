@@ -1,24 +1,16 @@
 import { mkdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
-import type { Libp2p } from '@libp2p/interface'
-import { peerIdFromString } from '@libp2p/peer-id'
-import { verifyDescriptor, type GoldenArtifact, type GoldenDescriptor } from '../../../planner/index.js'
-import { digestFile, type WarehouseRecord } from '../../../store/index.js'
-import type { GoldenImage } from '../../../interface/index.js'
-import { call } from '../../rpc.js'
-import { MalformedMessageError } from '../../errors.js'
-import { PROTOCOLS } from '../../protocols.js'
-import { DigestMismatchError } from './errors.js'
-import { downloadArtifact, type DownloadProgress } from './download.js'
+import { verifyDescriptor, type GoldenArtifact, type GoldenDescriptor } from '../planner/index.js'
+import { digestFile, type GoldenImage, type GoldenImporter, type ImageNetwork, type WarehouseRecord } from '../interface/index.js'
+import { ClashingFilesError, DigestMismatchError } from './errors.js'
+import { downloadArtifact, type DownloadProgress } from './artifact-file.js'
 import type { LinkSpeeds } from './link-speed.js'
-import type { ImageImporter } from './types.js'
-import { IMAGE_WIRE_LIMITS, descriptorAnswerSchema } from './wire.js'
 
 export interface FetchContext {
-  libp2p: Libp2p
+  network: ImageNetwork
   /** folder of fetched images of lines without an importer, one sub-folder per image */
   dir: string
-  importers: readonly ImageImporter[]
+  importers: readonly GoldenImporter[]
   speeds: LinkSpeeds
   now: () => number
 }
@@ -39,52 +31,57 @@ class Refused extends Error {
 export async function fetchImage (context: FetchContext, candidate: { peer: string, id: string }, options: { signal: AbortSignal, onProgress?: ((event: DownloadProgress) => void) | undefined }): Promise<WarehouseRecord> {
   const { signal, onProgress } = options
   signal.throwIfAborted()
-  const { peer: peerId, id } = candidate
-  const { libp2p } = context
-  const peer = peerIdFromString(peerId)
-  const answer = await call(libp2p, peer, PROTOCOLS.image, { type: 'descriptor', id }, descriptorAnswerSchema, { signal, maxBytes: IMAGE_WIRE_LIMITS.maxAnswerBytes })
+  const { peer, id } = candidate
+  const answer = await context.network.describe(peer, id, { signal })
   const descriptor = verifyDescriptor(answer.descriptor, id)
   const importer = context.importers.find((i) => i.line === descriptor.line)
   const byLine = async <T>(work: () => Promise<T>): Promise<T> => {
     try {
       return await work()
-    } catch (err) {
+    } catch (err: unknown) {
       throw new Refused(err)
     }
   }
-  const removeAll = async (): Promise<void> => {
-    if (importer !== undefined) await importer.discard(id)
-    else await rm(join(context.dir, id), { recursive: true, force: true })
-  }
   try {
-    let dir: string
-    let plan: Array<{ name: string, file: string }>
-    if (importer !== undefined) {
-      ({ dir, files: plan } = await byLine(async () => await importer.stage(id, descriptor, { signal })))
-      const planned = new Set(plan.map((p) => p.name))
-      if (planned.size !== descriptor.artifacts.length || descriptor.artifacts.some((a) => !planned.has(a.name))) throw new Refused(new Error(`the ${importer.line} line's importer does not place every artifact of image ${id}`))
-    } else {
-      const files = fileNames(descriptor.artifacts.map((a) => a.name), answer.files)
-      dir = join(context.dir, id)
-      plan = descriptor.artifacts.map((a) => ({ name: a.name, file: files[a.name] as string }))
-      await mkdir(dir, { recursive: true })
-    }
+    const { dir, plan } = importer !== undefined ? await byLine(async () => await staged(importer, id, descriptor, signal)) : await ownFolder(context.dir, id, descriptor, answer.files)
     for (const { name, file } of plan) {
       const artifact = descriptor.artifacts.find((a) => a.name === name) as GoldenArtifact
       const path = join(dir, file)
-      await fetchArtifact(context, peerId, id, artifact, path, signal, onProgress)
+      await fetchArtifact(context, peer, id, artifact, path, signal, onProgress)
       if (importer !== undefined) await byLine(async () => { await importer.received(id, descriptor, name, path, { signal }) })
     }
     const golden: GoldenImage = importer !== undefined
       ? await byLine(async () => await importer.commit(id, descriptor, { signal }))
       : { id, line: descriptor.line, hardware: descriptor.hardware, applied: [...descriptor.applied], dir, artifacts: Object.fromEntries(plan.map((p) => [p.name, p.file])), createdAt: context.now() }
-    return recordOf(id, descriptor, golden, context.now())
-  } catch (err) {
+    const now = context.now()
+    return { id, descriptor, golden: { ...golden, id }, source: 'fetched', addedAt: now, lastUsedAt: now, uses: 0 }
+  } catch (err: unknown) {
     // a corrupted or refused image is not kept for a resume: the next attempt starts clean
-    if (err instanceof DigestMismatchError || err instanceof Refused) await removeAll()
+    if (err instanceof DigestMismatchError || err instanceof Refused) {
+      if (importer !== undefined) await importer.discard(id)
+      else await rm(join(context.dir, id), { recursive: true, force: true })
+    }
     if (err instanceof Refused) throw err.error
     throw err
   }
+}
+
+type Plan = Array<{ name: string, file: string }>
+
+/** The line's staging folder for the image; it must place every artifact. */
+async function staged (importer: GoldenImporter, id: string, descriptor: GoldenDescriptor, signal: AbortSignal): Promise<{ dir: string, plan: Plan }> {
+  const { dir, files: plan } = await importer.stage(id, descriptor, { signal })
+  const planned = new Set(plan.map((p) => p.name))
+  if (planned.size !== descriptor.artifacts.length || descriptor.artifacts.some((a) => !planned.has(a.name))) throw new Error(`the ${importer.line} line's importer does not place every artifact of image ${id}`)
+  return { dir, plan }
+}
+
+/** `<dir>/<id>/`, with the holder's file names when they are usable. */
+async function ownFolder (root: string, id: string, descriptor: GoldenDescriptor, offered: Record<string, string>): Promise<{ dir: string, plan: Plan }> {
+  const files = fileNames(descriptor.artifacts.map((a) => a.name), offered)
+  const dir = join(root, id)
+  await mkdir(dir, { recursive: true })
+  return { dir, plan: descriptor.artifacts.map((a) => ({ name: a.name, file: files[a.name] as string })) }
 }
 
 /** One artifact into `path`, unless an earlier, broken fetch left it there verified; notes the link's speed. */
@@ -93,7 +90,7 @@ async function fetchArtifact (context: FetchContext, peer: string, id: string, a
   if (done?.sha256 === artifact.sha256 && done.bytes === artifact.bytes) return
   let offset = 0
   const started = Date.now()
-  await downloadArtifact(context.libp2p, peerIdFromString(peer), id, artifact, path, {
+  await downloadArtifact(context.network, peer, id, artifact, path, {
     signal,
     onProgress: (event) => {
       if (event.type === 'artifact.start') offset = event.offset
@@ -101,10 +98,6 @@ async function fetchArtifact (context: FetchContext, peer: string, id: string, a
     }
   })
   context.speeds.note(peer, artifact.bytes - offset, Date.now() - started)
-}
-
-function recordOf (id: string, descriptor: GoldenDescriptor, golden: GoldenImage, now: number): WarehouseRecord {
-  return { id, descriptor, golden: { ...golden, id }, source: 'fetched', addedAt: now, lastUsedAt: now, uses: 0 }
 }
 
 /**
@@ -115,7 +108,7 @@ function fileNames (names: string[], offered: Record<string, string>): Record<st
   const chosen = Object.fromEntries(names.map((name) => [name, offered[name] ?? name]))
   const values = Object.values(chosen)
   if (new Set(values).size !== values.length || values.some((v) => v.endsWith('.part'))) {
-    throw new MalformedMessageError(`the holder's artifact file names ${JSON.stringify(offered)} clash`)
+    throw new ClashingFilesError(`the holder's artifact file names ${JSON.stringify(offered)} clash`)
   }
   return chosen
 }

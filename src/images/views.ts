@@ -1,6 +1,6 @@
-import { artifactBytes, explainPlan, validateSpec, type VmSpec } from '../../planner/index.js'
-import { ImageNotFoundError, type WarehouseRequest } from '../../interface/index.js'
-import type { Warehouse, WarehouseRecord } from '../../store/index.js'
+import { artifactBytes, explainPlan, validateSpec, type VmSpec } from '../planner/index.js'
+import { ImageNotFoundError, type WarehouseRecord, type WarehouseRequest } from '../interface/index.js'
+import type { ImageCatalog } from './catalog.js'
 
 /** One line of `vmplant image list`. */
 export interface ImageSummary {
@@ -42,7 +42,7 @@ export function summarize (record: WarehouseRecord): ImageSummary {
 }
 
 /** The plan a plant of line `line` would make for `spec` from its warehouse. */
-export async function planView (warehouse: Warehouse, line: string, spec: VmSpec): Promise<PlanView> {
+export async function planView (warehouse: Pick<ImageCatalog, 'index'>, line: string, spec: VmSpec): Promise<PlanView> {
   const { plan, verdicts } = explainPlan(spec, await warehouse.index(line))
   return {
     line,
@@ -70,7 +70,7 @@ export function formatPlanView (view: PlanView): string[] {
 }
 
 /** Answers a read of the warehouse, from the network or from the command line. */
-export async function readWarehouse (warehouse: Warehouse, line: string, request: WarehouseRequest): Promise<unknown> {
+export async function readWarehouse (warehouse: Pick<ImageCatalog, 'list' | 'get' | 'index'>, line: string, request: WarehouseRequest): Promise<unknown> {
   switch (request.type) {
     case 'warehouse.list': return (await warehouse.list()).map(summarize)
     case 'warehouse.inspect': {

@@ -1,11 +1,11 @@
-import type { LineProgress } from '../../../interface/index.js'
-import type { RemoteImagesEvent } from './types.js'
+import type { LineProgress } from '../interface/index.js'
+import type { PeerImagesEvent } from './types.js'
 
 /**
  * A plant's image fetches as line steps (`image-fetch`), for a person watching a create that
  * copies a golden image from a peer: a start, the share of each artifact received, the end.
  */
-export function imageFetchProgress (listener: (event: LineProgress) => void): (event: RemoteImagesEvent) => void {
+export function imageFetchProgress (listener: (event: LineProgress) => void): (event: PeerImagesEvent) => void {
   const started = new Set<string>()
   return (event) => {
     const detail = `image ${event.id.slice(0, 12)} from ${event.peer.slice(-8)}`

@@ -1,7 +1,6 @@
-import { actionIdentity, artifactBytes, hardwareKey, isHostAction, sha256Hex, topologicalOrder, type ActionSpec, type VmSpec } from '../../planner/index.js'
-import type { PlantStore, ProductionLine } from '../../interface/index.js'
-import type { PeerImages } from './ports.js'
-import type { Warehouse, WarehouseRecord } from '../../store/index.js'
+import { actionIdentity, artifactBytes, hardwareKey, isHostAction, sha256Hex, topologicalOrder, type ActionSpec, type VmSpec } from '../planner/index.js'
+import type { PlantStore, ProductionLine, WarehouseRecord } from '../interface/index.js'
+import type { ImageCatalog } from './catalog.js'
 
 /** When a plant learns golden images, and how much room they may take. */
 export interface LearningConfig {
@@ -22,7 +21,7 @@ function learnableOrder (spec: VmSpec): ActionSpec[] {
  * Counts the request's action prefixes, like layers in an image builder, and returns the longest
  * one that has now been asked for `after` times and that no image of the warehouse already is.
  */
-export async function duePrefix (warehouse: Warehouse, lineKind: string, spec: VmSpec, config: LearningConfig): Promise<ActionSpec[] | undefined> {
+export async function duePrefix (warehouse: ImageCatalog, lineKind: string, spec: VmSpec, config: LearningConfig): Promise<ActionSpec[] | undefined> {
   if (config.after <= 0) return undefined
   const order = learnableOrder(spec)
   const identities = order.map(actionIdentity)
@@ -37,7 +36,7 @@ export async function duePrefix (warehouse: Warehouse, lineKind: string, spec: V
 }
 
 /** Builds the golden image of a prefix on the line (a fresh VM runs it; no client's VM is copied) and catalogues it. */
-export async function learnPrefix (line: ProductionLine, warehouse: Warehouse, spec: VmSpec, prefix: ActionSpec[], now: () => number, signal: AbortSignal): Promise<WarehouseRecord> {
+export async function learnPrefix (line: ProductionLine, warehouse: ImageCatalog, spec: VmSpec, prefix: ActionSpec[], now: () => number, signal: AbortSignal): Promise<WarehouseRecord> {
   const golden = await line.prepareGolden({ hardware: spec.hardware, actions: prefix.map((a) => ({ id: a.id, run: a.run, ...(a.timeoutMs !== undefined ? { timeoutMs: a.timeoutMs } : {}) })) }, { signal })
   return await warehouse.add({ ...golden, applied: prefix.map(actionIdentity) }, 'learned', now(), { signal })
 }
@@ -46,7 +45,7 @@ export async function learnPrefix (line: ProductionLine, warehouse: Warehouse, s
  * Removes least recently used images until the warehouse fits its budget. Images that running
  * VMs were cloned from stay, whatever their age: their clones still read the files.
  */
-export async function evictBeyondBudget (warehouse: Warehouse, budgetMB: number, inUse: ReadonlySet<string>): Promise<string[]> {
+export async function evictBeyondBudget (warehouse: ImageCatalog, budgetMB: number, inUse: ReadonlySet<string>): Promise<string[]> {
   const records = (await warehouse.list()).sort((a, b) => a.lastUsedAt - b.lastUsedAt)
   let total = records.reduce((sum, r) => sum + artifactBytes(r.descriptor), 0)
   const budget = budgetMB * 1024 * 1024
@@ -64,8 +63,9 @@ export async function evictBeyondBudget (warehouse: Warehouse, budgetMB: number,
 export interface LearningParts {
   line: ProductionLine
   store: PlantStore
-  warehouse: Warehouse
-  images?: PeerImages | undefined
+  warehouse: ImageCatalog
+  /** tells the DHT index that the warehouse changed; absent without peers */
+  announce?: (() => void) | undefined
   /** keys of prefixes being learned right now, so that two productions do not build the same image */
   learning: Set<string>
 }
@@ -80,7 +80,7 @@ export async function learnAfter (parts: LearningParts, config: LearningConfig, 
     learning.add(key)
     try {
       learned = (await learnPrefix(line, warehouse, spec, prefix, now, signal)).id
-      parts.images?.announce()
+      parts.announce?.()
     } finally {
       learning.delete(key)
     }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
-import { canonicalJson, goldenCid, hardwareKey, type GoldenDescriptor, type Hardware } from '../../../planner/index.js'
+import { canonicalJson, goldenCid, hardwareKey, type GoldenDescriptor, type Hardware } from '../planner/index.js'
 
 /** multicodec `json` and multihash `sha2-256`, as `goldenCid` uses */
 const JSON_CODEC = 0x0200

@@ -1,16 +1,8 @@
 import { setMaxListeners } from 'node:events'
-import type { Libp2p, PeerId, PeerInfo } from '@libp2p/interface'
-import type { KadDHT } from '@libp2p/kad-dht'
 import type { Logger } from '@libp2p/logger'
-import type { CID } from 'multiformats/cid'
-import { chooseImage, compileRequest, indexWarehouse, verifyDescriptor, type CompiledRequest, type GoldenDescriptor, type VmSpec } from '../../../planner/index.js'
-import { call } from '../../rpc.js'
-import { PROTOCOLS } from '../../protocols.js'
+import { chooseImage, compileRequest, indexWarehouse, verifyDescriptor, type CompiledRequest, type GoldenDescriptor, type VmSpec } from '../planner/index.js'
+import type { ImageNetwork } from '../interface/index.js'
 import { prefixKey } from './keys.js'
-import { IMAGE_WIRE_LIMITS, imagesAnswerSchema } from './wire.js'
-
-/** The libp2p node the image index needs: one with a kad-dht. */
-export type ImagesLibp2p = Libp2p<{ dht: KadDHT }>
 
 /** An image a peer holds that would serve the request. */
 export interface RemoteCandidate {
@@ -25,7 +17,7 @@ export interface RemoteCandidate {
 }
 
 export interface LookupContext {
-  libp2p: ImagesLibp2p
+  network: ImageNetwork
   log: Logger
   /** time limit of one search: all its DHT lookups and listings */
   lookupTimeoutMs: number
@@ -36,7 +28,7 @@ export interface LookupContext {
   /** how long a lookup's result is reused, in ms */
   cacheMs: number
   /** DHT key -> providers found, and until when to believe it */
-  cache: Map<string, { until: number, peers: PeerInfo[] }>
+  cache: Map<string, { until: number, peers: string[] }>
 }
 
 /**
@@ -57,8 +49,7 @@ export interface LookupContext {
  */
 export async function lookupCandidates (context: LookupContext, spec: VmSpec | CompiledRequest, lineKind: string, minSaves: number, options: { signal?: AbortSignal } = {}): Promise<RemoteCandidate[]> {
   options.signal?.throwIfAborted()
-  const routingTable = (context.libp2p.services.dht as { routingTable?: { size: number } }).routingTable
-  if (routingTable !== undefined && routingTable.size === 0) return []
+  if (context.network.dhtPeers() === 0) return []
   // a bid has the call's shape and identities only, compiled by the caller
   const request = 'groupOf' in spec ? spec : compileRequest(spec)
   const order = request.order.map((i) => request.identities[i] as string)
@@ -67,30 +58,31 @@ export async function lookupCandidates (context: LookupContext, spec: VmSpec | C
   for (let length = order.length; length >= Math.max(1, minSaves) && lengths.length < context.prefixProbes; length--) lengths.push(length)
   lengths.push(0)
   const probes = await Promise.all(lengths.map(async (length) => {
-    const key = prefixKey(lineKind, request.spec.hardware, order.slice(0, length))
+    const key = prefixKey(lineKind, request.spec.hardware, order.slice(0, length)).toString()
     return { key, peers: await cachedProviders(context, key, search) }
   }))
   const found = probes.find((p) => p.peers.length > 0)
   if (found === undefined) return []
-  const key = found.key.toString()
-  context.log('%d peers provide %s for a request of %d actions', found.peers.length, key, order.length)
-  const answers = await Promise.all(found.peers.map(async (peer) => await imagesOf(context, peer.id, key, request, lineKind, search)))
-  return answers.flat()
-    .filter((c) => c.saves >= minSaves)
-    .sort((a, b) => b.saves - a.saves || bytesOf(a) - bytesOf(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
+  context.log('%d peers provide %s for a request of %d actions', found.peers.length, found.key, order.length)
+  const answers = await Promise.all(found.peers.map(async (peer) => await imagesOf(context, peer, found.key, request, lineKind, search)))
+  return rankCandidates(answers.flat().filter((c) => c.saves >= minSaves))
+}
+
+/** Best first: the most actions saved, then the fewest bytes to move, then by id (so every plant ranks alike). */
+export function rankCandidates (candidates: RemoteCandidate[]): RemoteCandidate[] {
+  return [...candidates].sort((a, b) => b.saves - a.saves || bytesOf(a) - bytesOf(b) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0))
 }
 
 /** `findProviders` through the context's cache; a lookup cut short by the deadline is not cached. */
-async function cachedProviders (context: LookupContext, key: CID, options: SearchOptions): Promise<PeerInfo[]> {
-  const name = key.toString()
+async function cachedProviders (context: LookupContext, key: string, options: SearchOptions): Promise<string[]> {
   const now = Date.now()
-  const cached = context.cache.get(name)
+  const cached = context.cache.get(key)
   if (cached !== undefined && cached.until > now) return cached.peers
   const peers = await findProviders(context, key, options)
   // "nobody" is not kept: bids look up before any plant has an image, and the first holder must be found at once
   if (!options.deadline.aborted && context.cacheMs > 0 && peers.length > 0) {
-    context.cache.delete(name)
-    context.cache.set(name, { until: now + context.cacheMs, peers })
+    context.cache.delete(key)
+    context.cache.set(key, { until: now + context.cacheMs, peers })
     // Map order is insertion order: the oldest entry goes first
     if (context.cache.size > MAX_CACHED) context.cache.delete(context.cache.keys().next().value as string)
   }
@@ -100,7 +92,7 @@ async function cachedProviders (context: LookupContext, key: CID, options: Searc
 const MAX_CACHED = 1024
 
 /** The deadline of one search; every DHT query of it listens to it, so the listener limit is lifted as kad-dht does for its own. */
-export function searchDeadline (context: LookupContext, options: { signal?: AbortSignal } = {}): AbortSignal {
+export function searchDeadline (context: Pick<LookupContext, 'lookupTimeoutMs'>, options: { signal?: AbortSignal } = {}): AbortSignal {
   const deadline = AbortSignal.any([AbortSignal.timeout(context.lookupTimeoutMs), ...(options.signal !== undefined ? [options.signal] : [])])
   setMaxListeners(Infinity, deadline)
   return deadline
@@ -110,51 +102,45 @@ export function searchDeadline (context: LookupContext, options: { signal?: Abor
 export interface SearchOptions { signal?: AbortSignal | undefined, deadline: AbortSignal }
 
 /** Up to `maxPeers` providers of `key` other than this node; a lookup past the deadline finds none. */
-export async function findProviders (context: LookupContext, key: CID, options: SearchOptions): Promise<PeerInfo[]> {
+export async function findProviders (context: Pick<LookupContext, 'network' | 'log' | 'maxPeers'>, key: string, options: SearchOptions): Promise<string[]> {
   options.signal?.throwIfAborted()
-  const { libp2p } = context
   const signal = options.deadline
   if (signal.aborted) return []
-  const peers = new Map<string, PeerInfo>()
+  const peers = new Set<string>()
   try {
-    for await (const event of libp2p.services.dht.findProviders(key, { signal })) {
-      if (event.name !== 'PROVIDER') continue
-      for (const peer of event.providers) {
-        if (peer.id.equals(libp2p.peerId)) continue
-        peers.set(peer.id.toString(), peer)
-        if (peer.multiaddrs.length > 0) await libp2p.peerStore.merge(peer.id, { multiaddrs: peer.multiaddrs }).catch(() => {})
-      }
+    for await (const peer of context.network.providers(key, { signal })) {
+      peers.add(peer)
       if (peers.size >= context.maxPeers) break
     }
-  } catch (err) {
+  } catch (err: unknown) {
     options.signal?.throwIfAborted()
-    context.log('lookup of %s ended early: %s', key, (err as Error)?.message)
+    context.log('lookup of %s ended early: %s', key, err instanceof Error ? err.message : String(err))
   }
-  return [...peers.values()].slice(0, context.maxPeers)
+  return [...peers].slice(0, context.maxPeers)
 }
 
 /** The peer's images under `key` that the request admits; a peer that fails or lies is skipped. */
-async function imagesOf (context: LookupContext, peer: PeerId, key: string, request: CompiledRequest, lineKind: string, options: SearchOptions): Promise<RemoteCandidate[]> {
-  let answer
+async function imagesOf (context: LookupContext, peer: string, key: string, request: CompiledRequest, lineKind: string, options: SearchOptions): Promise<RemoteCandidate[]> {
+  let images
   try {
-    answer = await call(context.libp2p, peer, PROTOCOLS.image, { type: 'images', key }, imagesAnswerSchema, { signal: options.deadline, maxBytes: IMAGE_WIRE_LIMITS.maxAnswerBytes })
-  } catch (err) {
+    images = await context.network.list(peer, key, { signal: options.deadline })
+  } catch (err: unknown) {
     options.signal?.throwIfAborted()
-    context.log('%p did not list its images under %s: %s', peer, key, (err as Error)?.message)
+    context.log('%s did not list its images under %s: %s', peer, key, err instanceof Error ? err.message : String(err))
     return []
   }
   const candidates: RemoteCandidate[] = []
-  for (const entry of answer.images) {
+  for (const entry of images) {
     let descriptor: GoldenDescriptor
     try {
       descriptor = verifyDescriptor(entry.descriptor, entry.id)
-    } catch (err) {
-      context.log('%p sent a bad descriptor for %s: %s', peer, entry.id, (err as Error).message)
+    } catch (err: unknown) {
+      context.log('%s sent a bad descriptor for %s: %s', peer, entry.id, err instanceof Error ? err.message : String(err))
       continue
     }
     if (descriptor.line !== lineKind) continue
     const plan = chooseImage(request, indexWarehouse([{ id: entry.id, descriptor }]))
-    if (plan !== undefined) candidates.push({ peer: peer.toString(), id: entry.id, descriptor, saves: plan.cloned.length })
+    if (plan !== undefined) candidates.push({ peer, id: entry.id, descriptor, saves: plan.cloned.length })
   }
   return candidates
 }

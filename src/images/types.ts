@@ -1,11 +1,11 @@
-import type { AbortOptions, GoldenImage, LineProgress } from '../../../interface/index.js'
-import type { CompiledRequest, GoldenDescriptor, VmSpec } from '../../../planner/index.js'
-import type { Warehouse, WarehouseRecord } from '../../../store/index.js'
-import type { ImagesLibp2p, RemoteCandidate } from './lookup.js'
-import type { DownloadProgress } from './download.js'
+import type { AbortOptions, GoldenImporter, ImageNetwork, LineProgress, WarehouseRecord } from '../interface/index.js'
+import type { CompiledRequest, VmSpec } from '../planner/index.js'
+import type { ImageCatalog } from './catalog.js'
+import type { RemoteCandidate } from './lookup.js'
+import type { DownloadProgress } from './artifact-file.js'
 
 /** What happened to an image this plant fetched or tried to. */
-export type RemoteImagesEvent =
+export type PeerImagesEvent =
   | { type: 'image.fetched', id: string, peer: string, record: WarehouseRecord }
   | { type: 'image.failed', id: string, peer: string, error: Error }
   /** bytes of one artifact received so far, as a fetch goes (for a person watching) */
@@ -33,29 +33,6 @@ export interface FetchQuote {
   measuredBytesPerSecond?: number
 }
 
-/**
- * How a production line takes in fetched images: its bytes go straight to the line's own storage
- * (the QEMU line's tmpfs, so that a RAM file is never copied twice), and the line checks them
- * before it moves them where it clones from. A line without one gets the image in the component's
- * `dir` and clones it from there (the sim line).
- */
-export interface ImageImporter {
-  /** the line kind whose images it takes */
-  readonly line: string
-  /**
-   * Where image `id`'s artifacts are downloaded: a folder, the same for every attempt (a broken
-   * transfer resumes from its `.part` files), and each artifact's file name in it, in the order
-   * to fetch them. Throws, before a byte moves, for a descriptor the line cannot take.
-   */
-  stage(id: string, descriptor: GoldenDescriptor, options?: AbortOptions): Promise<{ dir: string, files: Array<{ name: string, file: string }> }>
-  /** one artifact is downloaded and its digest checked; may refuse the image from it (a line's metadata) */
-  received(id: string, descriptor: GoldenDescriptor, name: string, path: string, options?: AbortOptions): Promise<void>
-  /** checks the staged image and moves it where the line clones from; returns the line's golden */
-  commit(id: string, descriptor: GoldenDescriptor, options?: AbortOptions): Promise<GoldenImage>
-  /** removes what is staged of the image (refused or corrupted); nothing is left */
-  discard(id: string, options?: AbortOptions): Promise<void>
-}
-
 export interface FetchBetterOptions extends AbortOptions {
   /** actions the best local image saves; undefined when there is none */
   localSaves?: number
@@ -66,10 +43,10 @@ export interface FetchBetterOptions extends AbortOptions {
 /**
  * The golden-image index on the DHT and the transfer of images between plants: a plant
  * provides a key for every image it holds and every prefix of its applied actions (see
- * `keys.ts` and `lookup.ts`), serves descriptors and artifacts on `/vmplant/image/1.0.0`, and
+ * `keys.ts` and `lookup.ts`), serves descriptors and artifacts through the image network, and
  * fetches a peer's image when that saves more actions than its own best.
  */
-export interface RemoteImages {
+export interface PeerImages {
   /** serves the protocol and announces the warehouse in the background; idempotent */
   start(): Promise<void>
   /** stops serving and announcing; transfers under way are aborted; idempotent */
@@ -98,9 +75,10 @@ export interface RemoteImages {
    * Copies the image from the peer into `<dir>/<id>/`, or through the importer of its line
    * (staged on the line's storage, checked and moved by the line): the descriptor is verified
    * against the id, each artifact against its digest, a broken transfer resumes from its `.part`
-   * file next time. Returns the warehouse record to `put`; throws DigestMismatchError for a
-   * corrupted artifact and the importer's error for an image its line refuses, and in both cases
-   * deletes every file of the image. Concurrent fetches of one image share one transfer.
+   * file next time. Returns the warehouse record, not yet in the warehouse; throws
+   * DigestMismatchError for a corrupted artifact and the importer's error for an image its line
+   * refuses, and in both cases deletes every file of the image. Concurrent fetches of one image
+   * share one transfer.
    */
   fetch(candidate: Pick<RemoteCandidate, 'peer' | 'id'>, options?: FetchOptions): Promise<WarehouseRecord>
   /**
@@ -111,18 +89,19 @@ export interface RemoteImages {
    */
   fetchBetter(spec: VmSpec, lineKind: string, options?: FetchBetterOptions): Promise<WarehouseRecord | undefined>
   /** listens to fetches; returns the function that stops listening */
-  onEvent(listener: (event: RemoteImagesEvent) => void): () => void
+  onEvent(listener: (event: PeerImagesEvent) => void): () => void
 }
 
-export interface RemoteImagesComponents {
-  libp2p: ImagesLibp2p
-  /** the plant's warehouse: what is served and provided, and where fetched images are put */
-  warehouse: Warehouse
-  /** lines that take fetched images into their own storage (the QEMU line); others clone from `dir` */
-  importers?: ImageImporter[]
+export interface PeerImagesComponents {
+  /** the plant's catalogue: what is served and provided, and where fetched images are put */
+  catalog: ImageCatalog
+  /** the DHT and the image protocol (src/net/protocols/image/) */
+  network: ImageNetwork
+  /** importers of the lines that take fetched images into their own storage (the QEMU line); others clone from `dir` */
+  importers?: GoldenImporter[]
 }
 
-export interface RemoteImagesInit {
+export interface PeerImagesInit {
   /** folder for fetched images, one sub-folder per image id, beside the plant's store */
   dir: string
   /** @default 'vmplant:images' */
@@ -144,4 +123,3 @@ export interface RemoteImagesInit {
   /** time stamps of fetched records; @default Date.now */
   now?: () => number
 }
-
