@@ -17,7 +17,7 @@ export interface GoldenImage {
   createdAt: number
 }
 
-// ImageHardware and GoldenArtifact are type aliases, not interfaces: records of them are plain JSON (`Json` has an index signature)
+// the descriptor's types are type aliases, not interfaces: records of them are plain JSON (`Json` has an index signature)
 /** The hardware a golden image was made for; unlike a request's, every field is known. */
 export type ImageHardware = {
   arch: string
@@ -40,7 +40,7 @@ export type GoldenArtifact = {
  * same image on every peer, and its content hash is the image's id. The planner validates
  * and hashes it (`validateDescriptor`, `goldenId`).
  */
-export interface GoldenDescriptor {
+export type GoldenDescriptor = {
   format: 'vmplant.golden/1'
   /** the kind of production line that can clone it: 'sim', 'qemu', 'uml' */
   line: string

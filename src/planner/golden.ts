@@ -3,7 +3,7 @@ import { z } from 'zod'
 import { CID } from 'multiformats/cid'
 import * as Digest from 'multiformats/hashes/digest'
 import { InvalidDescriptorError } from './errors.js'
-import { canonicalJson, actionIdentity, type Json } from './identity.js'
+import { canonicalJson, actionIdentity } from './identity.js'
 import type { GoldenArtifact, GoldenDescriptor, ImageHardware } from '../interface/index.js'
 import { SPEC_LIMITS, formatPath, describeIssue, type ErrorActionSpec } from './spec.js'
 
@@ -88,7 +88,7 @@ export function validateDescriptor (input: unknown): GoldenDescriptor {
 
 /** The CID (v1, json codec, sha2-256) of the descriptor's canonical JSON: what plants provide on the DHT. */
 export function goldenCid (descriptor: GoldenDescriptor): CID {
-  const bytes = createHash('sha256').update(canonicalJson(descriptor as unknown as Json)).digest()
+  const bytes = createHash('sha256').update(canonicalJson(descriptor)).digest()
   return CID.createV1(JSON_CODEC, Digest.create(SHA2_256, bytes))
 }
 

@@ -29,8 +29,8 @@ class LevelPlantStore implements LevelStore {
   async start (): Promise<void> {
     try {
       await this.db.open()
-    } catch (err: any) {
-      throw new StoreError(`cannot open the store at ${this.where}: ${err?.cause?.message ?? err?.message}`, { cause: err })
+    } catch (err: unknown) {
+      throw new StoreError(`cannot open the store at ${this.where}: ${causeMessage(err)}`, { cause: err })
     }
   }
 
@@ -84,4 +84,11 @@ export function plantStore (db: Db, where: string): LevelStore
 export function plantStore (location: string | Db, where?: string): LevelStore {
   if (typeof location === 'string') return new LevelPlantStore(location, new Level<string, unknown>(location, { valueEncoding: 'json' }))
   return new LevelPlantStore(where ?? 'memory', location)
+}
+
+/** The message of the error's cause (level wraps the real one), else its own. */
+function causeMessage (err: unknown): string {
+  const cause = err instanceof Error ? err.cause : undefined
+  if (cause instanceof Error) return cause.message
+  return err instanceof Error ? err.message : String(err)
 }
