@@ -3,7 +3,6 @@
  * The shop and the client run in this process, the plants in one other process (this machine
  * has 2 cores). Usage: node dist/bench/bidding.js [--plants 5,20,50] [--creates 100] [--settle 3000]
  */
-import '../src/polyfill.js'
 import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { hostname, cpus, tmpdir } from 'node:os'

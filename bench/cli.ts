@@ -8,7 +8,6 @@
  * checkout's bin/vmplant.js (e.g. the commit before), against the same shop.
  * Usage: node dist/bench/cli.js [--runs 20] [--compare /path/to/old/bin/vmplant.js]
  */
-import '../src/polyfill.js'
 import { parseArgs } from 'node:util'
 import { spawn } from 'node:child_process'
 import { performance } from 'node:perf_hooks'

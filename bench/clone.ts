@@ -12,7 +12,6 @@
  *   [--throughput-mb 64] [--tb-sizes 16,32,64,128]`
  * Needs qemu-system-x86_64, qemu-img, gcc and libc6-dev, and the Debian archive for the guest image's first build.
  */
-import '../src/polyfill.js'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { linkSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs'

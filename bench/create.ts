@@ -10,7 +10,6 @@
  * the one-at-a-time variant; writes <--out>.csv and .svg (default docs/bench-create-paper).
  * Usage: node dist/bench/create.js --paper [--vms 128] [--memory 128] [--plants 4] [--idle-seconds 30] [--modes kept,one-at-a-time]
  */
-import '../src/polyfill.js'
 import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { hostname, cpus } from 'node:os'

@@ -3,7 +3,6 @@
  * use (proportional set size of their QEMU processes, so shared golden pages count once) against
  * N x the guest's memory. Usage: node dist/bench/density.js [--clones 50] [--memory 256]
  */
-import '../src/polyfill.js'
 import { parseArgs } from 'node:util'
 import { readFile, mkdtemp, rm } from 'node:fs/promises'
 import { hostname, cpus, tmpdir } from 'node:os'

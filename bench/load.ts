@@ -16,7 +16,6 @@
  * e.g.   node dist/bench/load.js --line sim --creates 1000
  *        node dist/bench/load.js --line qemu --creates 50 --plants 2 --clients 2
  */
-import '../src/polyfill.js'
 import { parseArgs } from 'node:util'
 import { spawnSync } from 'node:child_process'
 import { performance } from 'node:perf_hooks'

@@ -3,7 +3,6 @@
  * Used by bench/bidding so that the shop and the plants use different cores.
  * Usage: node dist/bench/plants-worker.js SHOP_MULTIADDR N DATA_DIR
  */
-import '../src/polyfill.js'
 import { join } from 'node:path'
 import { VmplantNode } from '../src/daemon/vmplant-node.js'
 import { validateNodeConfig } from '../src/daemon/config.js'

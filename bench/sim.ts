@@ -15,7 +15,6 @@
  *        [--plants 100] [--requests 100000] [--rate 10]                       (small)
  *        [--large-plants 10000] [--sites 100] [--large-requests 1000000] [--large-rate 1000] [--choices D]
  */
-import '../src/polyfill.js'
 import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { readFileSync, writeFileSync } from 'node:fs'

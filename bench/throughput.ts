@@ -14,7 +14,6 @@
  *   [--memory 128] [--pool-size 16] [--pool-spawns 2] [--pool-max 16] [--pool-niceness 0] [--modes raw,line,pool]`
  * Needs qemu-system-x86_64, qemu-img, gcc and libc6-dev, and the Debian archive for the guest image's first build.
  */
-import '../src/polyfill.js'
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
 import { cpus, hostname, tmpdir, totalmem } from 'node:os'
 import { join } from 'node:path'

@@ -8,7 +8,6 @@
  * Run: `npx tsc -p . && node dist/bench/uml-clone.js [--count 10] [--memory 64]`
  * Needs linux.uml (user-mode-linux), mke2fs (e2fsprogs) and busybox-static.
  */
-import '../src/polyfill.js'
 import { execFileSync } from 'node:child_process'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { cpus, tmpdir } from 'node:os'

@@ -8,7 +8,6 @@
  * the creates' domains rotate over 8, as in bench/bidding.
  * Usage: node dist/bench/virtual-create.js [--plants 5,50,500] [--creates 200]
  */
-import '../src/polyfill.js'
 import { parseArgs } from 'node:util'
 import { performance } from 'node:perf_hooks'
 import { hostname, cpus, loadavg } from 'node:os'

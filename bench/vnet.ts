@@ -9,7 +9,6 @@
  * wan veth → the plant's node → socat → tap → domain bridge. Plain path: the two site namespaces
  * over the wan veth itself (10.201.0.2 → 10.201.0.1). Needs root, iproute2, socat, iperf3, ping.
  */
-import '../src/polyfill.js'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { readFile } from 'node:fs/promises'

@@ -1,4 +1,3 @@
-import '../polyfill.js'
 import { loadBundled } from './bundled.js'
 import { consoleOutput, type Output } from './output.js'
 

@@ -1,4 +1,3 @@
-import '../polyfill.js'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import type { PrivateKey } from '@libp2p/interface'
 import { baseNodeOptions } from './node-base.js'

@@ -1,4 +1,3 @@
-import '../polyfill.js'
 import { createLibp2p, type Libp2p } from 'libp2p'
 import { identify } from '@libp2p/identify'
 import { ping } from '@libp2p/ping'

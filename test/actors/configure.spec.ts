@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import { federationWithClient, type Fixture } from '../helpers/federation.js'
 

@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import { federationWithClient } from '../helpers/federation.js'
 

@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import { LinkSpeeds } from '../../src/images/link-speed.js'
 import { federationWithClient } from '../helpers/federation.js'

@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import { execFile } from 'node:child_process'
 import { stat } from 'node:fs/promises'

@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import { qemuLine } from '../../src/hypervisor/qemu/index.js'
 import { lineSteps, steps } from '../../src/cli/progress.js'
 import type { Output } from '../../src/cli/output.js'

@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import { spawn } from 'node:child_process'
 import { createServer } from 'node:net'

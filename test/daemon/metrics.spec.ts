@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'

@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import { spawnSync } from 'node:child_process'
 import { access, readFile, writeFile, mkdir, rm } from 'node:fs/promises'

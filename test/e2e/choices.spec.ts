@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import { federationWithClient, SMALL_SPEC } from '../helpers/federation.js'
 import { PROTOCOLS } from '../../src/net/protocols.js'

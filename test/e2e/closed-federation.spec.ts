@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import { join } from 'node:path'
 import { stat } from 'node:fs/promises'

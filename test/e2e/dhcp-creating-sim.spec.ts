@@ -4,7 +4,6 @@
  * proxy follows the plant before the VM asks for its lease; once made it is `running`. A plant
  * with no domain bridges refuses a spec that asks for DHCP, naming why, and keeps no VM.
  */
-import '../../src/polyfill.js'
 import test from 'ava'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { VmplantClient } from '../../src/cli/client.js'

@@ -4,7 +4,6 @@
  * use, shared by the domain's VMs, removed with its last VM; with 4 domains on the plant a 5th gets
  * no offer. A plant without CAP_NET_ADMIN says so and makes networkless VMs, and marks them.
  */
-import '../../src/polyfill.js'
 import { rootTest } from '../helpers/root.js'
 import { writeFile } from 'node:fs/promises'
 import { join } from 'node:path'

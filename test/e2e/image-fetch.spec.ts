@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import { existsSync } from 'node:fs'
 import { readFile, writeFile } from 'node:fs/promises'

@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import { rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { defaultGoldenShmDir } from '../../src/daemon/create-line.js'

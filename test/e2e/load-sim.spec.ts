@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import type { VmplantClient } from '../../src/cli/client.js'
 import type { CreateResult } from '../../src/interface/index.js'

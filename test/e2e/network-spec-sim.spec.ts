@@ -3,7 +3,6 @@
  * networks): the create fails naming why, and no VM is left; a spec without it is made as before
  * and its classad has no NIC.
  */
-import '../../src/polyfill.js'
 import test, { type ExecutionContext } from 'ava'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { VmplantClient } from '../../src/cli/client.js'

@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import type { ExecutionContext } from 'ava'
 import { readdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'

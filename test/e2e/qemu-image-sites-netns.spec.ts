@@ -5,7 +5,6 @@
  * fetches it across the sites' veth links and the core's routing, and clones it. The loopback
  * variant (qemu-image-sites.spec.ts) also shows a corrupted transfer refused.
  */
-import '../../src/polyfill.js'
 import test, { type TestFn } from 'ava'
 import { existsSync } from 'node:fs'
 import { join } from 'node:path'

@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import { existsSync } from 'node:fs'
 import { open, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'

@@ -8,7 +8,6 @@
  * reports, and the shop ranks the brokers' offers; before each site's run, two probe VMs (made
  * and destroyed) show that its broker prices both of its plants.
  */
-import '../../src/polyfill.js'
 import { rootTest } from '../helpers/root.js'
 import { fileURLToPath } from 'node:url'
 import { buildTopology, listNamespaces, startNodeIn, startShopIn, type NetHost, type NsNode } from '../helpers/netns.js'

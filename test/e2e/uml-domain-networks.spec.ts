@@ -3,7 +3,6 @@
  * domain's bridge, so a VM of domain A reaches another VM of A, a VM of domain B does not (same
  * subnet: only the bridges keep them apart), and the bridges go with the domains' last VMs.
  */
-import '../../src/polyfill.js'
 import test, { type TestFn } from 'ava'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { VmplantClient } from '../../src/cli/client.js'

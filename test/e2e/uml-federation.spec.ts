@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test, { type TestFn } from 'ava'
 import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'

@@ -6,7 +6,6 @@
  * the tunnel's stream is broken; B's VM on the same plant, the plant's host and its site cannot
  * reach it; a client without A's credential cannot create in A, query A's VM or open A's tunnel.
  */
-import '../../src/polyfill.js'
 import test, { type TestFn } from 'ava'
 import { execFile } from 'node:child_process'
 import { join } from 'node:path'

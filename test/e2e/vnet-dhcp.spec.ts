@@ -7,7 +7,6 @@
  * no lease: its create fails within the spec's lease timeout, naming why, and leaves no guest,
  * bridge or tap behind.
  */
-import '../../src/polyfill.js'
 import test, { type ExecutionContext, type TestFn } from 'ava'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'

@@ -10,7 +10,6 @@
  * with its heartbeat). Prints one JSON line per VM ({"event":"created",plant,cost,via,network}), then
  * {"event":"done"}, and exits; an error is printed as {"event":"error",message} with exit code 1.
  */
-import '../../src/polyfill.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { VmplantClient } from '../../src/cli/client.js'
 import type { CreateResult } from '../../src/interface/messages.js'

@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { startEmbeddedFederation, type EmbeddedFederation, type EmbeddedInit } from '../../src/daemon/embedded.js'
 import { VmplantClient } from '../../src/cli/client.js'

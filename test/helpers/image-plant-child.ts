@@ -8,7 +8,6 @@
  * Every fetched image is printed as {"event":"image.fetched",id,peer,remoteAddrs}: the addresses
  * of its connections to the holder, so a test sees the path the transfer took.
  */
-import '../../src/polyfill.js'
 import { loadNodeConfig } from '../../src/daemon/config.js'
 import { VmplantNode } from '../../src/daemon/vmplant-node.js'
 import { answerTestSignals } from './node-signals.js'

@@ -4,7 +4,6 @@
  * from several client nodes, and check that every create was answered once and that the plants
  * hold exactly the VMs the clients were given.
  */
-import '../../src/polyfill.js'
 import { cp, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair } from '@libp2p/crypto/keys'

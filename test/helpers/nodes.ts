@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import { join } from 'node:path'
 import type { ExecutionContext } from 'ava'
 import { VmplantNode } from '../../src/daemon/vmplant-node.js'

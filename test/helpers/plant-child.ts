@@ -4,7 +4,6 @@
  * (SIGUSR2 breaks its tunnel connections, SIGTERM stops it with its VMs destroyed).
  * Prints {"event":"ready",peer,addrs,roles} once started.
  */
-import '../../src/polyfill.js'
 import { loadNodeConfig } from '../../src/daemon/config.js'
 import { VmplantNode } from '../../src/daemon/vmplant-node.js'
 import { answerTestSignals } from './node-signals.js'

@@ -3,7 +3,6 @@
  * getting in step after stale bytes, skipping other requests' frames, output kept byte for byte.
  * The real agent is exercised in qemu-agent.spec.ts.
  */
-import '../../src/polyfill.js'
 import { mkdtempSync, rmSync } from 'node:fs'
 import { createServer, type Server, type Socket } from 'node:net'
 import { tmpdir } from 'node:os'

@@ -3,7 +3,6 @@
  * as the guest wrote them, stdout and stderr apart, exit codes, timeouts, silent actions, and a
  * reply abandoned half-way that does not disturb the next request.
  */
-import '../../src/polyfill.js'
 import test from 'ava'
 import type { GoldenImage } from '../../src/hypervisor/index.js'
 import { qemuLine, type QemuProductionLine } from '../../src/hypervisor/qemu/index.js'

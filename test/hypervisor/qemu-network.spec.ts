@@ -4,7 +4,6 @@
  * VM on another bridge does not, the tap is recorded with the VM and goes with it, and a clone
  * that never completed or was aborted leaves no tap. Bridges are made and removed by this test.
  */
-import '../../src/polyfill.js'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { readFileSync, rmSync } from 'node:fs'

@@ -3,7 +3,6 @@
  * warehouse holds, several processes start at once, and the plant's bids count the waiting
  * processes at their measured size (PSS), not at a guess.
  */
-import '../../src/polyfill.js'
 import { readFileSync } from 'node:fs'
 import test from 'ava'
 import { ActorSystem, seededRandom } from '../../src/actors/runtime/index.js'

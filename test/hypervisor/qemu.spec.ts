@@ -3,7 +3,6 @@
  * that died while the plant was away, the fingerprint and the warm pool. What every line must do
  * is in the conformance suite (qemu-conformance.spec.ts).
  */
-import '../../src/polyfill.js'
 import { createHash } from 'node:crypto'
 import { linkSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'

@@ -3,7 +3,6 @@
  * host-network module), VMs of one domain reach each other, a VM of another domain does not, and
  * the host keeps no address on those links. Everything runs on bridges this test makes.
  */
-import '../../src/polyfill.js'
 import { execFileSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { mkdtempSync, rmSync } from 'node:fs'

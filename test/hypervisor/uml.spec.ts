@@ -3,7 +3,6 @@
  * plant was away, a boot that fails, the fingerprint. What every line must do is in the
  * conformance suite (uml-conformance.spec.ts).
  */
-import '../../src/polyfill.js'
 import { execFileSync } from 'node:child_process'
 import { createHash } from 'node:crypto'
 import { mkdtempSync, readdirSync, readFileSync, rmSync, statSync, truncateSync, writeFileSync } from 'node:fs'

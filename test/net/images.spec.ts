@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
@@ -76,7 +75,7 @@ const json = (v: unknown): Uint8Array => new TextEncoder().encode(JSON.stringify
 /** every file under a folder, recursively */
 async function filesUnder (dir: string): Promise<string[]> {
   if (!existsSync(dir)) return []
-  return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath ?? e.path, e.name))
+  return (await readdir(dir, { recursive: true, withFileTypes: true })).filter((e) => e.isFile()).map((e) => join(e.parentPath, e.name))
 }
 
 test.before(async () => {

@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import { z } from 'zod'
 import { generateKeyPair } from '@libp2p/crypto/keys'

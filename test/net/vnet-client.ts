@@ -4,7 +4,6 @@
  * argv: JSON {key, plant, domain, credential (a file), bridge, tap, mtu?}. Prints each tunnel event as a
  * JSON line. SIGTERM stops the tunnel, removes the tap and exits.
  */
-import '../../src/polyfill.js'
 import { readFile } from 'node:fs/promises'
 import { multiaddr } from '@multiformats/multiaddr'
 import { loadOrCreateKey } from '../../src/net/keys.js'

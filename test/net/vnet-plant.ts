@@ -5,7 +5,6 @@
  * SIGUSR2 breaks every connection that carries a tunnel, SIGTERM stops the node (its taps are
  * removed) and exits: see helpers/node-signals.ts.
  */
-import '../../src/polyfill.js'
 import { VmplantNode } from '../../src/daemon/vmplant-node.js'
 import { validateNodeConfig } from '../../src/daemon/config.js'
 import { answerTestSignals } from '../helpers/node-signals.js'

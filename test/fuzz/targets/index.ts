@@ -1,4 +1,3 @@
-import '../../../src/polyfill.js'
 import { tempDir } from '../../helpers/temp.js'
 import type { FuzzTarget } from '../harness.js'
 import { wireTargets } from './wire.js'
