@@ -11,12 +11,14 @@ const MARK = 'vmplant-trace-load '
 
 /**
  * Writes into `dir` a module that registers a loader hook naming every file the process loads on
- * stderr: Node's own evidence of what a command loaded, without timing anything.
+ * stderr: Node's own evidence of what a command loaded, without timing anything. The hook runs on
+ * its own thread, whose process.stderr is relayed by the main thread and loses what is still queued
+ * when a command exits (as `--help` does at once on Node 24): it writes to fd 2 itself.
  */
 export async function writeTracer (dir: string): Promise<string> {
   const hooks = join(dir, 'trace-hooks.mjs')
   const tracer = join(dir, 'trace.mjs')
-  await writeFile(hooks, `export async function load (url, context, next) {\n  if (url.startsWith('file:')) process.stderr.write(${JSON.stringify(MARK)} + url + '\\n')\n  return next(url, context)\n}\n`)
+  await writeFile(hooks, `import { writeSync } from 'node:fs'\nexport async function load (url, context, next) {\n  if (url.startsWith('file:')) writeSync(2, ${JSON.stringify(MARK)} + url + '\\n')\n  return next(url, context)\n}\n`)
   await writeFile(tracer, `import { register } from 'node:module'\nregister(${JSON.stringify(`file://${hooks}`)})\n`)
   return tracer
 }
