@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
