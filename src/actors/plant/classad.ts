@@ -1,11 +1,13 @@
 import type { Classad } from '../../interface/index.js'
-import type { Production } from './plant-state.js'
+import type { PlantOrder } from './plant-state.js'
 import type { ProductionResult } from './production.js'
 
+/** what a classad says of the order it was made for */
+type Made = Pick<PlantOrder, 'vmid' | 'order' | 'spec'>
 type Where = { plant: string, line: string, now: number, network: Classad['network'] }
 
 /** The classad of a VM just produced: what the client gets and the plant's store records. */
-export function classadOf (production: Production, result: ProductionResult, where: Where): Classad {
+export function classadOf (production: Made, result: ProductionResult, where: Where): Classad {
   return {
     ...classadBase(production, where),
     state: 'running',
@@ -24,7 +26,7 @@ export function classadOf (production: Production, result: ProductionResult, whe
  * domain's network, in state `creating`, with nothing produced yet. A tunnel proxy follows the
  * plant from it, so that the VM's DHCP request, sent while it is made, reaches the client's LAN.
  */
-export function creatingClassad (production: Production, where: Where): Classad {
+export function creatingClassad (production: Made, where: Where): Classad {
   return {
     ...classadBase(production, where),
     state: 'creating',
@@ -38,7 +40,7 @@ export function creatingClassad (production: Production, where: Where): Classad 
 }
 
 /** what a VM's classad says of its order and hardware, whatever its state */
-function classadBase (production: Production, where: Where): Omit<Classad, 'state' | 'goldenImage' | 'timings' | 'actions' | 'outputs' | 'attributes' | 'recovered'> {
+function classadBase (production: Made, where: Where): Omit<Classad, 'state' | 'goldenImage' | 'timings' | 'actions' | 'outputs' | 'attributes' | 'recovered'> {
   const { order, spec } = production
   return {
     vmid: production.vmid,

@@ -1,4 +1,4 @@
-import type { ActorContext, Behavior, Message, TaskOutcome } from '../runtime/index.js'
+import type { ActorContext, ActorEvent, Behavior, Message, TaskOutcome } from '../runtime/index.js'
 import type { LoadReport, ProductionLine, Transport } from '../../interface/index.js'
 import type { ImageCatalog } from '../../images/index.js'
 import type { CostConfig, PlantLoad } from '../../pricing/index.js'
@@ -158,7 +158,7 @@ export function isLoadReportMessage (message: { type: string }): message is Load
  * messages handled here, and a report after any message that changed the load (or, `learning.done`,
  * the warehouse). `load` reads the load without the host's free memory.
  */
-export function reportingLoad<S extends { report?: LoadReportState }, M extends Message> (inner: Behavior<S, M>, reporter: LoadReporter, load: (state: S) => PlantLoad): Behavior<S, M> {
+export function reportingLoad<S extends { report?: LoadReportState }, M extends Message, E extends ActorEvent> (inner: Behavior<S, M, E>, reporter: LoadReporter, load: (state: S) => PlantLoad): Behavior<S, M, E> {
   return {
     async init (ctx) {
       const state = await inner.init(ctx)

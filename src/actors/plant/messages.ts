@@ -1,5 +1,5 @@
 import type { Reply, TaskOutcome } from '../runtime/index.js'
-import type { BidCall, Classad, DomainRef, Order, WarehouseRequest } from '../../interface/index.js'
+import type { BidAnswer, BidCall, Classad, DomainRef, Order, WarehouseRequest } from '../../interface/index.js'
 import type { ProductionResult } from './production.js'
 import type { CostRequest } from '../../pricing/index.js'
 import type { Reconciliation } from './reconcile.js'
@@ -10,7 +10,7 @@ export type PlantMessage =
   /** `from`: the peer that published the call (the edge checked it is the call's replyTo) */
   | { type: 'bid.call', call: BidCall, from: string }
   | { type: 'bid.priced', call: BidCall, outcome: TaskOutcome<Pick<CostRequest, 'image'>> }
-  | { type: 'bid.sent', requestId: string, outcome: TaskOutcome<void> }
+  | { type: 'bid.sent', answer: BidAnswer, outcome: TaskOutcome<void> }
   /** `from`: the noise-authenticated sender; the edge verified the client's signature. `progress` sees the production's steps */
   | { type: 'order.produce', order: Order, from: string, reply: Reply<Classad>, progress?: (step: ProductionStep) => void }
   | { type: 'order.cancel', requestId: string, from: string }

@@ -6,21 +6,24 @@ import type { NetworkMode } from './networks.js'
 import type { Reply } from '../runtime/index.js'
 import type { Classad, Order } from '../../interface/index.js'
 import type { VmSpec } from '../../planner/index.js'
+import type { OrderState } from './order-machine.js'
+import type { ProductionStep } from './progress.js'
 
-/** A VM being made for an order: an agreement until it is committed, cancelled or expired. */
-export interface Production {
+/** An order the plant took and has not finished: an agreement until it is delivered, cancelled or expired. */
+export interface PlantOrder {
   vmid: string
   order: Order
   spec: VmSpec
   /** the peer that ordered it; only it may cancel */
   orderedBy: string
   memoryMB: number
-  phase: 'producing' | 'committing'
-  /** aborts the production task: the order expired or the shop cancelled */
+  /** where the order is in its life (order-machine.ts) */
+  machine: OrderState
+  /** aborts the production task and the expiry timer: the order expired or the shop cancelled */
   abort: AbortController
-  /** why it was aborted, once it was */
-  ended?: Error
   reply: Reply<Classad>
+  /** sees the production's steps, for the person who ordered the VM */
+  progress?: ((step: ProductionStep) => void) | undefined
 }
 
 /** What the plant keeps of a committed VM to price bids and honour cancels; the record itself is in the store. */
@@ -30,7 +33,8 @@ export interface HeldVm { domain: string, memoryMB: number, requestId: string, o
 export interface HeldNetwork { allocation: NetworkAllocation, committed: boolean }
 
 export interface PlantState {
-  productions: Map<string, Production>
+  /** orders taken and not yet delivered or ended, by vmid */
+  orders: Map<string, PlantOrder>
   /** committed, live VMs by vmid: an index of the store loaded at start */
   vms: Map<string, HeldVm>
   /** host-only networks by domain */
@@ -42,15 +46,17 @@ export interface PlantState {
   network: NetworkMode
   /** the load reports to the site's broker, for a plant behind one */
   report?: LoadReportState
+  /** keys of action prefixes being learned right now, so that two productions do not build the same image */
+  learning: Set<string>
 }
 
 export function plantLoad (state: PlantState, line: ProductionLine, memoryCapacityMB: number, hostFreeMB?: () => number): PlantLoad {
   // a warm pool is memory the plant has spent, and counts against what it can offer
   let memoryUsedMB = line.reservedMB()
   for (const vm of state.vms.values()) memoryUsedMB += vm.memoryMB
-  for (const p of state.productions.values()) memoryUsedMB += p.memoryMB
+  for (const o of state.orders.values()) memoryUsedMB += o.memoryMB
   return {
-    runningVms: state.vms.size + state.productions.size,
+    runningVms: state.vms.size + state.orders.size,
     domains: new Set(state.networks.keys()),
     networksInUse: state.networks.size,
     memoryUsedMB,
@@ -72,10 +78,10 @@ export function orderDomain (order: Order): string {
   return domainIdOf(order.domain, order.credential?.key)
 }
 
-/** True while a VM or a production of the domain, other than `except`, still uses its network. */
+/** True while a VM or an order of the domain, other than `except`, still uses its network. */
 export function domainInUse (state: PlantState, domain: string, except: string): boolean {
   for (const [vmid, vm] of state.vms) if (vmid !== except && vm.domain === domain) return true
-  for (const [vmid, p] of state.productions) if (vmid !== except && orderDomain(p.order) === domain) return true
+  for (const [vmid, o] of state.orders) if (vmid !== except && orderDomain(o.order) === domain) return true
   return false
 }
 

@@ -1,20 +1,21 @@
-import type { ActorContext } from '../runtime/index.js'
 import { VmNotFoundError, type Classad, type HostNetworks, type PlantStore, type ProductionLine } from '../../interface/index.js'
 import { settle, type PlantMessage } from './messages.js'
 import { domainInUse, orderDomain, type PlantState } from './plant-state.js'
 import { domainAccess, inDomains } from './domain-access.js'
 import { networkClassad, releaseBridge } from './networks.js'
 import { creatingClassad } from './classad.js'
+import { isCreating } from './order-machine.js'
+import type { PlantContext } from './components.js'
 
 type VmRecordMessage = Extract<PlantMessage, { type: 'vm.query' | 'query.done' | 'vm.destroy' | 'destroy.done' | 'record.removed' | 'vm.list' }>
 
 /**
  * The plant's answers about the VMs it holds: query (the line's live state written back to the
  * record), destroy (the VM, then its record and, with the domain's last VM, its network) and list
- * (the records, and the orders in production as `creating`). Each reads or writes the store in a
+ * (the records, and the orders being made as `creating`). Each reads or writes the store in a
  * task; access is checked against the VM's domain.
  */
-export function vmRecordHandler (components: { line: ProductionLine, store: PlantStore, hostNetworks?: HostNetworks | undefined, transport: { self(): { peer: string } } }): (state: PlantState, message: VmRecordMessage, ctx: ActorContext<PlantMessage>) => PlantState {
+export function vmRecordHandler (components: { line: ProductionLine, store: PlantStore, hostNetworks?: HostNetworks | undefined, transport: { self(): { peer: string } } }): (state: PlantState, message: VmRecordMessage, ctx: PlantContext) => PlantState {
   const { line, store } = components
   return (state, message, ctx) => {
     switch (message.type) {
@@ -79,6 +80,7 @@ export function vmRecordHandler (components: { line: ProductionLine, store: Plan
         const { vmid, outcome, reply } = message
         if (!outcome.ok) {
           ctx.log.error('could not remove the record of %s: %s', vmid, outcome.error.message)
+          ctx.emit({ type: 'store.write-failed', op: 'remove', vmid, error: outcome.error })
           reply?.reject(outcome.error)
           return state
         }
@@ -89,9 +91,9 @@ export function vmRecordHandler (components: { line: ProductionLine, store: Plan
       case 'vm.list': {
         const { owner, domains, reply } = message
         const where = { plant: components.transport.self().peer, line: line.kind, now: ctx.clock.now() }
-        const creating = [...state.productions.values()]
-          .filter((p) => p.phase === 'producing')
-          .map((p) => creatingClassad(p, { ...where, network: networkClassad(state.network, state.networks.get(orderDomain(p.order))?.allocation) }))
+        const creating = [...state.orders.values()]
+          .filter((o) => isCreating(o.machine))
+          .map((o) => creatingClassad(o, { ...where, network: networkClassad(state.network, state.networks.get(orderDomain(o.order))?.allocation) }))
           .filter((ad) => inDomains(ad, owner, domains))
         ctx.task(async (signal) => {
           const recorded = (await store.listVms({ signal })).filter((r) => inDomains(r.classad, owner, domains)).map((r) => r.classad)

@@ -2,11 +2,13 @@ import { logger, type Logger } from '@libp2p/logger'
 import { ActorFailedError, ActorStoppedError, MailboxFullError, RestartBudgetExhaustedError } from './errors.js'
 import { createReply, type Reply } from './reply.js'
 import type { Clock, Random } from '../../interface/clock.js'
+import { EventHub, type ActorEvent, type ActorEvents } from './events.js'
+import { DEFAULT_MAILBOX_LIMIT, DEFAULT_RESTART_BUDGET, validateSpawnOptions, type SpawnOptions } from './spawn-options.js'
 
 export interface Message { type: string, reply?: Reply<any> }
 
-/** What an actor may touch besides its own state. */
-export interface ActorContext<M extends Message> {
+/** What an actor may touch besides its own state; `E`: the domain events it emits. */
+export interface ActorContext<M extends Message, E extends ActorEvent = never> {
   readonly name: string
   readonly self: ActorRef<M>
   readonly clock: Clock
@@ -17,45 +19,30 @@ export interface ActorContext<M extends Message> {
    * handling messages; the outcome comes back to the actor as a message.
    */
   task<T>(work: (signal: AbortSignal) => Promise<T>, toMessage: (outcome: TaskOutcome<T>) => M): void
+  /** Tells the actor's observers (its ref's `events`) what happened; they cannot answer back. */
+  emit(event: E): void
 }
 
 export type TaskOutcome<T> = { ok: true, value: T } | { ok: false, error: Error }
 
-export interface Behavior<S, M extends Message> {
+export interface Behavior<S, M extends Message, E extends ActorEvent = never> {
   /** Builds the state at start and again after every restart. */
-  init(ctx: ActorContext<M>): Promise<S> | S
+  init(ctx: ActorContext<M, E>): Promise<S> | S
   /** One transition: the current state and one message give the next state. */
-  receive(state: S, message: M, ctx: ActorContext<M>): Promise<S> | S
+  receive(state: S, message: M, ctx: ActorContext<M, E>): Promise<S> | S
   /** Called once when the actor stops, with its last state. */
-  stop?(state: S, ctx: ActorContext<M>): Promise<void> | void
+  stop?(state: S, ctx: ActorContext<M, E>): Promise<void> | void
 }
 
-export interface ActorRef<M extends Message> {
+/** `E`: the domain events it emits; a ref typed without them (one only sent to) takes any actor's */
+export interface ActorRef<M extends Message, E extends ActorEvent = any> {
   readonly name: string
+  /** the domain events the actor emits; subscribe after `spawn` (what `init` emits is not seen) */
+  readonly events: ActorEvents<E>
   send(message: M): void
   /** Sends a message that carries a reply, and waits for the reply until the signal aborts. */
   ask<T>(build: (reply: Reply<T>) => M, options?: { signal?: AbortSignal }): Promise<T>
 }
-
-export interface SpawnOptions {
-  /** the most messages allowed to wait in the mailbox; @default 10000 */
-  mailboxLimit?: number
-  /**
-   * Restarts allowed within any `restartWindowMs`, as an Erlang supervisor's intensity: the
-   * failure after that many within the window stops the actor for good. Failures older than the
-   * window no longer count, so an actor that fails now and then is restarted for as long as the
-   * process lives. 0 stops it at its first failure.
-   * @default 10
-   */
-  maxRestarts?: number
-  /** the window, on the system's clock, over which restarts are counted (Erlang's period); @default 60000 */
-  restartWindowMs?: number
-  /** how a failure that stops the actor reaches its parent */
-  onFailure?: (error: ActorFailedError) => void
-}
-
-/** The restart budget an actor gets when its spawn options do not say. */
-export const DEFAULT_RESTART_BUDGET = { maxRestarts: 10, restartWindowMs: 60_000 } as const
 
 export interface ActorSystemInit {
   clock: Clock
@@ -78,16 +65,6 @@ export interface ActorSystemInit {
   onExhausted?: (error: ActorFailedError) => void
 }
 
-const DEFAULT_MAILBOX_LIMIT = 10_000
-
-/** Checks spawn options; the error names the offending option. */
-export function validateSpawnOptions (options: SpawnOptions): void {
-  const { mailboxLimit, maxRestarts, restartWindowMs } = options
-  if (mailboxLimit !== undefined && !(Number.isInteger(mailboxLimit) && mailboxLimit >= 1)) throw new RangeError(`mailboxLimit: must be a whole number of at least 1 (got ${mailboxLimit})`)
-  if (maxRestarts !== undefined && !(Number.isInteger(maxRestarts) && maxRestarts >= 0)) throw new RangeError(`maxRestarts: must be a whole number of at least 0 (got ${maxRestarts})`)
-  if (restartWindowMs !== undefined && !(Number.isFinite(restartWindowMs) && restartWindowMs > 0)) throw new RangeError(`restartWindowMs: must be a positive number of milliseconds (got ${restartWindowMs})`)
-}
-
 /** Owns the actors of one node: their mailboxes, their supervision and their shutdown. */
 export class ActorSystem {
   readonly clock: Clock
@@ -95,7 +72,7 @@ export class ActorSystem {
   private readonly logPrefix: string
   private readonly trace?: (to: string, message: Message) => void
   private readonly onExhausted?: (error: ActorFailedError) => void
-  private readonly cells = new Map<string, Cell<any, any>>()
+  private readonly cells = new Map<string, Cell<any, any, any>>()
 
   constructor (init: ActorSystemInit) {
     this.clock = init.clock
@@ -105,17 +82,17 @@ export class ActorSystem {
     this.onExhausted = init.onExhausted
   }
 
-  async spawn<S, M extends Message> (name: string, behavior: Behavior<S, M>, options: SpawnOptions = {}): Promise<ActorRef<M>> {
+  async spawn<S, M extends Message, E extends ActorEvent = never> (name: string, behavior: Behavior<S, M, E>, options: SpawnOptions = {}): Promise<ActorRef<M, E>> {
     if (this.cells.has(name)) throw new Error(`an actor named ${name} already runs`)
     validateSpawnOptions(options)
-    const cell = new Cell<S, M>(name, behavior, options, this, logger(`${this.logPrefix}:${name}`))
+    const cell = new Cell<S, M, E>(name, behavior, options, this, logger(`${this.logPrefix}:${name}`))
     this.cells.set(name, cell)
     await cell.start()
     return cell.ref
   }
 
   /** every send passes here, so that one place can trace traffic */
-  relay<M extends Message>(cell: Cell<any, M>, message: M): void {
+  relay<M extends Message>(cell: Cell<any, M, any>, message: M): void {
     this.trace?.(cell.name, message)
     cell.enqueue(message)
   }
@@ -137,8 +114,8 @@ export class ActorSystem {
   }
 }
 
-class Cell<S, M extends Message> {
-  readonly ref: ActorRef<M>
+class Cell<S, M extends Message, E extends ActorEvent> {
+  readonly ref: ActorRef<M, E>
   private state!: S
   private readonly mailbox: M[] = []
   private running = false
@@ -150,18 +127,20 @@ class Cell<S, M extends Message> {
   private readonly tasks = new Set<AbortController>()
   /** replies this actor owes; rejected when it stops, so that no requester waits forever */
   private readonly owed = new Set<Reply<any>>()
-  private readonly ctx: ActorContext<M>
+  private readonly ctx: ActorContext<M, E>
 
   constructor (
     readonly name: string,
-    private readonly behavior: Behavior<S, M>,
+    private readonly behavior: Behavior<S, M, E>,
     private readonly options: SpawnOptions,
     private readonly system: ActorSystem,
     log: Logger
   ) {
     const send = (message: M): void => { system.relay(this, message) }
+    const events = new EventHub<E>(log)
     this.ref = {
       name,
+      events,
       send,
       ask: async <T>(build: (reply: Reply<T>) => M, opts: { signal?: AbortSignal } = {}): Promise<T> => {
         opts.signal?.throwIfAborted()
@@ -176,7 +155,8 @@ class Cell<S, M extends Message> {
       clock: system.clock,
       random: system.random,
       log,
-      task: (work, toMessage) => { this.runTask(work, toMessage) }
+      task: (work, toMessage) => { this.runTask(work, toMessage) },
+      emit: (event) => { events.dispatch(event) }
     }
   }
 

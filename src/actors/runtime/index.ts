@@ -1,4 +1,6 @@
-export { ActorSystem, DEFAULT_RESTART_BUDGET, validateSpawnOptions, type ActorContext, type ActorRef, type Behavior, type Message, type SpawnOptions, type TaskOutcome, type ActorSystemInit } from './actor.js'
+export { ActorSystem, type ActorContext, type ActorRef, type Behavior, type Message, type TaskOutcome, type ActorSystemInit } from './actor.js'
+export { DEFAULT_RESTART_BUDGET, validateSpawnOptions, type SpawnOptions } from './spawn-options.js'
+export { type ActorEvent, type ActorEvents, type EventListener } from './events.js'
 export { createReply, type Reply } from './reply.js'
 export { systemClock, seededRandom, type Clock, type Random } from '../../interface/clock.js'
 export * from './errors.js'
