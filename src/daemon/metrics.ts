@@ -1,6 +1,8 @@
 import { Counter, Gauge, Histogram, Registry } from 'prom-client'
-import type { Message } from '../actors/runtime/index.js'
-import type { BidAnswer, Classad, CreateResult, PeerRef, ProductionLine, Transport } from '../interface/index.js'
+import type { ActorEvents } from '../actors/runtime/index.js'
+import type { PlantEvent } from '../actors/plant/events.js'
+import type { ShopEvent } from '../actors/shop/events.js'
+import type { BidAnswer, Classad, ProductionLine } from '../interface/index.js'
 import type { PlantStore, Warehouse } from '../store/index.js'
 import type { VmplantLibp2p } from '../net/node.js'
 import { gossipPeersWithoutStream } from '../net/gossip-links.js'
@@ -30,9 +32,8 @@ export interface MetricsSources {
 
 /**
  * One node's Prometheus metrics, in its own registry (several nodes may share a process). The
- * actors know nothing of it: it watches their messages through the ActorSystem's trace hook and
- * the plant's answers through a transport wrapper, and reads gauges from the node's parts when
- * scraped.
+ * actors know nothing of it: it subscribes to the domain events they emit (`watchPlant`,
+ * `watchShop`), and reads gauges from the node's parts when scraped.
  */
 export class NodeMetrics {
   readonly registry = new Registry()
@@ -138,31 +139,20 @@ export class NodeMetrics {
     this.sources = { ...this.sources, ...sources }
   }
 
-  /** the ActorSystem's trace hook: sees every message sent to one of the node's actors */
-  readonly trace = (actor: string, message: Message): void => {
-    const m = message as { type: string } & Record<string, any>
-    if (actor === 'shop' && m.type === 'client.create') this.watchCreate(m as unknown as { reply: CreateReply })
-    if (actor !== 'plant') return
-    switch (m.type) {
-      case 'order.produce': this.bidsWon.inc(); break
-      case 'commit.done': {
-        if (m.outcome?.ok === true) this.observeProduction(m.classad as Classad)
-        else this.storeErrors.inc({ op: 'commit' })
-        break
-      }
-      case 'record.removed': if (m.outcome?.ok === false) this.storeErrors.inc({ op: 'remove' }); break
-    }
+  /** counts the plant's answers to calls, the orders it won, its productions and its store's failed writes */
+  watchPlant (events: ActorEvents<PlantEvent>): void {
+    events.addEventListener('bid.answered', ({ answer }) => { this.countAnswer(answer) })
+    events.addEventListener('order.received', () => { this.bidsWon.inc() })
+    events.addEventListener('order.delivered', ({ classad }) => { this.observeProduction(classad) })
+    events.addEventListener('store.write-failed', ({ op }) => { this.storeErrors.inc({ op }) })
   }
 
-  /** The plant's transport with its answers to calls counted: the answer never passes an actor's mailbox. */
-  countAnswers<T extends Transport>(transport: T): T {
-    const answer = transport.answer.bind(transport)
-    transport.answer = async (to: PeerRef, bid: BidAnswer, options) => {
-      await answer(to, bid, options)
-      this.bidsSent.inc({ answer: bid.type === 'bid.offer' ? 'offer' : 'decline' })
-      if (bid.type === 'bid.decline') this.bidsDeclined.inc({ reason: declineReason(bid.reason) })
-    }
-    return transport
+  /** counts the creates the shop answered, once each, and how long the made ones took */
+  watchShop (events: ActorEvents<ShopEvent>): void {
+    events.addEventListener('create.answered', (event) => {
+      this.creates.inc({ outcome: event.outcome })
+      if (event.outcome === 'ok') this.create.observe(event.result.classad.timings.totalMs / 1000)
+    })
   }
 
   async text (): Promise<string> {
@@ -178,41 +168,8 @@ export class NodeMetrics {
     this.configure.observe(classad.timings.configuringMs / 1000)
   }
 
-  /** counts the create when the shop answers it; the reply settles once, so it counts once */
-  private watchCreate (message: { reply: CreateReply }): void {
-    const reply = message.reply
-    let counted = false
-    const fail = (): void => {
-      if (counted) return
-      counted = true
-      this.creates.inc({ outcome: 'failed' })
-    }
-    // a requester that stops waiting settles the reply itself, past this wrapper
-    reply.signal.addEventListener('abort', fail, { once: true })
-    message.reply = {
-      get signal () { return reply.signal },
-      get settled () { return reply.settled },
-      resolve: (value) => {
-        if (!reply.settled && !counted) {
-          counted = true
-          this.creates.inc({ outcome: 'ok' })
-          this.create.observe(value.classad.timings.totalMs / 1000)
-        }
-        reply.signal.removeEventListener('abort', fail)
-        reply.resolve(value)
-      },
-      reject: (error) => {
-        if (!reply.settled) fail()
-        reply.signal.removeEventListener('abort', fail)
-        reply.reject(error)
-      }
-    }
+  private countAnswer (bid: BidAnswer): void {
+    this.bidsSent.inc({ answer: bid.type === 'bid.offer' ? 'offer' : 'decline' })
+    if (bid.type === 'bid.decline') this.bidsDeclined.inc({ reason: declineReason(bid.reason) })
   }
-}
-
-interface CreateReply {
-  readonly signal: AbortSignal
-  readonly settled: boolean
-  resolve(value: CreateResult): void
-  reject(error: Error): void
 }

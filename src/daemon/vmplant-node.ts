@@ -126,7 +126,7 @@ export class VmplantNode {
       else this.stop().catch((err) => { this.log.error('stop after a fatal actor failure failed: %e', err) })
     }
     const metrics = this.metrics = config.metrics !== undefined ? new NodeMetrics() : undefined
-    const trace = traceBoth(this.options.trace, metrics?.trace)
+    const trace = this.options.trace
     const system = this.system = new ActorSystem({ clock, random: seededRandom(randomInt(2 ** 31)), logPrefix: `vmplant:${name}`, onExhausted, ...(trace !== undefined ? { trace } : {}) })
     const roles = { plant: config.roles.includes('plant'), broker: config.roles.includes('broker'), shop: config.roles.includes('shop') }
     const bids = this.bids = createBids(libp2p, roles, config.site, this.actors, this.log, this.dropped)
@@ -134,7 +134,6 @@ export class VmplantNode {
     // a plant behind a broker reports its load to it; a broker prices its site's calls from the reports
     const load = this.load = config.site !== undefined && (roles.plant || roles.broker) ? createLoad(libp2p, roles, config.site, this.actors, this.log, this.dropped) : undefined
     const transport = new Libp2pTransport(libp2p, { bids, ...protocols, load })
-    if (metrics !== undefined) metrics.countAnswers(transport)
 
     if (config.roles.includes('plant')) {
       this.store = plantStore(join(config.dataDir, 'store'))
@@ -151,7 +150,7 @@ export class VmplantNode {
       const logPrefix = `vmplant:${name}:images`
       this.images = peerImages({ catalog, network: imageNetwork(libp2p, { logPrefix }), importers }, { dir: join(config.dataDir, 'images'), logPrefix })
       if (this.options.onLineProgress !== undefined) this.images.onEvent(imageFetchProgress(this.options.onLineProgress))
-      this.actors.plant = await system.spawn('plant', plantBehavior({
+      const plant = await system.spawn('plant', plantBehavior({
         line: this.line,
         store: this.store,
         images: goldenImages({ catalog, peers: this.images }),
@@ -167,12 +166,16 @@ export class VmplantNode {
         maxQueuedOrders: config.plant.maxQueuedOrders,
         ...(config.plant.learning.after > 0 || config.plant.learning.diskBudgetMB !== undefined ? { learning: config.plant.learning } : {})
       }))
+      metrics?.watchPlant(plant.events)
+      this.actors.plant = plant
     }
     if (config.roles.includes('broker')) {
       this.actors.broker = await system.spawn('broker', brokerBehavior({ transport, site: config.site as string, windowShare: config.broker.windowShare }))
     }
     if (config.roles.includes('shop')) {
-      this.actors.shop = await system.spawn('shop', shopBehavior({ transport, ...config.shop }))
+      const shop = await system.spawn('shop', shopBehavior({ transport, ...config.shop }))
+      metrics?.watchShop(shop.events)
+      this.actors.shop = shop
     }
     await bids.start()
     await load?.start()
@@ -271,11 +274,6 @@ const STOP_STEPS = ['the metrics endpoint', 'the redialer', 'the bid topics', 't
 type StopStep = typeof STOP_STEPS[number]
 
 /** the caller's trace and the metrics' in one hook */
-function traceBoth (a?: (actor: string, message: Message) => void, b?: (actor: string, message: Message) => void): ((actor: string, message: Message) => void) | undefined {
-  if (a === undefined || b === undefined) return a ?? b
-  return (actor, message) => { a(actor, message); b(actor, message) }
-}
-
 /** for the stop-deadline test only: VMPLANT_TEST_STOP_HANG=<step> makes the stop hang at that step */
 async function stopHangForTests (step: StopStep): Promise<void> {
   if (process.env.VMPLANT_TEST_STOP_HANG === step) await new Promise<never>(() => { setInterval(() => {}, 60_000) })

@@ -1,4 +1,4 @@
-import type { ActorContext, Behavior } from '../runtime/index.js'
+import type { Behavior } from '../runtime/index.js'
 import {
   answerBidder, classadSchema, destroyResultSchema, BusyError, NoBidsError, type BidCall, type Transport
 } from '../../interface/index.js'
@@ -10,6 +10,7 @@ import { createResult, everyoneAnswered, newRound, noOffersError, type Round } f
 import { orderInTurn, plantBudgetMs } from './ordering.js'
 import { credentialsOf, forward, listAll, plantOf, sendCancel } from './forwarding.js'
 import type { ShopMessage } from './messages.js'
+import { answerCreate, type ShopContext, type ShopEvent } from './events.js'
 
 export { plantBudgetMs } from './ordering.js'
 export { plantOf } from './forwarding.js'
@@ -64,11 +65,11 @@ function checkLeaseFits (spec: VmSpec, orderTimeoutMs: number): void {
  * tried if it fails, each order an agreement that expires; a plant given up on is told to
  * cancel. Queries, destroys and lists go to the plants that hold the VMs.
  */
-export function shopBehavior (components: ShopComponents): Behavior<ShopState, ShopMessage> {
+export function shopBehavior (components: ShopComponents): Behavior<ShopState, ShopMessage, ShopEvent> {
   const { transport } = components
   const maxPendingCreates = components.maxPendingCreates ?? Infinity
 
-  const startRound = (state: ShopState, round: Round, ctx: ActorContext<ShopMessage>): void => {
+  const startRound = (state: ShopState, round: Round, ctx: ShopContext): void => {
     round.waiting = false
     round.startedAt = ctx.clock.now()
     round.expected = expectedBidders(state.liveness, transport.bidders())
@@ -88,7 +89,7 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
     ctx.task((signal) => ctx.clock.sleep(components.bidWindowMs, { signal }), () => ({ type: 'round.deadline', requestId }))
   }
 
-  const close = (state: ShopState, round: Round, ctx: ActorContext<ShopMessage>): void => {
+  const close = (state: ShopState, round: Round, ctx: ShopContext): void => {
     if (round.closed) return
     round.closed = true
     round.biddingMs = ctx.clock.now() - round.startedAt
@@ -96,7 +97,7 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
     const requestId = round.call.requestId
     if (round.offers.length === 0) {
       state.rounds.delete(requestId)
-      round.reply.reject(noOffersError(round))
+      answerCreate(ctx, round.reply, { requestId, error: noOffersError(round) })
       return
     }
     const { ranked, tie } = rankOffers(round.offers, ctx.random)
@@ -115,16 +116,16 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
         case 'client.create': {
           if (rounds.size >= maxPendingCreates) {
             ctx.log('refused a create from %s: %d creates in flight', message.owner, rounds.size)
-            message.reply.reject(new BusyError(`the shop has ${rounds.size} creates in flight, its limit (shop.maxPendingCreates)`))
+            answerCreate(ctx, message.reply, { error: new BusyError(`the shop has ${rounds.size} creates in flight, its limit (shop.maxPendingCreates)`) })
             return state
           }
           let spec: VmSpec
           try {
             spec = validateSpec(message.spec)
             checkLeaseFits(spec, components.orderTimeoutMs)
-          } catch (err) {
+          } catch (err: unknown) {
             // the client's mistake is answered, not counted as the shop's failure
-            message.reply.reject(err as Error)
+            answerCreate(ctx, message.reply, { error: err instanceof Error ? err : new Error(String(err)) })
             return state
           }
           const requestId = `r-${ctx.random.hex(12)}`
@@ -173,7 +174,7 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
           if (!message.outcome.ok) {
             rounds.delete(message.requestId)
             round.closed = true
-            round.reply.reject(new NoBidsError(`could not publish the call for bids: ${message.outcome.error.message}`))
+            answerCreate(ctx, round.reply, { requestId: message.requestId, error: new NoBidsError(`could not publish the call for bids: ${message.outcome.error.message}`) })
             return state
           }
           // a chosen bidder the call did not reach will not answer: not waited for, and missed a round
@@ -210,7 +211,7 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
           rounds.delete(message.requestId)
           if (round === undefined) return state
           if (!message.outcome.ok) {
-            round.reply.reject(message.outcome.error)
+            answerCreate(ctx, round.reply, { requestId: message.requestId, error: message.outcome.error })
             return state
           }
           const { classad, attempts } = message.outcome.value
@@ -219,9 +220,10 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
             ctx.log('round %s: the client stopped waiting; telling %s to destroy %s', message.requestId, classad.plant, classad.vmid)
             const offer = round.ranked.find((o) => o.plant.peer === classad.plant)
             if (offer !== undefined) sendCancel(transport, ctx, offer.plant, message.requestId, 1)
+            answerCreate(ctx, round.reply, { requestId: message.requestId, error: new Error(`the client stopped waiting; ${classad.vmid} is destroyed`) })
             return state
           }
-          round.reply.resolve(createResult(round, classad, attempts))
+          answerCreate(ctx, round.reply, { requestId: message.requestId, result: createResult(round, classad, attempts) })
           return state
         }
         case 'order.abandoned': {
@@ -268,8 +270,8 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
       }
     },
 
-    stop (state) {
-      for (const round of state.rounds.values()) round.reply.reject(new Error('shop is stopping'))
+    stop (state, ctx) {
+      for (const [requestId, round] of state.rounds) answerCreate(ctx, round.reply, { requestId, error: new Error('shop is stopping') })
       state.rounds.clear()
     }
   }
