@@ -1,6 +1,6 @@
-import { VmNotFoundError, type Classad, type HostNetworks, type PlantStore, type ProductionLine } from '../../interface/index.js'
+import { VmNotFoundError, type Classad, type DomainRef, type HostNetworks, type PlantStore, type ProductionLine } from '../../interface/index.js'
 import { settle, type PlantMessage } from './messages.js'
-import { domainInUse, orderDomain, type PlantState } from './plant-state.js'
+import { domainInUse, orderDomain, type HeldNetwork, type PlantState } from './plant-state.js'
 import { domainAccess, inDomains } from './domain-access.js'
 import { networkClassad, releaseBridge } from './networks.js'
 import { creatingClassad } from './classad.js'
@@ -21,16 +21,7 @@ export function vmRecordHandler (components: { line: ProductionLine, store: Plan
     switch (message.type) {
       case 'vm.query': {
         const { vmid, owner, domains, reply } = message
-        ctx.task(async (signal) => {
-          const record = await store.getVm(vmid, { signal })
-          if (record === undefined) throw new VmNotFoundError(vmid)
-          domainAccess(record.classad, owner, domains)
-          const live = await liveState(line, record.classad, signal)
-          if (live === record.classad.state) return record.classad
-          const updated = { ...record, classad: { ...record.classad, state: live } }
-          await store.updateVm(updated, { signal })
-          return updated.classad
-        }, (outcome) => ({ type: 'query.done', vmid, outcome, reply }))
+        ctx.task(async (signal) => await queryVm(components, vmid, owner, domains, signal), (outcome) => ({ type: 'query.done', vmid, outcome, reply }))
         return state
       }
       case 'query.done': {
@@ -60,12 +51,7 @@ export function vmRecordHandler (components: { line: ProductionLine, store: Plan
           else ctx.log.error('could not destroy %s: %s', vmid, outcome.error.message)
           return state
         }
-        const held = state.vms.get(vmid)
-        state.vms.delete(vmid)
-        const domain = held?.domain
-        const releaseNetwork = domain !== undefined && !domainInUse(state, domain, vmid) ? domain : undefined
-        const released = releaseNetwork !== undefined ? state.networks.get(releaseNetwork) : undefined
-        if (releaseNetwork !== undefined) state.networks.delete(releaseNetwork)
+        const { releaseNetwork, released } = forgetVm(state, vmid)
         ctx.task(async (signal) => {
           // the domain's last VM is gone: so is its bridge. Asked for first, so that a later
           // production of the domain (which makes the bridge again) is queued after the removal
@@ -90,11 +76,7 @@ export function vmRecordHandler (components: { line: ProductionLine, store: Plan
       }
       case 'vm.list': {
         const { owner, domains, reply } = message
-        const where = { plant: components.transport.self().peer, line: line.kind, now: ctx.clock.now() }
-        const creating = [...state.orders.values()]
-          .filter((o) => isCreating(o.machine))
-          .map((o) => creatingClassad(o, { ...where, network: networkClassad(state.network, state.networks.get(orderDomain(o.order))?.allocation) }))
-          .filter((ad) => inDomains(ad, owner, domains))
+        const creating = creatingClassads(state, { plant: components.transport.self().peer, line: line.kind, now: ctx.clock.now() }).filter((ad) => inDomains(ad, owner, domains))
         ctx.task(async (signal) => {
           const recorded = (await store.listVms({ signal })).filter((r) => inDomains(r.classad, owner, domains)).map((r) => r.classad)
           // a production that committed while the store was read is there already
@@ -108,6 +90,37 @@ export function vmRecordHandler (components: { line: ProductionLine, store: Plan
       }
     }
   }
+}
+
+/** the VM is gone: the plant no longer holds it, nor the network of a domain it was the last VM of */
+function forgetVm (state: PlantState, vmid: string): { releaseNetwork?: string, released?: HeldNetwork } {
+  const domain = state.vms.get(vmid)?.domain
+  state.vms.delete(vmid)
+  if (domain === undefined || domainInUse(state, domain, vmid)) return {}
+  const released = state.networks.get(domain)
+  state.networks.delete(domain)
+  return { releaseNetwork: domain, ...(released !== undefined ? { released } : {}) }
+}
+
+type RecordParts = { line: ProductionLine, store: PlantStore }
+
+/** the VM's record, its state brought up to date with the line's */
+async function queryVm ({ line, store }: RecordParts, vmid: string, owner: string, domains: DomainRef[] | undefined, signal: AbortSignal): Promise<Classad> {
+  const record = await store.getVm(vmid, { signal })
+  if (record === undefined) throw new VmNotFoundError(vmid)
+  domainAccess(record.classad, owner, domains)
+  const live = await liveState(line, record.classad, signal)
+  if (live === record.classad.state) return record.classad
+  const updated = { ...record, classad: { ...record.classad, state: live } }
+  await store.updateVm(updated, { signal })
+  return updated.classad
+}
+
+/** the orders being made, as `vm.list` shows them */
+function creatingClassads (state: PlantState, where: { plant: string, line: string, now: number }): Classad[] {
+  return [...state.orders.values()]
+    .filter((o) => isCreating(o.machine))
+    .map((o) => creatingClassad(o, { ...where, network: networkClassad(state.network, state.networks.get(orderDomain(o.order))?.allocation) }))
 }
 
 async function liveState (line: ProductionLine, classad: Classad, signal: AbortSignal): Promise<Classad['state']> {
