@@ -122,3 +122,16 @@ export class DomainCredentialError extends AuthError {
     this.problem = problem
   }
 }
+
+/** What a caught value says: an Error's message, or the value itself as text (`catch (err: unknown)`). */
+export function errorMessage (err: unknown): string {
+  if (err instanceof Error) return err.message
+  const message = (err as { message?: unknown } | null | undefined)?.message
+  return typeof message === 'string' ? message : String(err)
+}
+
+/** A caught value's `code` (a Node system error's 'ENOENT', a RemoteError's name), if it has one as text. */
+export function errorCode (err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null | undefined)?.code
+  return typeof code === 'string' ? code : undefined
+}

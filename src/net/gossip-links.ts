@@ -1,4 +1,5 @@
 import type { Logger } from '@libp2p/logger'
+import { errorMessage } from '../interface/index.js'
 import type { VmplantLibp2p } from './node.js'
 
 /** how soon after a subscription the links are looked at again, doubling up to LINK_CHECK_MS */
@@ -11,28 +12,33 @@ export const LINK_CHECK_MS = 5000
 export const REOPEN_AFTER_MS = 5000
 
 /**
- * What gossipsub's implementation keeps of its peers: public fields of its class, though not of
- * the interface the package exports. Checked at construction, so that a gossipsub that no longer
- * has them fails at once rather than leaving every peer unreachable.
+ * The peers this node has an open outbound gossipsub stream to, read from libp2p's connections
+ * (public state, as `Connection.streams`): gossipsub sends a peer what it publishes only on the
+ * stream it opened to it, one per peer, and forgets it when the stream closes. A stream counts
+ * from the moment its protocol is negotiated; gossipsub takes it a few milliseconds later, once
+ * libp2p has recorded the protocol, so a call published in that moment could still miss the peer.
  */
-interface GossipSubPeers { peers: Map<string, unknown>, streamsOutbound: Map<string, unknown>, protocols: string[] }
-
-function gossipSubPeers (pubsub: unknown): GossipSubPeers {
-  const candidate = pubsub as Partial<GossipSubPeers>
-  if (!(candidate.peers instanceof Map) || !(candidate.streamsOutbound instanceof Map) || !Array.isArray(candidate.protocols)) {
-    throw new Error('this gossipsub keeps no peers and outbound streams map; vmplant cannot tell which peers a message reaches')
+function peersWithGossipStream (libp2p: VmplantLibp2p): Set<string> {
+  const protocols = new Set(libp2p.services.pubsub.protocols)
+  const peers = new Set<string>()
+  for (const connection of libp2p.getConnections()) {
+    if (connection.status !== 'open') continue
+    const outbound = connection.streams.some((s) => s.direction === 'outbound' && protocols.has(s.protocol) &&
+      s.status === 'open' && s.writeStatus === 'writable')
+    if (outbound) peers.add(connection.remotePeer.toString())
   }
-  return candidate as GossipSubPeers
+  return peers
 }
 
 /** the peers gossipsub knows and has no stream to: what it publishes now does not reach them */
-function withoutStream (gossip: GossipSubPeers): string[] {
-  return [...gossip.peers.keys()].filter((peer) => !gossip.streamsOutbound.has(peer))
+function withoutStream (libp2p: VmplantLibp2p): string[] {
+  const reachable = peersWithGossipStream(libp2p)
+  return libp2p.services.pubsub.getPeers().map((p) => p.toString()).filter((peer) => !reachable.has(peer))
 }
 
 /** how many of gossipsub's peers it has no stream to (the metric) */
 export function gossipPeersWithoutStream (libp2p: VmplantLibp2p): number {
-  return withoutStream(gossipSubPeers(libp2p.services.pubsub)).length
+  return withoutStream(libp2p).length
 }
 
 export interface GossipLinksInit {
@@ -63,11 +69,7 @@ export class GossipLinks {
   private readonly unreachableSince = new Map<string, number>()
   private readonly reopening = new Set<string>()
 
-  private readonly gossip: GossipSubPeers
-
-  constructor (private readonly libp2p: VmplantLibp2p, private readonly init: GossipLinksInit) {
-    this.gossip = gossipSubPeers(libp2p.services.pubsub)
-  }
+  constructor (private readonly libp2p: VmplantLibp2p, private readonly init: GossipLinksInit) {}
 
   private get pubsub () { return this.libp2p.services.pubsub }
 
@@ -87,17 +89,18 @@ export class GossipLinks {
 
   /** whether a message published now is sent to `peer` */
   reachable (peer: string): boolean {
-    return this.gossip.streamsOutbound.has(peer)
+    return this.reachableOf([peer]).length === 1
   }
 
   /** the peers of `peers` a message published now is sent to */
   reachableOf (peers: string[]): string[] {
-    return peers.filter((peer) => this.reachable(peer))
+    const reachable = peersWithGossipStream(this.libp2p)
+    return peers.filter((peer) => reachable.has(peer))
   }
 
   /** a subscription came on a peer's stream; the stream back to it may not be open yet */
   private readonly onSubscriptions = (): void => {
-    const without = withoutStream(this.gossip)
+    const without = withoutStream(this.libp2p)
     const now = Date.now()
     for (const peer of without) if (!this.unreachableSince.has(peer)) this.unreachableSince.set(peer, now)
     if (without.length > 0) this.schedule(FIRST_RECHECK_MS)
@@ -115,10 +118,10 @@ export class GossipLinks {
   private readonly check = (): void => {
     this.timer = undefined
     if (!this.running) return
-    void this.forgotten().catch((err: Error) => {
-      this.init.log('could not look up the protocols of connected peers: %s', err?.message)
+    void this.forgotten().catch((err: unknown) => {
+      this.init.log('could not look up the protocols of connected peers: %s', errorMessage(err))
       return []
-    }).then((forgotten) => { this.review(new Set([...withoutStream(this.gossip), ...forgotten])) })
+    }).then((forgotten) => { this.review(new Set([...withoutStream(this.libp2p), ...forgotten])) })
   }
 
   /**
@@ -126,25 +129,32 @@ export class GossipLinks {
    * stream to it failed, though the connection stays (and the peer may think its stream fine).
    */
   private async forgotten (): Promise<string[]> {
-    const protocols = new Set(this.gossip.protocols)
+    const protocols = new Set(this.pubsub.protocols)
+    const known = this.knownPeers()
     const forgotten = new Set<string>()
     for (const connection of this.libp2p.getConnections()) {
       const peer = connection.remotePeer.toString()
-      if (connection.status !== 'open' || this.gossip.peers.has(peer) || forgotten.has(peer)) continue
-      const known = await this.libp2p.peerStore.get(connection.remotePeer).catch(() => undefined)
-      if (known?.protocols.some((p) => protocols.has(p)) === true) forgotten.add(peer)
+      if (connection.status !== 'open' || known.has(peer) || forgotten.has(peer)) continue
+      const record = await this.libp2p.peerStore.get(connection.remotePeer).catch(() => undefined)
+      if (record?.protocols.some((p) => protocols.has(p)) === true) forgotten.add(peer)
     }
     return [...forgotten]
+  }
+
+  /** the peers gossipsub knows: connected, speaking its protocol, and not forgotten */
+  private knownPeers (): Set<string> {
+    return new Set(this.pubsub.getPeers().map((p) => p.toString()))
   }
 
   private review (without: Set<string>): void {
     if (!this.running) return
     const now = Date.now()
+    const known = this.knownPeers()
     let gained = false
     for (const peer of [...this.unreachableSince.keys()]) {
       if (without.has(peer)) continue
       this.unreachableSince.delete(peer)
-      if (this.gossip.peers.has(peer)) gained = true
+      if (known.has(peer)) gained = true
     }
     for (const peer of without) {
       const since = this.unreachableSince.get(peer)
@@ -165,7 +175,7 @@ export class GossipLinks {
     this.unreachableSince.set(peer, Date.now())
     this.init.log('gossipsub has no stream to %s; identifying it again so that it opens one', peer)
     this.libp2p.services.identify.identify(connection, { signal: AbortSignal.timeout(REOPEN_AFTER_MS) })
-      .catch((err: Error) => { this.init.log('identifying %s again failed: %s', peer, err?.message) })
+      .catch((err: unknown) => { this.init.log('identifying %s again failed: %s', peer, errorMessage(err)) })
       .finally(() => { this.reopening.delete(peer) })
   }
 }
