@@ -78,6 +78,48 @@ module.exports = {
       to: { path: '^src/hypervisor/(sim|qemu|uml|guest)/', reachable: true }
     },
     {
+      name: 'actor-not-to-another-actor',
+      comment: 'An actor folder (src/actors/plant/, shop/, broker/, ...) imports no other actor folder: what two actors share lives below them (src/pricing/, src/interface/) or in src/actors/runtime/ and src/actors/errors.ts. The runtime imports no actor.',
+      severity: 'error',
+      from: { path: '^src/actors/([^/]+)/' },
+      to: { path: '^src/actors/[^/]+/', pathNot: '^src/actors/($1|runtime)/' }
+    },
+    {
+      name: 'hypervisor-not-to-store',
+      comment: 'The production lines know nothing of the store: what a line needs of a golden image comes through the contract (src/interface/) or from its caller.',
+      severity: 'error',
+      from: { path: '^src/hypervisor/' },
+      to: { path: '^src/store/' }
+    },
+    {
+      name: 'store-not-to-hypervisor',
+      comment: 'The store keeps records and images; it imports no production line, not even for a type: such a type belongs in src/interface/.',
+      severity: 'error',
+      from: { path: '^src/store/' },
+      to: { path: '^src/hypervisor/' }
+    },
+    {
+      name: 'net-not-to-store',
+      comment: 'The network carries messages; it reads or writes no store: the actors (through their ports) or the daemon do.',
+      severity: 'error',
+      from: { path: '^src/net/' },
+      to: { path: '^src/store/' }
+    },
+    {
+      name: 'only-edges-build-actor-messages',
+      comment: 'Only the edge table (src/edges/) turns what arrives into actor messages: outside src/actors/ nothing imports the message builders of src/actors/*/messages.ts as values (the message types, `import type`, are readable by the trace and the metrics).',
+      severity: 'error',
+      from: { path: ours, pathNot: '^src/(edges|actors)/' },
+      to: { path: '^src/actors/[^/]+/messages\\.ts$', dependencyTypesNot: ['type-only'] }
+    },
+    {
+      name: 'cli-not-to-actors',
+      comment: 'The command line talks to a node through the client and the daemon; it imports nothing under src/actors/, not even a type: presentation and shared types live in src/interface/ or below.',
+      severity: 'error',
+      from: { path: '^src/cli/' },
+      to: { path: '^src/actors/' }
+    },
+    {
       name: 'daemon-not-to-cli',
       comment: 'The daemon is the composition root below the command line.',
       severity: 'error',

@@ -103,7 +103,21 @@ const broken: Tree = {
   'src/net/c1.ts': "import { c2 } from './c2.js'\nexport const c1 = (): number => c2()\n",
   'src/net/c2.ts': "import { c1 } from './c1.js'\nexport const c2 = (): number => c1()\n",
   // an import that resolves to nothing would escape every rule
-  'src/store/u.ts': "import { gone } from './missing.js'\nexport const u = gone\n"
+  'src/store/u.ts': "import { gone } from './missing.js'\nexport const u = gone\n",
+  // one actor borrows another's code
+  'src/actors/shop/rank.ts': "import { fit } from '../plant/fit.js'\nexport const rank = fit\n",
+  'src/actors/plant/fit.ts': 'export const fit = 1\nexport type Fit = number\n',
+  // a driver hashes with the store's helper; the store names a line's type; the wire writes the store
+  'src/hypervisor/qemu/import.ts': "import { s } from '../../store/s.js'\nexport const load = s\n",
+  'src/store/w.ts': "import type { Line } from '../hypervisor/line.js'\nexport type W = Line\n",
+  'src/hypervisor/line.ts': 'export type Line = number\n',
+  'src/net/images.ts': "import { s } from '../store/s.js'\nexport const images = s\n",
+  // the composition root and the simulator build an actor's messages themselves, not through the edge table
+  'src/actors/shop/messages.ts': "export const shopMessages = { changed: (): string => 'changed' }\nexport type ShopMessage = string\n",
+  'src/daemon/m.ts': "import { shopMessages } from '../actors/shop/messages.js'\nexport const m = shopMessages\n",
+  'sim/feed.ts': "import { shopMessages } from '../src/actors/shop/messages.js'\nexport const feed = shopMessages\n",
+  // the command line names a type of an actor's
+  'src/cli/view.ts': "import type { Fit } from '../actors/plant/fit.js'\nexport type View = Fit\n"
 }
 
 test('every import rule reports its violation by name', async (t) => {
@@ -114,6 +128,13 @@ test('every import rule reports its violation by name', async (t) => {
       'actors-not-to-drivers: src/actors/d.ts -> src/hypervisor/qemu/line.ts',
       'actors-not-to-net-daemon-cli: src/actors/x.ts -> src/net/y.ts',
       'actors-store-types-only: src/actors/o.ts -> src/store/s.ts',
+      'actor-not-to-another-actor: src/actors/shop/rank.ts -> src/actors/plant/fit.ts',
+      'cli-not-to-actors: src/cli/view.ts -> src/actors/plant/fit.ts',
+      'hypervisor-not-to-store: src/hypervisor/qemu/import.ts -> src/store/s.ts',
+      'net-not-to-store: src/net/images.ts -> src/store/s.ts',
+      'only-edges-build-actor-messages: sim/feed.ts -> src/actors/shop/messages.ts',
+      'only-edges-build-actor-messages: src/daemon/m.ts -> src/actors/shop/messages.ts',
+      'store-not-to-hypervisor: src/store/w.ts -> src/hypervisor/line.ts',
       'cli-commands-load-lazily: src/cli/commands/c.ts -> node_modules/level/index.js',
       'cli-commands-load-lazily: src/cli/commands/c.ts -> src/net/y.ts',
       'daemon-not-to-cli: src/daemon/w.ts -> src/cli/main.ts',
@@ -153,6 +174,13 @@ const clean: Tree = {
   'src/hypervisor/create.ts': "import { simLine } from './sim/index.js'\nimport { qemuLine } from './qemu/index.js'\nexport const create = [simLine, qemuLine]\n",
   'src/actors/plant.ts': "import { match } from '../planner/match.js'\nimport type { store } from '../store/plant-store.js'\nimport type { Clock } from '../hypervisor/index.js'\nexport const plant = (c: Clock, s: typeof store): unknown => [match(c), s]\n",
   'src/daemon/wiring.ts': "import { plant } from '../actors/plant.js'\nimport { node } from '../net/node.js'\nimport { store } from '../store/plant-store.js'\nimport { create } from '../hypervisor/create.js'\nexport const wiring = [plant, node, store, create]\n",
+  // an actor uses the runtime, the actors' shared errors and its own messages; only the edge table builds them from outside
+  'src/actors/runtime/actor.ts': 'export const spawn = 1\n',
+  'src/actors/errors.ts': 'export const ActorError = 1\n',
+  'src/actors/shop/messages.ts': "export const shopMessages = { changed: (): string => 'changed' }\nexport type ShopMessage = string\n",
+  'src/actors/shop/shop.ts': "import { spawn } from '../runtime/actor.js'\nimport { ActorError } from '../errors.js'\nimport { shopMessages } from './messages.js'\nexport const shop = [spawn, ActorError, shopMessages]\n",
+  'src/edges/table.ts': "import { shopMessages } from '../actors/shop/messages.js'\nexport const table = shopMessages\n",
+  'src/daemon/trace.ts': "import type { ShopMessage } from '../actors/shop/messages.js'\nimport { table } from '../edges/table.js'\nexport const trace = (m: ShopMessage): unknown => [m, table]\n",
   // the command line loads the composition root only when a command runs
   'src/cli/main.ts': "import type { wiring } from '../daemon/wiring.js'\nexport const main = async (): Promise<typeof wiring> => (await import('../daemon/wiring.js')).wiring\n",
   'sim/run.ts': "import { plant } from '../src/actors/plant.js'\nimport { simLine } from '../src/hypervisor/sim/index.js'\nimport type { Clock } from '../src/interface/index.js'\nexport const run = (c: Clock): unknown => [plant(c, () => 0), simLine(c)]\n"
