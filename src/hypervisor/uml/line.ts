@@ -11,16 +11,13 @@ import { detachVmTap } from '../net/index.js'
 import { handleString } from '../fingerprint.js'
 import { acquireWorkDirLock, releaseWorkDirLock } from '../work-lock.js'
 import { openPtsAgent, waitForAgent } from './agent.js'
-import { bootUml, LPJ_FILE } from './boot.js'
 import { umlCapabilities, umlFingerprint } from './capabilities.js'
-import { writeCowFile } from './cow.js'
+import { bootClone, makeClone } from './clone.js'
 import { prepareUmlGolden, removeAbandonedBuilds } from './golden.js'
 import type { UmlLineInit } from './init.js'
 import { killVm, pssKB, scanUml, stopVm } from './process.js'
-import { attachNic, nicKernelArgs } from './network.js'
 import {
-  listFolders, readBoot, readIdentity, removeBoot, TOKEN, umidOf, umlDirOf, vmPaths, vmToken, writeBoot, writeIdentity,
-  type UmlBoot, type UmlVmIdentity
+  listFolders, readBoot, readIdentity, TOKEN, umidOf, umlDirOf, vmPaths, vmToken, type UmlBoot, type UmlVmIdentity
 } from './vm-store.js'
 
 const log = logger('vmplant:plant:uml')
@@ -104,23 +101,9 @@ export class UmlLine implements ProductionLine {
     const token = vmToken(this.init.workDir, vmid)
     return await this.exclusive(vmid, async () => {
       if (await readIdentity(this.init.workDir, token, options) !== undefined) throw new ProductionError(`VM ${vmid} already exists`)
-      const paths = vmPaths(this.init.workDir, token)
-      const identity: UmlVmIdentity = {
+      await makeClone(this.init.workDir, token, {
         version: 2, vmid, umid: umidOf(token), goldenId: golden.id, base: join(golden.dir, disk), memoryMB: golden.hardware.memoryMB, createdAt: Date.now()
-      }
-      try {
-        // a folder without an identity is what an earlier clone left half made
-        await rm(paths.dir, { recursive: true, force: true })
-        await mkdir(paths.dir, { recursive: true })
-        await writeCowFile(paths.cow, identity.base, options)
-        if (options.network !== undefined) identity.nic = await attachNic(paths.dir, token, options.network, options)
-        // last: until it is there, a starting line removes the folder
-        await writeIdentity(this.init.workDir, token, identity, options)
-      } catch (err) {
-        await detachVmTap(paths.dir)
-        await rm(paths.dir, { recursive: true, force: true })
-        throw err
-      }
+      }, options)
       log('cloned %s from golden %s', vmid, golden.id)
       return { vmid, state: 'stopped', goldenId: golden.id, handle: handleOf(token, undefined) }
     })
@@ -133,39 +116,11 @@ export class UmlLine implements ProductionLine {
       const vm = await this.vm(vmid, options)
       const pids = await this.pidsOf(vm, options)
       if (pids.length > 0) return await this.info(vm, pids, options)
-      const { token, identity } = vm
-      const paths = vmPaths(this.init.workDir, token)
-      await rm(join(paths.umlDir, identity.umid), { recursive: true, force: true })
-      await removeBoot(this.init.workDir, token)
-      try {
-        const startedAt = Date.now()
-        const booted = await bootUml({
-          binary: this.init.umlBinary,
-          umid: identity.umid,
-          umlDir: paths.umlDir,
-          disk: paths.cow,
-          base: identity.base,
-          memoryMB: identity.memoryMB,
-          consoleLog: paths.console,
-          hostname: `vm-${token.slice(0, 8)}`,
-          timeoutMs: this.init.bootTimeoutMs,
-          kernelArgs: [...this.init.kernelArgs, ...nicKernelArgs(identity.nic)],
-          lpjFile: join(this.init.workDir, LPJ_FILE)
-        }, async (pid) => {
-          // at once: a plant killed during the boot leaves a VM that the next one can find and kill by its group
-          await writeBoot(this.init.workDir, token, { pid, startedAt }, {})
-        }, options)
+      const boot = await bootClone(this.init, vm.token, vm.identity, (agent) => {
         this.agents.get(vmid)?.close()
-        this.agents.set(vmid, booted.agent)
-        const boot: UmlBoot = { pid: booted.pid, pts: booted.pts, startedAt }
-        // not abortable: the VM runs now, and the next line must find its agent line
-        await writeBoot(this.init.workDir, token, boot, {})
-        return { vmid, state: 'running', goldenId: identity.goldenId, pid: booted.pid, handle: handleOf(token, boot) }
-      } catch (err) {
-        // bootUml has killed what it started; the clone stays, ready for another try or destroy
-        await removeBoot(this.init.workDir, token)
-        throw err
-      }
+        this.agents.set(vmid, agent)
+      }, options)
+      return { vmid, state: 'running', goldenId: vm.identity.goldenId, pid: boot.pid, handle: handleOf(vm.token, boot) }
     })
   }
 
