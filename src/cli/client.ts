@@ -2,7 +2,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import { createLightNode } from '../net/light-node.js'
 import { clientProtocol, type ShopClient } from '../net/protocols/client/index.js'
-import type { AbortOptions, Classad, CreateProgress, CreateResult, DomainCredential, ListResult } from '../interface/index.js'
+import { errorMessage, type AbortOptions, type Classad, type CreateProgress, type CreateResult, type DomainCredential, type ListResult } from '../interface/index.js'
 import { ephemeralDomains, type DomainCredentials } from './domain-folder.js'
 import { RemoteError } from '../net/errors.js'
 import { ShopUnreachableError } from './errors.js'
@@ -112,15 +112,15 @@ export class VmplantClient {
     const prepared = await prepare()
     try {
       connection = await dialling
-    } catch (err: any) {
-      throw new ShopUnreachableError(`cannot reach the shop at ${this.init.shop}: ${err?.message}; ${hint}`, { cause: err })
+    } catch (err: unknown) {
+      throw new ShopUnreachableError(`cannot reach the shop at ${this.init.shop}: ${errorMessage(err)}; ${hint}`, { cause: err })
     }
     if (fresh) emit({ type: 'connected', ms: performance.now() - dialled })
     try {
       const answer = await work(shop, bounded, prepared)
       emit({ type: 'answered', ok: true })
       return answer
-    } catch (err: any) {
+    } catch (err: unknown) {
       emit({ type: 'answered', ok: false })
       if (!(err instanceof RemoteError) && connection.status !== 'open') throw new ShopUnreachableError(`cannot reach the shop at ${this.init.shop}: it closed the connection${err instanceof Error ? ` (${err.message})` : ''}; ${hint}`, { cause: err })
       throw err

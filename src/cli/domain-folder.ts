@@ -6,6 +6,7 @@ import type { PrivateKey } from '@libp2p/interface'
 import { domainCredentialSchema, domainSchema, type DomainCredential } from '../interface/messages.js'
 import { domainPublicId, signDomainCredential, verifyDomainCredential } from '../net/auth.js'
 import { DomainExistsError, UsageError } from './errors.js'
+import { errorCode } from '../interface/index.js'
 
 /** Where a client gets its domain credentials from. */
 export interface DomainCredentials {
@@ -35,8 +36,8 @@ function checkName (name: string): string {
 async function readIfExists (file: string): Promise<Buffer | undefined> {
   try {
     return await readFile(file)
-  } catch (err: any) {
-    if (err?.code === 'ENOENT') return undefined
+  } catch (err: unknown) {
+    if (errorCode(err) === 'ENOENT') return undefined
     throw err
   }
 }
@@ -78,8 +79,8 @@ export class DomainFolder implements DomainCredentials {
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
     try {
       await writeFile(file, privateKeyToProtobuf(key), { mode: 0o600, flag: 'wx' })
-    } catch (err: any) {
-      if (err?.code === 'EEXIST') throw new DomainExistsError(`domain ${name} already exists (${await this.publicId(name)}); its key ${file} is kept`)
+    } catch (err: unknown) {
+      if (errorCode(err) === 'EEXIST') throw new DomainExistsError(`domain ${name} already exists (${await this.publicId(name)}); its key ${file} is kept`)
       throw err
     }
     return domainPublicId(key)
@@ -169,8 +170,8 @@ export class DomainFolder implements DomainCredentials {
     let files: string[]
     try {
       files = await readdir(this.dir)
-    } catch (err: any) {
-      if (err?.code === 'ENOENT') return []
+    } catch (err: unknown) {
+      if (errorCode(err) === 'ENOENT') return []
       throw err
     }
     const names = [...new Set(files.map((f) => /^(.+?)(\.key|\.credential\.json)$/.exec(f)?.[1]).filter((n): n is string => n !== undefined && domainSchema.safeParse(n).success))].sort()

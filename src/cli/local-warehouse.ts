@@ -2,6 +2,7 @@ import { mkdir, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { plantStore, type LevelStore } from '../store/index.js'
 import { UsageError } from './errors.js'
+import { errorMessage } from '../interface/index.js'
 
 /**
  * Opens a stopped plant's store for the image and plan commands. `dir` is the plant's dataDir
@@ -15,9 +16,9 @@ export async function withLocalStore<T> (dir: string, work: (store: LevelStore) 
   const store = plantStore(location)
   try {
     await store.start()
-  } catch (err: any) {
-    const locked = /lock/i.test(String(err?.cause?.cause?.message ?? err?.cause?.message ?? err?.message))
-    throw new UsageError(locked ? `the store at ${location} is in use by a running plant; ask it with --plant ADDR` : err.message)
+  } catch (err: unknown) {
+    const locked = /lock/i.test(innermostMessage(err))
+    throw new UsageError(locked ? `the store at ${location} is in use by a running plant; ask it with --plant ADDR` : errorMessage(err))
   }
   try {
     return await work(store)
@@ -38,4 +39,9 @@ async function isDir (path: string): Promise<boolean> {
 export async function onlyLineKind (store: LevelStore): Promise<string | undefined> {
   const kinds = new Set((await store.warehouse.list()).map((r) => r.descriptor.line))
   return kinds.size === 1 ? [...kinds][0] : undefined
+}
+
+/** the message of the deepest cause: the store's error wraps level's, which wraps the lock's */
+function innermostMessage (err: unknown): string {
+  return err instanceof Error && err.cause instanceof Error ? innermostMessage(err.cause) : errorMessage(err)
 }

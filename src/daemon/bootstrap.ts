@@ -2,6 +2,7 @@ import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Libp2p } from '@libp2p/interface'
 import type { Logger } from '@libp2p/logger'
+import { errorMessage } from '../interface/index.js'
 
 /**
  * Keeps the node connected to its bootstrap peers: dials them at start and again whenever they
@@ -39,8 +40,8 @@ export class BootstrapDialer {
         try {
           await this.node.dial(addr, { signal: AbortSignal.timeout(Math.max(1000, this.intervalMs)) })
           this.log('connected to bootstrap peer %a', addr)
-        } catch (err: any) {
-          this.log('bootstrap peer %a not reachable: %s', addr, err?.message)
+        } catch (err: unknown) {
+          this.log('bootstrap peer %a not reachable: %s', addr, errorMessage(err))
         }
       }))
     } finally {

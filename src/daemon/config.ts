@@ -9,6 +9,7 @@ import { ConfigError } from './errors.js'
 import { DEFAULT_MAX_INBOUND_STREAMS, MAX_STREAMS_PER_CONNECTION } from '../net/limits.js'
 import { parseListen } from './metrics-server.js'
 import { MAX_TEXT_NESTING, nestingTooDeep } from '../planner/index.js'
+import { errorMessage } from '../interface/index.js'
 
 const multiaddrString = z.string().refine((s) => { try { multiaddr(s); return true } catch { return false } }, 'is not a multiaddr')
 
@@ -193,16 +194,16 @@ export async function loadNodeConfig (file: string): Promise<NodeConfig> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
-  } catch (err: any) {
-    throw new ConfigError(`cannot read config ${file}: ${err?.message}`, { cause: err })
+  } catch (err: unknown) {
+    throw new ConfigError(`cannot read config ${file}: ${errorMessage(err)}`, { cause: err })
   }
   const deep = nestingTooDeep(text)
   if (deep !== undefined) throw new ConfigError(`${file} nests deeper than ${MAX_TEXT_NESTING} levels at line ${deep}`)
   let raw: unknown
   try {
     raw = parseYaml(text)
-  } catch (err: any) {
-    throw new ConfigError(`${file} is not valid YAML: ${err?.message}`, { cause: err })
+  } catch (err: unknown) {
+    throw new ConfigError(`${file} is not valid YAML: ${errorMessage(err)}`, { cause: err })
   }
   const config = validateNodeConfig(raw, file)
   const base = dirname(resolve(file))

@@ -3,6 +3,7 @@ import { BID_TOPIC, OFFER_TOPIC, siteOfferTopic, siteTopic } from '../net/protoc
 import { siteLoadTopic } from '../net/protocols/load/index.js'
 import type { NodeConfig } from './config.js'
 import { ConfigError } from './errors.js'
+import { errorMessage } from '../interface/index.js'
 
 /** The node's closed federation from its config: the swarm key read from its file, the allowlist. */
 export async function federationOf (config: NodeConfig): Promise<FederationInit> {
@@ -10,8 +11,8 @@ export async function federationOf (config: NodeConfig): Promise<FederationInit>
   let key: Uint8Array | undefined
   try {
     if (psk !== undefined) key = await readSwarmKey(psk)
-  } catch (err: any) {
-    throw new ConfigError(`federation.psk: ${err?.message}`, { cause: err })
+  } catch (err: unknown) {
+    throw new ConfigError(`federation.psk: ${errorMessage(err)}`, { cause: err })
   }
   return { ...(key !== undefined ? { psk: key } : {}), ...(allow !== undefined ? { allow } : {}) }
 }

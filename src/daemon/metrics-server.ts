@@ -3,6 +3,7 @@ import type { AddressInfo } from 'node:net'
 import type { Logger } from '@libp2p/logger'
 import type { NodeMetrics } from './metrics.js'
 import { MetricsServerError } from './errors.js'
+import { errorMessage } from '../interface/index.js'
 
 /** `host:port` as the config gives it; `[::1]:9464` for IPv6. */
 export function parseListen (listen: string): { host: string, port: number } {
@@ -49,9 +50,9 @@ export class MetricsServer {
         server.once('error', reject)
         server.listen(port, host, () => { server.off('error', reject); resolve() })
       })
-    } catch (err: any) {
+    } catch (err: unknown) {
       this.server = undefined
-      throw new MetricsServerError(`metrics.listen: cannot listen on ${this.listen}: ${err?.message ?? String(err)}`, { cause: err })
+      throw new MetricsServerError(`metrics.listen: cannot listen on ${this.listen}: ${errorMessage(err)}`, { cause: err })
     }
     this.log('metrics on http://%s/metrics', this.address)
   }

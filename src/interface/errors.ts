@@ -135,3 +135,9 @@ export function errorCode (err: unknown): string | undefined {
   const code = (err as { code?: unknown } | null | undefined)?.code
   return typeof code === 'string' ? code : undefined
 }
+
+/** What a failed child process wrote on stderr (an execFile error carries it), if the caught value has it. */
+export function errorStderr (err: unknown): string | undefined {
+  const stderr = (err as { stderr?: unknown } | null | undefined)?.stderr
+  return stderr === undefined || stderr === null ? undefined : String(stderr)
+}

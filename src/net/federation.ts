@@ -2,6 +2,7 @@ import { readFile, writeFile } from 'node:fs/promises'
 import { preSharedKey, generateKey } from '@libp2p/pnet'
 import type { ConnectionGater, ConnectionProtector, ComponentLogger, PeerId } from '@libp2p/interface'
 import { SwarmKeyError } from './errors.js'
+import { errorCode, errorMessage } from '../interface/index.js'
 
 /** A closed federation: who may connect to a node at all. */
 export interface FederationInit {
@@ -23,8 +24,8 @@ export async function readSwarmKey (file: string): Promise<Uint8Array> {
   let bytes: Buffer
   try {
     bytes = await readFile(file)
-  } catch (err: any) {
-    throw new SwarmKeyError(`cannot read swarm key ${file}: ${err?.message}`, { cause: err })
+  } catch (err: unknown) {
+    throw new SwarmKeyError(`cannot read swarm key ${file}: ${errorMessage(err)}`, { cause: err })
   }
   if (bytes.length > 200 || !SWARM_KEY.test(bytes.toString('utf8'))) {
     throw new SwarmKeyError(`${file} is not a swarm key: expected "/key/swarm/psk/1.0.0/", "/base16/" and 64 hex digits on three lines (make one with \`vmplant federation key --out FILE\`)`)
@@ -38,8 +39,8 @@ export async function writeSwarmKey (file: string): Promise<void> {
   generateKey(key)
   try {
     await writeFile(file, key, { mode: 0o600, flag: 'wx' })
-  } catch (err: any) {
-    throw new SwarmKeyError(err?.code === 'EEXIST' ? `${file} exists; a swarm key is never overwritten` : `cannot write swarm key ${file}: ${err?.message}`, { cause: err })
+  } catch (err: unknown) {
+    throw new SwarmKeyError(errorCode(err) === 'EEXIST' ? `${file} exists; a swarm key is never overwritten` : `cannot write swarm key ${file}: ${errorMessage(err)}`, { cause: err })
   }
 }
 

@@ -3,6 +3,7 @@ import { dirname } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import type { PrivateKey } from '@libp2p/interface'
 import { KeyFileError } from './errors.js'
+import { errorCode, errorMessage } from '../interface/index.js'
 
 /**
  * Loads the node's or client's identity key, making it on first use. The peer id, and so the
@@ -12,8 +13,8 @@ export async function loadOrCreateKey (file: string): Promise<PrivateKey> {
   let bytes: Buffer
   try {
     bytes = await readFile(file)
-  } catch (err: any) {
-    if (err?.code !== 'ENOENT') throw new KeyFileError(`cannot read key file ${file}: ${err?.message}`, { cause: err })
+  } catch (err: unknown) {
+    if (errorCode(err) !== 'ENOENT') throw new KeyFileError(`cannot read key file ${file}: ${errorMessage(err)}`, { cause: err })
     const key = await generateKeyPair('Ed25519')
     await mkdir(dirname(file), { recursive: true })
     const tmp = `${file}.${process.pid}.tmp`

@@ -11,6 +11,7 @@ import { UsageError } from '../errors.js'
 import type { Output } from '../output.js'
 import { checkDomain } from '../option-values.js'
 import { steps, type Steps } from '../progress.js'
+import { errorMessage } from '../../interface/index.js'
 
 /** the domain of a create that names neither a domain nor a credential: this client's own, made on first use */
 const DEFAULT_DOMAIN = 'default'
@@ -46,8 +47,8 @@ async function readCredentialFile (file: string): Promise<DomainCredential> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
-  } catch (err: any) {
-    throw new UsageError(`cannot read the credential ${file}: ${err?.message}`)
+  } catch (err: unknown) {
+    throw new UsageError(`cannot read the credential ${file}: ${errorMessage(err)}`)
   }
   return parseCredential(text, file)
 }

@@ -15,6 +15,7 @@ import { withLocalStore, onlyLineKind } from '../local-warehouse.js'
 import { PlantUnreachableError, UsageError } from '../errors.js'
 import type { Output } from '../output.js'
 import { lineSteps, steps } from '../progress.js'
+import { errorMessage } from '../../interface/index.js'
 
 export interface Where {
   warehouse?: string
@@ -54,10 +55,10 @@ async function readPlant (plant: string, pskFile: string | undefined, request: W
   await node.start()
   try {
     return await warehouseProtocol({ libp2p: node }).read(addr, request, { signal: AbortSignal.timeout(30_000) })
-  } catch (err: any) {
+  } catch (err: unknown) {
     if (err instanceof RemoteError) throw err
     const hint = psk === undefined ? 'if it is a closed federation, give its swarm key (--psk)' : "is this the federation's swarm key?"
-    throw new PlantUnreachableError(`cannot reach the plant at ${plant}: ${String(err?.message ?? err)}; ${hint}`, { cause: err })
+    throw new PlantUnreachableError(`cannot reach the plant at ${plant}: ${errorMessage(err)}; ${hint}`, { cause: err })
   } finally {
     await node.stop()
   }

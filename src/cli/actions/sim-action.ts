@@ -20,7 +20,7 @@ function parsePolicies (value: string): Policy[] {
     let policy: Policy
     try {
       policy = parsePolicy(name)
-    } catch (err: any) {
+    } catch (err: unknown) {
       if (err instanceof UnknownPolicyError) throw new UsageError(`--policy: ${err.message}`)
       throw err
     }

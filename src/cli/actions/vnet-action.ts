@@ -14,6 +14,7 @@ import { DomainFolder, parseCredential } from '../domain-folder.js'
 import { ShopUnreachableError, UsageError } from '../errors.js'
 import type { Output } from '../output.js'
 import { checkDomain, wholeNumber } from '../option-values.js'
+import { errorMessage } from '../../interface/index.js'
 
 export interface ProxyOptions { shop: string, domain: string, bridge?: string, tap?: string, key?: string, credential?: string, psk?: string, pollMs: string, mtu: string }
 
@@ -23,8 +24,8 @@ async function loadCredential (options: ProxyOptions, keyFile: string, key: Priv
     let text: string
     try {
       text = await readFile(options.credential, 'utf8')
-    } catch (err: any) {
-      throw new UsageError(`cannot read --credential ${options.credential}: ${err?.message}`)
+    } catch (err: unknown) {
+      throw new UsageError(`cannot read --credential ${options.credential}: ${errorMessage(err)}`)
     }
     const credential = parseCredential(text, options.credential)
     if (credential.domain !== options.domain) throw new UsageError(`--credential ${options.credential} is for domain ${credential.domain}, not ${options.domain}`)
@@ -58,8 +59,8 @@ export async function runProxy (options: ProxyOptions, out: Output): Promise<voi
   try {
     if (options.bridge !== undefined) checkInterfaceName(options.bridge, '--bridge')
     if (options.tap !== undefined) checkInterfaceName(options.tap, '--tap')
-  } catch (err: any) {
-    throw new UsageError(err.message)
+  } catch (err: unknown) {
+    throw new UsageError(errorMessage(err))
   }
   let shop
   try {
@@ -80,10 +81,10 @@ export async function runProxy (options: ProxyOptions, out: Output): Promise<voi
   // federation's swarm key), fails the start with the reason, rather than every poll after it
   try {
     await libp2p.dial(shop, { signal: AbortSignal.timeout(30_000) })
-  } catch (err: any) {
+  } catch (err: unknown) {
     await libp2p.stop()
     const hint = psk === undefined ? 'if it is a closed federation, give its swarm key (--psk)' : "is this the federation's swarm key, and is this client on the shop's allowlist?"
-    throw new ShopUnreachableError(`cannot reach the shop at ${options.shop}: ${String(err?.message ?? err)}; ${hint}`, { cause: err })
+    throw new ShopUnreachableError(`cannot reach the shop at ${options.shop}: ${errorMessage(err)}; ${hint}`, { cause: err })
   }
   const shopClient = clientProtocol({ libp2p, clock: { now: Date.now } }).shop(shop, key)
   const plantsHosting = async (opts: { signal?: AbortSignal } = {}): Promise<DomainPlants> => {

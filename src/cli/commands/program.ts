@@ -37,10 +37,10 @@ export async function run (argv: string[], out: Output): Promise<number> {
   try {
     await program.parseAsync(argv, { from: 'user' })
     return 0
-  } catch (err: any) {
+  } catch (err: unknown) {
     if (err instanceof CommanderError) return err.exitCode === 0 ? 0 : 2
     // `logged`: the command wrote the error's line itself (a node's failed start, as a JSON log line)
-    if (err?.logged !== true) out.error(`vmplant: ${err?.message ?? String(err)}`)
+    if ((err as { logged?: unknown } | null)?.logged !== true) out.error(`vmplant: ${err instanceof Error ? err.message : String(err)}`)
     return exitCodeOf(err)
   }
 }

@@ -20,8 +20,8 @@ export function registerStatusCommand (program: Command, out: Output): void {
       const { UsageError } = await import('../errors.js')
       try {
         if (!multiaddr(options.node).getComponents().some((c) => c.name === 'p2p')) throw new Error('it has no /p2p/<peer id>')
-      } catch (err: any) {
-        throw new UsageError(`--node ${options.node} is not the multiaddr of a node: ${err?.message}`)
+      } catch (err: unknown) {
+        throw new UsageError(`--node ${options.node} is not the multiaddr of a node: ${err instanceof Error ? err.message : String(err)}`)
       }
       const privateKey = await loadOrCreateKey(options.key ?? defaultClientKeyFile())
       const status = await askStatus(options.node, { privateKey, ...(options.psk !== undefined ? { psk: await readSwarmKey(options.psk) } : {}) }, { signal: AbortSignal.timeout(30_000) })

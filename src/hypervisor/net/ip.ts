@@ -1,6 +1,6 @@
 import { execFile } from 'node:child_process'
 import { promisify } from 'node:util'
-import type { AbortOptions } from '../../interface/index.js'
+import { errorCode, errorMessage, errorStderr, type AbortOptions } from '../../interface/index.js'
 import { HostNetworkError } from './errors.js'
 
 const run = promisify(execFile)
@@ -13,10 +13,10 @@ export async function ip (args: string[], options: AbortOptions & { binary?: str
   options.signal?.throwIfAborted()
   try {
     return (await run(options.binary ?? 'ip', args, { encoding: 'utf8', ...(options.signal !== undefined ? { signal: options.signal } : {}) })).stdout
-  } catch (err: any) {
+  } catch (err: unknown) {
     if (options.signal?.aborted === true) throw options.signal.reason
-    if (err?.code === 'ENOENT') throw new HostNetworkError(`${options.binary ?? 'ip'} is not installed (Debian package iproute2)`, { cause: err })
-    throw new HostNetworkError(`ip ${args.join(' ')} failed: ${String(err?.stderr ?? err?.message).trim()}`, { cause: err })
+    if (errorCode(err) === 'ENOENT') throw new HostNetworkError(`${options.binary ?? 'ip'} is not installed (Debian package iproute2)`, { cause: err })
+    throw new HostNetworkError(`ip ${args.join(' ')} failed: ${(errorStderr(err) ?? errorMessage(err)).trim()}`, { cause: err })
   }
 }
 

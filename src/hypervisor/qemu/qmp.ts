@@ -10,6 +10,15 @@ export interface QmpEvent {
   timestamp?: { seconds: number, microseconds: number }
 }
 
+/** An event line as a QmpEvent: its data and timestamp kept when they are objects, as QEMU sends them. */
+function qmpEvent (name: string, message: Record<string, unknown>): QmpEvent {
+  const event: QmpEvent = { event: name }
+  const { data, timestamp } = message
+  if (typeof data === 'object' && data !== null) event.data = data as Record<string, unknown>
+  if (typeof timestamp === 'object' && timestamp !== null) event.timestamp = timestamp as NonNullable<QmpEvent['timestamp']>
+  return event
+}
+
 interface Pending { resolve: (value: unknown) => void, reject: (err: Error) => void, command: string }
 interface Waiter { match: (event: QmpEvent) => boolean, resolve: (event: QmpEvent) => void, reject: (err: Error) => void }
 
@@ -141,7 +150,7 @@ export class QmpClient {
       return
     }
     if (typeof message.event === 'string') {
-      const event = message as unknown as QmpEvent
+      const event = qmpEvent(message.event, message)
       for (const waiter of [...this.waiters]) {
         if (waiter.match(event)) { this.waiters.delete(waiter); waiter.resolve(event) }
       }

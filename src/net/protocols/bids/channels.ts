@@ -2,7 +2,7 @@ import { lpStream, type LengthPrefixedStream } from '@libp2p/utils'
 import type { Logger } from '@libp2p/logger'
 import type { Connection, Stream } from '@libp2p/interface'
 import type { z } from 'zod'
-import type { AbortOptions, PeerRef } from '../../../interface/index.js'
+import { errorMessage, type AbortOptions, type PeerRef } from '../../../interface/index.js'
 import type { VmplantLibp2p } from '../../node.js'
 import { decodeJson, encodeJson } from '../../codec.js'
 import { DEFAULT_DIAL_TIMEOUT_MS, OPEN_STREAM_TIMEOUT_MS } from '../../rpc.js'
@@ -38,16 +38,16 @@ export async function serveFrames<S extends z.ZodType> (libp2p: VmplantLibp2p, p
       let frame
       try {
         frame = await lp.read()
-      } catch (err: any) {
+      } catch (err: unknown) {
         // the sender closed the stream (it opens another when it next sends), or sent an oversized frame
-        if (err?.name !== 'UnexpectedEOFError' && stream.status === 'open') onBad(from, err?.message ?? String(err))
+        if (!(err instanceof Error && err.name === 'UnexpectedEOFError') && stream.status === 'open') onBad(from, errorMessage(err))
         stream.abort(err instanceof Error ? err : new Error(String(err)))
         return
       }
       try {
         onFrame(decodeJson(frame.subarray(), schema, maxBytes, `message on ${protocol}`), from)
-      } catch (err: any) {
-        onBad(from, err?.message ?? String(err))
+      } catch (err: unknown) {
+        onBad(from, errorMessage(err))
       }
     }
   }, { maxInboundStreams: MAX_CHANNEL_STREAMS })

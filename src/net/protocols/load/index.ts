@@ -1,6 +1,6 @@
 import { logger, type Logger } from '@libp2p/logger'
 import type { Message as PubsubMessage } from '@libp2p/gossipsub'
-import { AuthError, loadReportSchema, type AbortOptions, type LoadReport } from '../../../interface/index.js'
+import { AuthError, loadReportSchema, type AbortOptions, type LoadReport, errorMessage } from '../../../interface/index.js'
 import type { VmplantLibp2p } from '../../node.js'
 import { decodeJson, encodeJson } from '../../codec.js'
 
@@ -97,9 +97,9 @@ class Load implements LoadService {
       const report = decodeJson(message.data, loadReportSchema, MAX_REPORT_BYTES, `load report on ${this.topic}`)
       if (from === undefined || report.plant !== from) throw new AuthError(`load report names plant ${report.plant} but was published by ${from ?? 'nobody'}`)
       this.handlers.onReport?.(report, from)
-    } catch (err: any) {
-      this.log('dropped a load report from %s: %s', from, err?.message)
-      this.handlers.onDropped?.(`message on ${this.topic}`, from, err?.message ?? String(err))
+    } catch (err: unknown) {
+      this.log('dropped a load report from %s: %s', from, errorMessage(err))
+      this.handlers.onDropped?.(`message on ${this.topic}`, from, errorMessage(err))
     }
   }
 }

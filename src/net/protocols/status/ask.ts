@@ -1,6 +1,6 @@
 import { multiaddr } from '@multiformats/multiaddr'
 import type { PrivateKey } from '@libp2p/interface'
-import type { AbortOptions } from '../../../interface/index.js'
+import { errorMessage, type AbortOptions } from '../../../interface/index.js'
 import { createLightNode } from '../../light-node.js'
 import { statusProtocol } from './index.js'
 import type { NodeStatus } from './schema.js'
@@ -24,10 +24,10 @@ export async function askStatus (addr: string, init: AskStatusInit, options: Abo
   await libp2p.start()
   try {
     return await statusProtocol({ libp2p }, { ...(init.dialTimeoutMs !== undefined ? { dialTimeoutMs: init.dialTimeoutMs } : {}) }).ask(target, options)
-  } catch (err: any) {
+  } catch (err: unknown) {
     if (err instanceof RemoteError || options.signal?.aborted === true) throw err
     const hint = init.psk === undefined ? 'if it is a closed federation, give its swarm key (--psk)' : 'is this the federation\'s swarm key, and is this client on the node\'s federation.allow?'
-    throw new NodeUnreachableError(`cannot reach the node at ${addr}: ${String(err?.message)}; ${hint}`, { cause: err })
+    throw new NodeUnreachableError(`cannot reach the node at ${addr}: ${errorMessage(err)}; ${hint}`, { cause: err })
   } finally {
     await libp2p.stop()
   }

@@ -8,6 +8,7 @@ import { VnetRefusedError } from './errors.js'
 import type { TapPort } from './tap.js'
 import { pump } from './pump.js'
 import { MAX_OPEN_BYTES, VNET_PROTOCOL, answerSchema, type VnetOpen } from './wire.js'
+import { errorMessage } from '../../../interface/index.js'
 
 /** What a tunnel reports as it goes: up, down (and retrying), or refused for good. */
 export type TunnelEvent =
@@ -79,14 +80,14 @@ export class VnetTunnel {
         const ended = await this.once(signal)
         reason = ended?.message ?? 'the plant closed the stream'
         backoff = this.init.initialBackoffMs
-      } catch (err: any) {
+      } catch (err: unknown) {
         if (signal.aborted) return
         if (err instanceof VnetRefusedError) {
           log('plant %s refused the tunnel: %s', this.plant, err.message)
           this.init.onEvent?.({ type: 'refused', plant: this.plant, reason: err.message })
           return
         }
-        reason = err?.message ?? String(err)
+        reason = errorMessage(err)
       }
       if (signal.aborted) return
       if (this.portGone) {

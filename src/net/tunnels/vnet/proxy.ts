@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto'
 import { peerIdFromString } from '@libp2p/peer-id'
 import { logger } from '@libp2p/logger'
-import type { AbortOptions } from '../../../interface/index.js'
+import { errorMessage, type AbortOptions } from '../../../interface/index.js'
 import type { VmplantLibp2p } from '../../node.js'
 import { checkBridge, openTap, type TapPort } from './tap.js'
 import { VnetTunnel, type TunnelEvent } from './client.js'
@@ -128,8 +128,8 @@ export class VnetProxy {
       for (const plant of hosting.plants) {
         if (!this.followed.has(plant) && (this.refused.get(plant)?.until ?? 0) <= Date.now() && !signal.aborted) await this.follow(plant)
       }
-    } catch (err: any) {
-      if (!signal.aborted) this.init.onEvent?.({ type: 'poll-failed', reason: err?.message ?? String(err) })
+    } catch (err: unknown) {
+      if (!signal.aborted) this.init.onEvent?.({ type: 'poll-failed', reason: errorMessage(err) })
     } finally {
       done()
       this.schedule()

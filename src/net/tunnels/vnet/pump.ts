@@ -3,6 +3,7 @@ import type { Stream } from '@libp2p/interface'
 import type { TapPort } from './tap.js'
 import { VnetFrameError } from './errors.js'
 import { MAX_FRAME_BYTES, MIN_FRAME_BYTES } from './wire.js'
+import { errorMessage } from '../../../interface/index.js'
 
 /** What one stream carried, for logs and tests. */
 export interface PumpStats {
@@ -68,8 +69,8 @@ export function pump (port: TapPort, stream: Stream, init: PumpInit = {}): { don
         stats.framesIn++
         port.send(frame.subarray())
       }
-    } catch (err: any) {
-      stream.abort(new VnetFrameError(`the peer sent a frame over ${maxFrameBytes} bytes or a bad length prefix: ${err?.message}`, { cause: err }))
+    } catch (err: unknown) {
+      stream.abort(new VnetFrameError(`the peer sent a frame over ${maxFrameBytes} bytes or a bad length prefix: ${errorMessage(err)}`, { cause: err }))
     }
   }
 

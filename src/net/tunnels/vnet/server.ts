@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto'
 import { lpStream } from '@libp2p/utils'
 import type { Connection, PeerId, Stream } from '@libp2p/interface'
 import { logger } from '@libp2p/logger'
-import type { DomainRef } from '../../../interface/index.js'
+import { errorMessage, type DomainRef } from '../../../interface/index.js'
 import type { VmplantLibp2p } from '../../node.js'
 import { decodeJson, encodeJson } from '../../codec.js'
 import { VnetRefusedError } from './errors.js'
@@ -98,8 +98,8 @@ export class VnetServer {
       let domain: DomainRef
       try {
         domain = await this.components.authorize(open.credential, connection.remotePeer)
-      } catch (err: any) {
-        throw new VnetRefusedError(`tunnel for domain ${open.domain} refused: ${err?.message ?? String(err)}`, { cause: err })
+      } catch (err: unknown) {
+        throw new VnetRefusedError(`tunnel for domain ${open.domain} refused: ${errorMessage(err)}`, { cause: err })
       }
       if (domain.name !== open.domain) throw new VnetRefusedError(`tunnel for domain ${open.domain} refused: the credential is for domain ${domain.name}`)
       const bridge = await this.components.bridgeFor(domain)
@@ -109,15 +109,15 @@ export class VnetServer {
         attachment = await this.attach(key, serverTapName(this.components.libp2p.peerId.toString(), domain, peer), bridge)
         // a lingering tap may still be on a bridge that was removed and made again since
         await enslaveTap(attachment.port.name, bridge, { signal })
-      } catch (err: any) {
-        throw new VnetRefusedError(`this plant cannot attach a tunnel to domain ${open.domain}'s network: ${err?.message ?? String(err)}`, { cause: err })
+      } catch (err: unknown) {
+        throw new VnetRefusedError(`this plant cannot attach a tunnel to domain ${open.domain}'s network: ${errorMessage(err)}`, { cause: err })
       }
-    } catch (err: any) {
-      const reason = err?.message ?? String(err)
+    } catch (err: unknown) {
+      const reason = errorMessage(err)
       this.log('refused a tunnel from %s: %s', peer, reason)
       this.refused.push({ peer, reason })
       if (this.refused.length > 100) this.refused.shift()
-      const answer: VnetAnswer = { ok: false, error: { code: typeof err?.name === 'string' ? err.name : 'Error', message: reason.slice(0, 10_000) } }
+      const answer: VnetAnswer = { ok: false, error: { code: err instanceof Error ? err.name : 'Error', message: reason.slice(0, 10_000) } }
       await lp.write(encodeJson(answer), { signal }).catch(() => {})
       await stream.close({ signal }).catch(() => { stream.abort(new Error('refused')) })
       return
@@ -128,8 +128,8 @@ export class VnetServer {
     attachment.stream = stream
     try {
       await lp.write(encodeJson({ ok: true } satisfies VnetAnswer), { signal })
-    } catch (err: any) {
-      this.ended(key, attachment, stream, err, { framesIn: 0, framesOut: 0, dropped: 0 })
+    } catch (err: unknown) {
+      this.ended(key, attachment, stream, err instanceof Error ? err : new Error(errorMessage(err)), { framesIn: 0, framesOut: 0, dropped: 0 })
       return
     }
     const { done, stats } = pump(attachment.port, lp.unwrap())

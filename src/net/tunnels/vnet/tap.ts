@@ -3,7 +3,7 @@ import { createSocket, type Socket } from 'node:dgram'
 import { once } from 'node:events'
 import { promisify } from 'node:util'
 import { logger } from '@libp2p/logger'
-import type { AbortOptions } from '../../../interface/index.js'
+import { errorMessage, errorStderr, type AbortOptions } from '../../../interface/index.js'
 import { TapError } from './errors.js'
 import { MAX_FRAME_BYTES } from './wire.js'
 
@@ -52,8 +52,8 @@ export interface TapPort {
 async function ip (args: string[], options: AbortOptions): Promise<string> {
   try {
     return (await run('ip', args, { encoding: 'utf8', ...(options.signal !== undefined ? { signal: options.signal } : {}) })).stdout
-  } catch (err: any) {
-    throw new TapError(`ip ${args.join(' ')} failed: ${String(err?.stderr ?? err?.message).trim()}`, { cause: err })
+  } catch (err: unknown) {
+    throw new TapError(`ip ${args.join(' ')} failed: ${(errorStderr(err) ?? errorMessage(err)).trim()}`, { cause: err })
   }
 }
 
