@@ -6,9 +6,9 @@ import { logger } from '@libp2p/logger'
 import { abandonedBuildDirs, claimBuildDir, releaseBuildDir } from '../build-dirs.js'
 import { exec } from '../guest/exec.js'
 import type { GuestImage } from '../guest/index.js'
-import { checkHardware, ProductionError, type AbortOptions, type GoldenImage, type GoldenRequest, type Hardware } from '../index.js'
+import { checkHardware, ProductionError, type AbortOptions, type GoldenImage, type GoldenRequest, type Hardware, type LineProgress } from '../index.js'
 import { kernelAppend, type MachineConfig } from './args.js'
-import { coldBoot } from './boot.js'
+import { coldBoot, type Booted } from './boot.js'
 import { qemuCapabilities } from './capabilities.js'
 import type { QemuLineInit } from './init.js'
 import { checkpoint } from './migrate.js'
@@ -132,26 +132,7 @@ async function build (ctx: GoldenContext, request: GoldenRequest, id: string, di
     pid = booted.pid
     report({ step: 'boot', phase: 'done', detail: what })
     log('golden %s booted in %d ms', id, Date.now() - started)
-    try {
-      const actions = `${request.actions.length} action(s) in ${what}`
-      if (request.actions.length > 0) report({ step: 'actions', phase: 'start', detail: actions })
-      for (const action of request.actions) {
-        const result = await booted.agent.run(action, options)
-        if (result.exitCode !== 0 || result.timedOut) {
-          throw new ProductionError(`golden action ${action.id} ${result.timedOut ? 'timed out' : `exited with ${result.exitCode}`}: ${result.stderr.trim().slice(-500)}`)
-        }
-      }
-      if (request.actions.length > 0) report({ step: 'actions', phase: 'done', detail: actions })
-      report({ step: 'checkpoint', phase: 'start', detail: what })
-      // not needed for consistency (the page cache is in the checkpoint) but keeps the base disk tidy
-      await booted.agent.run({ id: 'sync', run: 'sync', timeoutMs: 30_000 }, options)
-      await checkpoint(booted.qmp, file('state'), { signal: options.signal, timeoutMs: 60_000 })
-      report({ step: 'checkpoint', phase: 'done', detail: what })
-      await booted.qmp.execute('quit', undefined, options).catch(() => {})
-    } finally {
-      booted.agent.close()
-      booted.qmp.close()
-    }
+    await applyAndCheckpoint(booted, request, file('state'), report, what, options)
     if (!await waitExit(pid, { timeoutMs: 10_000 })) await killAndWait(pid, token)
     pid = undefined
     const meta: GoldenMeta = {
@@ -175,6 +156,33 @@ async function build (ctx: GoldenContext, request: GoldenRequest, id: string, di
     throw err
   } finally {
     await rm(work, { recursive: true, force: true })
+  }
+}
+
+/**
+ * Runs the golden's actions in the booted guest, then checkpoints it into `stateFile` and has
+ * QEMU quit; the agent and QMP channels are closed whatever happens.
+ */
+async function applyAndCheckpoint (booted: Booted, request: GoldenRequest, stateFile: string, report: (event: LineProgress) => void, what: string, options: AbortOptions): Promise<void> {
+  try {
+    const actions = `${request.actions.length} action(s) in ${what}`
+    if (request.actions.length > 0) report({ step: 'actions', phase: 'start', detail: actions })
+    for (const action of request.actions) {
+      const result = await booted.agent.run(action, options)
+      if (result.exitCode !== 0 || result.timedOut) {
+        throw new ProductionError(`golden action ${action.id} ${result.timedOut ? 'timed out' : `exited with ${result.exitCode}`}: ${result.stderr.trim().slice(-500)}`)
+      }
+    }
+    if (request.actions.length > 0) report({ step: 'actions', phase: 'done', detail: actions })
+    report({ step: 'checkpoint', phase: 'start', detail: what })
+    // not needed for consistency (the page cache is in the checkpoint) but keeps the base disk tidy
+    await booted.agent.run({ id: 'sync', run: 'sync', timeoutMs: 30_000 }, options)
+    await checkpoint(booted.qmp, stateFile, { signal: options.signal, timeoutMs: 60_000 })
+    report({ step: 'checkpoint', phase: 'done', detail: what })
+    await booted.qmp.execute('quit', undefined, options).catch(() => {})
+  } finally {
+    booted.agent.close()
+    booted.qmp.close()
   }
 }
 
