@@ -15,8 +15,9 @@ export const REOPEN_AFTER_MS = 5000
  * The peers this node has an open outbound gossipsub stream to, read from libp2p's connections
  * (public state, as `Connection.streams`): gossipsub sends a peer what it publishes only on the
  * stream it opened to it, one per peer, and forgets it when the stream closes. A stream counts
- * from the moment its protocol is negotiated; gossipsub takes it a few milliseconds later, once
- * libp2p has recorded the protocol, so a call published in that moment could still miss the peer.
+ * from the moment its protocol is negotiated; gossipsub takes it once libp2p has recorded the
+ * protocol in its peer store, which it awaits, so a call published in between could still miss
+ * the peer (measured on loopback: the two agreed at every turn of the event loop).
  */
 function peersWithGossipStream (libp2p: VmplantLibp2p): Set<string> {
   const protocols = new Set(libp2p.services.pubsub.protocols)
