@@ -4,7 +4,6 @@
  * `publish()`'s recipients, on two real nodes: a gossipsub that sends on other streams than the
  * ones read here, or names its protocols differently, fails them.
  */
-import '../../src/polyfill.js'
 import test from 'ava'
 import { generateKeyPair } from '@libp2p/crypto/keys'
 import { logger } from '@libp2p/logger'
