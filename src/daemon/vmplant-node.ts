@@ -8,7 +8,8 @@ import { createNode, type VmplantLibp2p } from '../net/node.js'
 import { loadOrCreateKey } from '../net/keys.js'
 import { Libp2pTransport } from '../net/libp2p-transport.js'
 import { ActorSystem, seededRandom, systemClock, type Clock, type Message } from '../actors/runtime/index.js'
-import { plantMessages, type PlantStatus } from '../actors/plant/messages.js'
+import type { PlantStatus } from '../actors/plant/messages.js'
+import { edgeTable, plantStatus, type Actors } from '../edges/index.js'
 import type { BidsService } from '../net/protocols/bids/index.js'
 import type { LoadService } from '../net/protocols/load/index.js'
 import { shopBehavior } from '../actors/shop/shop.js'
@@ -20,7 +21,7 @@ import { createLine } from './create-line.js'
 import type { HostNetworks, LineProgress, ProductionLine } from '../interface/index.js'
 import { hostNetworks, prefixFor } from '../hypervisor/net/index.js'
 import type { NodeConfig } from './config.js'
-import { createBids, createLoad, createProtocols, serveProtocols, type Actors, type DroppedMessage, createVnet, type VnetParts } from './wiring.js'
+import { createBids, createLoad, createProtocols, serveProtocols, type DroppedMessage, createVnet, type VnetParts } from './wiring.js'
 import type { VnetService } from '../net/tunnels/vnet/index.js'
 import { BootstrapDialer } from './bootstrap.js'
 import { imageNetwork } from '../net/protocols/image/index.js'
@@ -64,6 +65,8 @@ function plantNetworks (config: NodeConfig, line: ProductionLine): { hostNetwork
 export class VmplantNode {
   libp2p?: VmplantLibp2p
   actors: Actors = {}
+  /** the edge table over `actors`: what the protocols deliver their commands to */
+  readonly inbox = edgeTable(this.actors)
   /** the plant's golden images on the DHT and their transfer (plants only) */
   images?: PeerImages
   /** the plant's side of VNET tunnels (plants only) */
@@ -129,10 +132,10 @@ export class VmplantNode {
     const trace = this.options.trace
     const system = this.system = new ActorSystem({ clock, random: seededRandom(randomInt(2 ** 31)), logPrefix: `vmplant:${name}`, onExhausted, ...(trace !== undefined ? { trace } : {}) })
     const roles = { plant: config.roles.includes('plant'), broker: config.roles.includes('broker'), shop: config.roles.includes('shop') }
-    const bids = this.bids = createBids(libp2p, roles, config.site, this.actors, this.log, this.dropped)
+    const bids = this.bids = createBids(libp2p, roles, config.site, this.inbox, this.log, this.dropped)
     const protocols = createProtocols(libp2p, clock, { maxRequestsPerConnection: config.maxRequestsPerConnection })
     // a plant behind a broker reports its load to it; a broker prices its site's calls from the reports
-    const load = this.load = config.site !== undefined && (roles.plant || roles.broker) ? createLoad(libp2p, roles, config.site, this.actors, this.log, this.dropped) : undefined
+    const load = this.load = config.site !== undefined && (roles.plant || roles.broker) ? createLoad(libp2p, roles, config.site, this.inbox, this.log, this.dropped) : undefined
     const transport = new Libp2pTransport(libp2p, { bids, ...protocols, load })
 
     if (config.roles.includes('plant')) {
@@ -179,13 +182,13 @@ export class VmplantNode {
     }
     await bids.start()
     await load?.start()
-    await serveProtocols(protocols, this.actors)
+    await serveProtocols(protocols, this.inbox)
     const store = this.store
     const line = this.line
     const plant = store !== undefined && line !== undefined ? { store, warehouse: store.warehouse, line: line.kind } : undefined
     await statusProtocol({ libp2p }, { allow: config.status?.allow ?? [] }).handle(async (detail, signal) => await nodeStatus({ libp2p, config, ...(plant !== undefined ? { plant } : {}) }, detail, { signal }))
     if (this.store !== undefined) {
-      this.vnet = createVnet(libp2p, clock, this.store, this.options.vnet ?? {}, this.log, this.actors.plant)
+      this.vnet = createVnet(libp2p, clock, this.store, this.options.vnet ?? {}, this.log, this.actors.plant !== undefined ? this.inbox : undefined)
       await this.vnet.start()
     }
     await libp2p.start()
@@ -224,7 +227,7 @@ export class VmplantNode {
   /** the plant's own account of itself (plants only) */
   async plantStatus (options: { signal?: AbortSignal } = {}): Promise<PlantStatus> {
     if (this.actors.plant === undefined) throw new Error('this node is not a plant')
-    return await this.actors.plant.ask(plantMessages.status(), options)
+    return await plantStatus(this.actors.plant, options)
   }
 
   /** the host's side of the plant's domain networks, when they are bridges */

@@ -1,10 +1,6 @@
 import type { Logger } from '@libp2p/logger'
 import type { VmplantLibp2p } from '../net/node.js'
 import type { Clock } from '../interface/index.js'
-import type { ActorRef } from '../actors/runtime/index.js'
-import { shopMessages, type ShopMessage } from '../actors/shop/messages.js'
-import { plantMessages, type PlantMessage } from '../actors/plant/messages.js'
-import type { BrokerMessage } from '../actors/broker/broker.js'
 import { bidsService, type BidsService } from '../net/protocols/bids/index.js'
 import { loadService, type LoadService } from '../net/protocols/load/index.js'
 import { orderProtocol, type OrderProtocol } from '../net/protocols/order/index.js'
@@ -12,13 +8,7 @@ import { vmProtocol, type VmProtocol } from '../net/protocols/vm/index.js'
 import { clientProtocol, type ClientProtocol } from '../net/protocols/client/index.js'
 import { warehouseProtocol, type WarehouseProtocol } from '../net/protocols/warehouse/index.js'
 import { credentialAuthorizer, vnetServer, type VnetService, type VnetServerComponents } from '../net/tunnels/vnet/index.js'
-import { domainIdOf, type DomainRef, type PlantStore } from '../interface/index.js'
-
-export interface Actors {
-  shop?: ActorRef<ShopMessage>
-  plant?: ActorRef<PlantMessage>
-  broker?: ActorRef<BrokerMessage>
-}
+import { domainIdOf, type DomainRef, type Inbox, type PlantStore } from '../interface/index.js'
 
 /** A message the edge dropped; kept for operators (and tests) to see. */
 export interface DroppedMessage { what: string, from: string | undefined, reason: string }
@@ -29,17 +19,10 @@ function keepDropped (dropped: DroppedMessage[], message: DroppedMessage): void 
   if (dropped.length > 100) dropped.shift()
 }
 
-/** The bidding protocol of a node, with its roles' handlers; the actors are attached once spawned. */
-export function createBids (libp2p: VmplantLibp2p, roles: { plant: boolean, broker: boolean, shop: boolean }, site: string | undefined, actors: Actors, log: Logger, dropped: DroppedMessage[]): BidsService {
+/** The bidding protocol of a node, producing its roles' commands into the edge table. */
+export function createBids (libp2p: VmplantLibp2p, roles: { plant: boolean, broker: boolean, shop: boolean }, site: string | undefined, inbox: Inbox, log: Logger, dropped: DroppedMessage[]): BidsService {
   return bidsService({ libp2p }, { ...roles, ...(site !== undefined ? { site } : {}), logPrefix: `${log.name ?? 'vmplant'}:bids` }, {
-    onPlantCall: (call, from) => actors.plant?.send(plantMessages.bidCall(call, from)),
-    onBrokerCall: (call) => actors.broker?.send({ type: 'bid.call', call }),
-    // a node with both roles gives the answer to both: each keeps only its own rounds' answers
-    onAnswer: (answer) => {
-      actors.shop?.send(shopMessages.answer(answer))
-      actors.broker?.send({ type: 'bid.answer', answer })
-    },
-    onBiddersChanged: () => actors.shop?.send(shopMessages.biddersChanged()),
+    inbox,
     onDropped: (what, from, reason) => {
       log('dropped a %s from %s: %s', what, from, reason)
       keepDropped(dropped, { what, from, reason })
@@ -47,11 +30,10 @@ export function createBids (libp2p: VmplantLibp2p, roles: { plant: boolean, brok
   })
 }
 
-/** The load reports of a site (a plant's or a broker's side); the actors are attached once spawned. */
-export function createLoad (libp2p: VmplantLibp2p, roles: { plant: boolean, broker: boolean }, site: string, actors: Actors, log: Logger, dropped: DroppedMessage[]): LoadService {
+/** The load reports of a site (a plant's or a broker's side), producing commands into the edge table. */
+export function createLoad (libp2p: VmplantLibp2p, roles: { plant: boolean, broker: boolean }, site: string, inbox: Inbox, log: Logger, dropped: DroppedMessage[]): LoadService {
   return loadService({ libp2p }, { ...roles, site, logPrefix: `${log.name ?? 'vmplant'}:load` }, {
-    onReport: (report, from) => actors.broker?.send({ type: 'load.report', report, from }),
-    onBrokerJoined: () => actors.plant?.send(plantMessages.loadWanted()),
+    inbox,
     onDropped: (what, from, reason) => { keepDropped(dropped, { what, from, reason }) }
   })
 }
@@ -71,31 +53,16 @@ export function createProtocols (libp2p: VmplantLibp2p, clock: Clock, limits: { 
 }
 
 /**
- * Connects the protocols' edges to the actors. Each edge has decoded the frame, checked its size
- * and bound it to its sender; this only turns it into an actor's command.
+ * Attaches the edge table to the protocols of the node's roles. Each protocol has decoded the
+ * frame, checked its size and bound it to its sender, and gives the table a command.
  */
-export async function serveProtocols (protocols: NodeProtocols, actors: Actors): Promise<void> {
-  const { shop, plant } = actors
-  if (plant !== undefined) {
-    await protocols.orders.handle({
-      onOrder: async (order, from, signal, progress) => await plant.ask(plantMessages.order(order, from, progress), { signal }),
-      onCancel: (requestId, from) => { plant.send(plantMessages.cancel(requestId, from)) }
-    })
-    await protocols.vms.handle({
-      query: async (vmid, owner, domains, signal) => await plant.ask(plantMessages.query(vmid, owner, domains), { signal }),
-      destroy: async (vmid, owner, domains, signal) => await plant.ask(plantMessages.destroy(vmid, owner, domains), { signal }),
-      list: async (owner, domains, signal) => await plant.ask(plantMessages.list(owner, domains), { signal })
-    })
-    await protocols.warehouse.handle(async (request, signal) => await plant.ask(plantMessages.warehouse(request), { signal }))
+export async function serveProtocols (protocols: NodeProtocols, inbox: Inbox): Promise<void> {
+  if (inbox.serves('plant')) {
+    await protocols.orders.handle(inbox)
+    await protocols.vms.handle(inbox)
+    await protocols.warehouse.handle(async (request, signal) => await inbox.deliver({ to: 'plant', type: 'warehouse.read', request }, { signal }))
   }
-  if (shop !== undefined) {
-    await protocols.clients.handle({
-      create: async (spec, domain, owner, auth, credential, signal, progress) => await shop.ask(shopMessages.create(spec, domain, owner, auth, credential, progress), { signal }),
-      query: async (vmid, auth, credentials, signal) => await shop.ask(shopMessages.query(vmid, auth, credentials), { signal }),
-      destroy: async (vmid, auth, credentials, signal) => await shop.ask(shopMessages.destroy(vmid, auth, credentials), { signal }),
-      list: async (auth, credentials, signal) => await shop.ask(shopMessages.list(auth, credentials), { signal })
-    })
-  }
+  if (inbox.serves('shop')) await protocols.clients.handle(inbox)
 }
 
 /** What a plant's VNET edge needs from the node: the bridge of a domain, and who may open a tunnel. */
@@ -122,16 +89,17 @@ export function storeBridges (store: PlantStore): (domain: DomainRef) => Promise
  * order it is producing (`creating`), so that a tunnel reaches the first VM while it asks for
  * DHCP. Undefined when the plant runs and makes none of the domain's VMs.
  */
-export function plantBridges (plant: ActorRef<PlantMessage>): (domain: DomainRef) => Promise<string | undefined> {
+export function plantBridges (plant: Inbox, self: string): (domain: DomainRef) => Promise<string | undefined> {
   // within the tunnel's own opening deadline (VNET_SERVER_DEFAULTS.openTimeoutMs)
-  return async (domain) => (await plant.ask(plantMessages.list('', [domain]), { signal: AbortSignal.timeout(10_000) })).find((ad) => ad.network.kind === 'bridge' && ad.state !== 'crashed')?.network.name
+  return async (domain) => (await plant.deliver({ to: 'plant', type: 'vm.list', owner: '', domains: [domain], from: self }, { signal: AbortSignal.timeout(10_000) }))
+    .find((ad) => ad.network.kind === 'bridge' && ad.state !== 'crashed')?.network.name
 }
 
 /** The plant's side of `/vmplant/vnet/1.0.0`, started and stopped with the node. */
-export function createVnet (libp2p: VmplantLibp2p, clock: Clock, store: PlantStore, parts: VnetParts, log: Logger, plant?: ActorRef<PlantMessage>): VnetService {
+export function createVnet (libp2p: VmplantLibp2p, clock: Clock, store: PlantStore, parts: VnetParts, log: Logger, plant?: Inbox): VnetService {
   return vnetServer({
     libp2p,
     authorize: parts.authorize ?? credentialAuthorizer(clock),
-    bridgeFor: parts.bridgeFor ?? (plant !== undefined ? plantBridges(plant) : storeBridges(store))
+    bridgeFor: parts.bridgeFor ?? (plant !== undefined ? plantBridges(plant, libp2p.peerId.toString()) : storeBridges(store))
   }, { logPrefix: log.name ?? 'vmplant', ...(parts.mtu !== undefined ? { mtu: parts.mtu } : {}) })
 }

@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { WIRE_ERROR_CODE_LIST } from './errors.js'
 
 /**
  * The domain's messages and records, as types and as the schemas that check them. Every message
@@ -90,7 +91,9 @@ export const bidAnswerSchema = z.discriminatedUnion('type', [
     type: z.literal('bid.decline'),
     requestId,
     bidder: peerIdString,
-    reason: z.string().max(500)
+    reason: z.string().max(500),
+    /** why, as a code where it is one of the contract's (a busy plant): the shop tests this, not the reason's text */
+    code: z.enum(WIRE_ERROR_CODE_LIST).optional()
   })
 ])
 export type BidAnswer = z.output<typeof bidAnswerSchema>

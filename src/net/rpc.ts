@@ -5,7 +5,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { logger } from '@libp2p/logger'
 import { checkMessage, decodeJson, encodeJson } from './codec.js'
 import { MalformedMessageError, RemoteError, RemoteGoneError } from './errors.js'
-import { BusyError } from '../interface/errors.js'
+import { BusyError, wireError } from '../interface/errors.js'
 import { DEFAULT_MAX_INBOUND_STREAMS, MAX_STREAMS_PER_CONNECTION as LIBP2P_STREAM_LIMIT } from './limits.js'
 
 const log = logger('vmplant:net:rpc')
@@ -158,6 +158,12 @@ export interface CallOptions {
   maxBytes?: number
   /** sees each progress frame the peer sends before its answer, as sent (the caller checks it); without it they are read and dropped */
   onProgress?: (value: unknown) => void
+  /**
+   * a refusal whose code is the contract's (busy, not found, refused, expired) comes back as its
+   * named error (`wireError`), as the actors' side wants it; @default false: every remote error a
+   * RemoteError with its code, as the client's side has always had it
+   */
+  namedErrors?: boolean
 }
 
 /** Sends one request on a new stream and returns the decoded answer; a remote error becomes a RemoteError. */
@@ -198,8 +204,13 @@ export async function call<S extends z.ZodType> (
     }
   } catch (err) {
     stream.abort(err instanceof Error ? err : new Error(String(err)))
-    throw err
+    throw options.namedErrors === true ? namedError(err) : err
   }
+}
+
+/** A peer's coded refusal as the contract's named error; any other error as it is. */
+export function namedError (err: unknown): unknown {
+  return err instanceof RemoteError ? wireError(err.code, err.message) ?? err : err
 }
 
 /** The caller's side of a response frame: a remote error becomes a RemoteError, a value is checked against `schema`. */

@@ -7,6 +7,7 @@ import { validateNodeConfig } from '../../src/daemon/config.js'
 import { waitForBidders } from '../../src/daemon/embedded.js'
 import { createNode, type VmplantLibp2p } from '../../src/net/node.js'
 import { bidsService, type BidsService } from '../../src/net/protocols/bids/index.js'
+import { answeringInbox } from '../helpers/inbox.js'
 import { siteLoadTopic } from '../../src/net/protocols/load/index.js'
 import { peerIdFromPublicKey } from '@libp2p/peer-id'
 import { VmplantClient } from '../../src/cli/client.js'
@@ -112,7 +113,7 @@ test('a broker answers from its plants\' load reports what its plants would have
   // a peer that calls for bids directly, as a shop with `choices` does: each plant's own bid, then the broker's
   prober = await createNode({ privateKey: await generateKeyPair('Ed25519'), listen: ['/ip4/127.0.0.1/tcp/0'] })
   const answers = new Map<string, (answer: BidAnswer) => void>()
-  probes = bidsService({ libp2p: prober }, { plant: false, broker: false, shop: true }, { onAnswer: (answer) => answers.get(answer.requestId)?.(answer) })
+  probes = bidsService({ libp2p: prober }, { plant: false, broker: false, shop: true }, { inbox: answeringInbox((command) => { if (command.type === 'bid.answer') answers.get(command.answer.requestId)?.(command.answer) }) })
   await probes.start()
   await prober.start()
   probes.subscribe()

@@ -1,4 +1,4 @@
-import { BusyError, BUSY_PREFIX, hardwareProblem, OrderRefusedError, type BidCall, type LineCapabilities, type Order } from '../../interface/index.js'
+import { BusyError, BUSY_PREFIX, WIRE_ERROR_CODES, hardwareProblem, OrderRefusedError, type BidCall, type LineCapabilities, type Order } from '../../interface/index.js'
 import { InvalidSpecError, isHostAction, validateSpec, type VmSpec } from '../../planner/index.js'
 import { priceCall, type CostModel, type CostRequest, type CostVerdict, type PlantLoad } from '../../pricing/index.js'
 import { orderDomain, plantLoad, type PlantState } from './plant-state.js'
@@ -33,10 +33,13 @@ export function busyReason (view: Pick<AdmissionView, 'self' | 'maxQueuedOrders'
     : undefined
 }
 
+/** The cost model's verdict, or a busy decline that carries the wire's busy code. */
+export type CallAdmission = CostVerdict | { bid: false, reason: string, code: typeof WIRE_ERROR_CODES.busy }
+
 /** Can the plant take this call: a busy plant declines as busy; otherwise the cost model prices it (memory, slots, networks). */
-export function admitCall (view: AdmissionView, ordersInProduction: number, call: BidCall, fit: Pick<CostRequest, 'image'>): CostVerdict {
+export function admitCall (view: AdmissionView, ordersInProduction: number, call: BidCall, fit: Pick<CostRequest, 'image'>): CallAdmission {
   const busy = busyReason(view, ordersInProduction)
-  if (busy !== undefined) return { bid: false, reason: `${BUSY_PREFIX}${busy}` }
+  if (busy !== undefined) return { bid: false, reason: `${BUSY_PREFIX}${busy}`, code: WIRE_ERROR_CODES.busy }
   return priceCall({ lineKind: view.lineKind, capabilities: view.capabilities, memoryCostMB: view.memoryCostMB, cost: view.cost, load: view.load() }, call, fit)
 }
 

@@ -35,7 +35,7 @@ export function bidHandler (components: PlantComponents): (state: PlantState, me
         const verdict = admitCall(admissionView(components, state, me.peer), state.orders.size, call, outcome.ok ? outcome.value : {})
         const answer: BidAnswer = verdict.bid
           ? { type: 'bid.offer', requestId: call.requestId, plant: me, cost: verdict.cost, reason: verdict.reason }
-          : { type: 'bid.decline', requestId: call.requestId, bidder: me.peer, reason: verdict.reason }
+          : { type: 'bid.decline', requestId: call.requestId, bidder: me.peer, reason: verdict.reason, ...('code' in verdict ? { code: verdict.code } : {}) }
         ctx.task((signal) => transport.answer(call.replyTo, answer, { signal }), (sent) => ({ type: 'bid.sent', answer, outcome: sent }))
         return state
       }

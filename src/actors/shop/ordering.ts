@@ -1,5 +1,5 @@
 import type { ActorContext } from '../runtime/index.js'
-import { isBusy, BusyError, BUSY_PREFIX, NoBidsError, type Order, type Transport } from '../../interface/index.js'
+import { isBusy, BusyError, NoBidsError, type Order, type Transport } from '../../interface/index.js'
 import type { OrderOutcome, ShopMessage } from './messages.js'
 import type { Round } from './round.js'
 
@@ -19,6 +19,7 @@ export function plantBudgetMs (orderTimeoutMs: number): number {
  */
 export async function orderInTurn (transport: Transport, orderTimeoutMs: number, round: Round, ctx: ActorContext<ShopMessage>, signal: AbortSignal): Promise<OrderOutcome> {
   const attempts: OrderOutcome['attempts'] = []
+  let everyFailureBusy = true
   // the client stopped waiting (its connection went, or its deadline passed): no VM is made for nobody
   const gone = round.reply.signal
   const requestId = round.call.requestId
@@ -52,10 +53,11 @@ export async function orderInTurn (transport: Transport, orderTimeoutMs: number,
       if (gone.aborted) throw new NoBidsError(`request ${requestId}: the client stopped waiting; the order to ${plant} was cancelled`)
       const error = deadline.aborted ? `no VM within the order's ${orderTimeoutMs} ms; the order was cancelled` : err?.message ?? String(err)
       attempts.push({ plant, error })
+      if (deadline.aborted || !isBusy(err)) everyFailureBusy = false
       round.progress({ step: 'order', phase: 'done', detail: `failed: ${error}`, plant })
     }
   }
   const failures = attempts.map((a) => `${a.plant.slice(-8)}: ${a.error}`).join('; ')
-  if (attempts.every((a) => a.error?.startsWith(BUSY_PREFIX) === true)) throw new BusyError(`every plant that bid is busy (${failures})`)
+  if (everyFailureBusy) throw new BusyError(`every plant that bid is busy (${failures})`)
   throw new NoBidsError(`every plant that bid failed: ${failures}`)
 }

@@ -22,7 +22,7 @@ export interface Round {
   startedAt: number
   expected: Set<string>
   offers: BidOffer[]
-  declines: Array<{ bidder: string, reason: string }>
+  declines: Array<{ bidder: string, reason: string, busy?: true }>
   answered: Set<string>
   closed: boolean
   biddingMs: number
@@ -69,7 +69,7 @@ export function everyoneAnswered (round: Round): boolean {
 /** Why a round that closed without offers has none: every bidder busy, the declines, or nobody answered. */
 export function noOffersError (round: Round): Error {
   const requestId = round.call.requestId
-  if (round.declines.length > 0 && round.declines.every((d) => d.reason.startsWith(BUSY_PREFIX))) {
+  if (round.declines.length > 0 && round.declines.every((d) => d.busy === true)) {
     return new BusyError(`every bidder for request ${requestId} is busy (${round.declines.map((d) => `${d.bidder.slice(-8)}: ${d.reason.slice(BUSY_PREFIX.length)}`).join('; ')})`)
   }
   const why = round.declines.length > 0
@@ -87,7 +87,7 @@ export function createResult (round: Round, classad: Classad, attempts: OrderOut
       expected: round.expected.size,
       answered: round.answered.size,
       offers: round.ranked.map((o) => ({ plant: o.plant.peer, cost: o.cost, reason: o.reason, ...(o.via !== undefined ? { via: o.via } : {}) })),
-      declines: round.declines,
+      declines: round.declines.map(({ bidder, reason }) => ({ bidder, reason })),
       attempts,
       chosen: classad.plant,
       tie: round.tie

@@ -1,6 +1,6 @@
 import type { Behavior } from '../runtime/index.js'
 import {
-  answerBidder, classadSchema, destroyResultSchema, BusyError, NoBidsError, type BidCall, type Transport
+  answerBidder, classadSchema, destroyResultSchema, BusyError, NoBidsError, WIRE_ERROR_CODES, type BidCall, type Transport
 } from '../../interface/index.js'
 import { actionIdentity, InvalidSpecError, isDhcp, validateSpec, type VmSpec } from '../../planner/index.js'
 import { chooseAtRandom } from './select.js'
@@ -197,7 +197,7 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
           if (round.answered.has(bidder)) return state
           round.answered.add(bidder)
           if (answer.type === 'bid.offer') round.offers.push(answer)
-          else round.declines.push({ bidder: answer.bidder, reason: answer.reason })
+          else round.declines.push({ bidder: answer.bidder, reason: answer.reason, ...(answer.code === WIRE_ERROR_CODES.busy ? { busy: true as const } : {}) })
           if (everyoneAnswered(round)) close(state, round, ctx)
           return state
         }

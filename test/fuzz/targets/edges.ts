@@ -8,6 +8,7 @@ import { PROTOCOLS } from '../../../src/net/protocols.js'
 import { orderProtocol } from '../../../src/net/protocols/order/index.js'
 import { vmProtocol } from '../../../src/net/protocols/vm/index.js'
 import { clientProtocol } from '../../../src/net/protocols/client/index.js'
+import { answeringInbox } from '../../helpers/inbox.js'
 import { warehouseProtocol } from '../../../src/net/protocols/warehouse/index.js'
 import { STATUS_REQUEST_MAX_BYTES, nodeStatusSchema, statusProtocol, type NodeStatus } from '../../../src/net/protocols/status/index.js'
 import { validateSpec } from '../../../src/planner/index.js'
@@ -45,21 +46,21 @@ export async function edgeTargets (): Promise<{ targets: FuzzTarget[], close: ()
   const sender = await createNode({ privateKey: f.clientKey, listen: [], logPrefix: 'fuzz:sender' })
   const nodes: VmplantLibp2p[] = [server, sender]
   try {
-    await orderProtocol({ libp2p: server, clock }).handle({ onOrder: async () => classad, onCancel: () => {} })
-    await vmProtocol({ libp2p: server, clock }).handle({
-      query: async () => classad,
-      destroy: async (vmid) => ({ vmid, destroyed: true as const }),
-      list: async () => [classad]
+    const inbox = answeringInbox((command) => {
+      switch (command.type) {
+        case 'client.create':
+          validateSpec(command.spec)
+          return { classad, bidding: { requestId: 'r-1', expected: 1, answered: 1, offers: [], declines: [], attempts: [], chosen: f.plant, tie: false } }
+        case 'client.list': return { vms: [classad], unreachable: [] }
+        case 'vm.list': return [classad]
+        case 'vm.destroy': case 'client.destroy': return { vmid: command.vmid, destroyed: true as const }
+        case 'order.cancel': return undefined
+        default: return classad
+      }
     })
-    await clientProtocol({ libp2p: server, clock }).handle({
-      create: async (spec) => {
-        validateSpec(spec)
-        return { classad, bidding: { requestId: 'r-1', expected: 1, answered: 1, offers: [], declines: [], attempts: [], chosen: f.plant, tie: false } }
-      },
-      query: async () => classad,
-      destroy: async (vmid) => ({ vmid, destroyed: true as const }),
-      list: async () => ({ vms: [classad], unreachable: [] })
-    })
+    await orderProtocol({ libp2p: server, clock }).handle(inbox)
+    await vmProtocol({ libp2p: server, clock }).handle(inbox)
+    await clientProtocol({ libp2p: server, clock }).handle(inbox)
     await warehouseProtocol({ libp2p: server }).handle(async (request) => request.type === 'warehouse.plan' ? { spec: validateSpec(request.spec) } : { images: [] })
     // the sender is no operator of this node (not in status.allow): whatever the view, it gets counts only
     const fullStatus = nodeStatusSchema.parse((f.seeds['status-answer']?.[0] as { value: unknown }).value) as NodeStatus

@@ -1,7 +1,7 @@
 import { logger, type Logger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Message as PubsubMessage } from '@libp2p/gossipsub'
-import { answerBidder, AuthError, bidAnswerSchema, bidCallSchema, type AbortOptions, type BidAnswer, type BidCall, type PeerRef } from '../../../interface/index.js'
+import { answerBidder, AuthError, bidAnswerSchema, bidCallSchema, type AbortOptions, type BidAnswer, type BidCall, type Command, type Inbox, type PeerRef } from '../../../interface/index.js'
 import type { VmplantLibp2p } from '../../node.js'
 import { decodeJson, encodeJson } from '../../codec.js'
 import { call, serve } from '../../rpc.js'
@@ -16,16 +16,14 @@ export { AuthError, ANSWERS_PROTOCOL }
 export const MAX_CALL_BYTES = 64 * 1024
 export const MAX_ANSWER_BYTES = 16 * 1024
 
-/** What the node does with bidding traffic; each handler is given only messages bound to their sender. */
+/**
+ * Where the node's bidding traffic goes, bound to its sender: `bid.call` to the plant (on its
+ * site's topic, or the federation's without a site) or the broker (the federation's, to
+ * republish), `bid.answer` to the shop and the broker (each keeps only its own rounds' answers),
+ * `bidders.changed` to the shop when the peers a call reaches change.
+ */
 export interface BidsHandlers {
-  /** a call for bids this node's plant should price: on its site's topic, or the federation's without a site */
-  onPlantCall?: (call: BidCall, from: string) => void
-  /** a federation call for a broker to republish on its site */
-  onBrokerCall?: (call: BidCall, from: string) => void
-  /** an offer or decline for a round this node runs (shop or broker); actors ignore rounds not theirs */
-  onAnswer?: (answer: BidAnswer, from: string) => void
-  /** the set of peers a call reaches changed: a subscription came or went, or a subscriber became reachable */
-  onBiddersChanged?: () => void
+  inbox: Inbox
   /** a message that failed decoding or sender binding; it was dropped */
   onDropped?: (what: string, from: string | undefined, reason: string) => void
 }
@@ -78,7 +76,7 @@ class Bids implements BidsService {
     this.plantTopic = init.site !== undefined ? siteTopic(init.site) : BID_TOPIC
     this.answerTopics = init.site !== undefined ? [siteOfferTopic(init.site), OFFER_TOPIC] : [OFFER_TOPIC]
     this.answers = new FrameChannels(components.libp2p, ANSWERS_PROTOCOL, this.log)
-    this.links = new GossipLinks(components.libp2p, { onReachable: () => { this.handlers.onBiddersChanged?.() }, log: this.log })
+    this.links = new GossipLinks(components.libp2p, { onReachable: () => { this.post({ to: 'shop', type: 'bidders.changed' }) }, log: this.log })
   }
 
   private get pubsub () { return this.components.libp2p.services.pubsub }
@@ -103,8 +101,7 @@ class Bids implements BidsService {
           this.dropped(`call on ${PROTOCOLS.call}`, from, `call ${bidCall.requestId} asks for answers to ${bidCall.replyTo.peer} but comes from ${from}`)
           return { ack: true as const }
         }
-        if (this.init.broker) this.handlers.onBrokerCall?.(bidCall, from)
-        else this.handlers.onPlantCall?.(bidCall, from)
+        await this.handlers.inbox.deliver(this.init.broker ? { to: 'broker', type: 'bid.call', call: bidCall, from } : { to: 'plant', type: 'bid.call', call: bidCall, from })
         return { ack: true as const }
       }, { maxBytes: MAX_CALL_BYTES, maxInboundStreams: 256 })
     }
@@ -171,7 +168,12 @@ class Bids implements BidsService {
     await this.answers.send(to, answer, options)
   }
 
-  private readonly onSubscriptions = (): void => { this.handlers.onBiddersChanged?.() }
+  private readonly onSubscriptions = (): void => { this.post({ to: 'shop', type: 'bidders.changed' }) }
+
+  /** a command nobody answers, from an event handler: it only enters a mailbox */
+  private post (command: Command): void {
+    this.handlers.inbox.deliver(command).catch((err: unknown) => { this.log('could not deliver %s to the %s: %e', command.type, command.to, err) })
+  }
 
   private readonly onMessage = (event: CustomEvent<PubsubMessage>): void => {
     const message = event.detail
@@ -182,8 +184,8 @@ class Bids implements BidsService {
       if (topic === this.plantTopic || topic === BID_TOPIC) {
         const bidCall = decodeJson(data, bidCallSchema, MAX_CALL_BYTES, `call on ${topic}`)
         if (from === undefined || bidCall.replyTo.peer !== from) throw new AuthError(`call ${bidCall.requestId} asks for answers to ${bidCall.replyTo.peer} but was published by ${from ?? 'nobody'}`)
-        if (this.init.plant && topic === this.plantTopic) this.handlers.onPlantCall?.(bidCall, from)
-        if (this.init.broker && topic === BID_TOPIC) this.handlers.onBrokerCall?.(bidCall, from)
+        if (this.init.plant && topic === this.plantTopic) this.post({ to: 'plant', type: 'bid.call', call: bidCall, from })
+        if (this.init.broker && topic === BID_TOPIC) this.post({ to: 'broker', type: 'bid.call', call: bidCall, from })
         return
       }
       if (this.answerTopics.includes(topic) && (this.init.shop || this.init.broker)) {
@@ -202,7 +204,9 @@ class Bids implements BidsService {
       this.dropped(`answer on ${where}`, from, `answer for ${answer.requestId} names ${bidder} but comes from ${from ?? 'nobody'}`)
       return
     }
-    this.handlers.onAnswer?.(answer, from)
+    // a node with both roles gives the answer to both: each keeps only its own rounds' answers
+    if (this.init.shop) this.post({ to: 'shop', type: 'bid.answer', answer, from })
+    if (this.init.broker) this.post({ to: 'broker', type: 'bid.answer', answer, from })
   }
 
   private dropped (what: string, from: string | undefined, reason: string): void {

@@ -3,28 +3,16 @@ import type { Libp2p, PrivateKey } from '@libp2p/interface'
 import type { z } from 'zod'
 import {
   classadSchema, clientRequestSchema, createResultSchema, destroyResultSchema, listResultSchema,
-  type AbortOptions, type Auth, type Classad, type CreateProgress, type CreateResult, type DomainCredential, type ListResult, type ProgressOptions
+  type AbortOptions, type Classad, type CreateResult, type DomainCredential, type Inbox, type ListResult, type ProgressOptions
 } from '../../../interface/index.js'
 import { call, serve, type ServeOptions } from '../../rpc.js'
 import { PROTOCOLS } from '../../protocols.js'
 import type { SigningEdgeComponents } from '../target.js'
 import { checkedProgress } from '../progress.js'
-import { assertSender, signAuth, signCreate, verifyAuth, verifyCreate, verifyDomainCredential, verifyDomainCredentials } from '../../auth.js'
+import { signAuth, signCreate } from '../../auth.js'
+import { clientCommand } from '../../commands.js'
 
 export { AuthError } from '../../auth.js'
-
-/**
- * What the shop does with a client's request; the edge has bound `owner` to the noise-authenticated
- * peer, checked the signature and the domain credentials (early: the plant checks them again and
- * decides, the shop only passes them on).
- */
-export interface ClientHandlers {
-  /** `progress` sends the create's steps (the bidding, the order, the plant's production) to the client ahead of the result */
-  create: (spec: unknown, domain: string, owner: string, auth: Auth, credential: DomainCredential, signal: AbortSignal, progress: (event: CreateProgress) => void) => Promise<CreateResult>
-  query: (vmid: string, auth: Auth, credentials: DomainCredential[], signal: AbortSignal) => Promise<Classad>
-  destroy: (vmid: string, auth: Auth, credentials: DomainCredential[], signal: AbortSignal) => Promise<{ vmid: string, destroyed: true }>
-  list: (auth: Auth, credentials: DomainCredential[], signal: AbortSignal) => Promise<ListResult>
-}
 
 export interface ClientProtocolInit {
   /** how long a create may take before the stream is dropped: bidding plus the order; @default 900000 */
@@ -38,8 +26,13 @@ export interface ClientProtocolComponents extends Omit<SigningEdgeComponents, 'l
 
 /** `/vmplant/client/1.0.0`: a client's create, query, destroy and list, signed by the client. */
 export interface ClientProtocol {
-  /** registers the shop's side: the signer must be the sending peer, and the signature must verify */
-  handle(handlers: ClientHandlers): Promise<void>
+  /**
+   * registers the shop's side: the signer must be the sending peer, the signature must verify, and
+   * so must the domain credentials (early: the plant checks them again and decides, the shop only
+   * passes them on); the shop gets `client.*` commands from that client, a create's progress sent
+   * to the client ahead of the result
+   */
+  handle(inbox: Inbox): Promise<void>
   /** the client's side: requests to one shop, signed with `key` */
   shop(address: Multiaddr, key: PrivateKey): ShopClient
 }
@@ -49,42 +42,14 @@ export const CLIENT_DEFAULTS = { timeoutMs: 900_000 } as const
 export function clientProtocol (components: ClientProtocolComponents, init: ClientProtocolInit = {}): ClientProtocol {
   const limits = { timeoutMs: init.timeoutMs ?? CLIENT_DEFAULTS.timeoutMs, ...(init.maxRequestsPerConnection !== undefined ? { maxInboundStreams: init.maxRequestsPerConnection } : {}) }
   return {
-    handle: async (handlers) => { await serveClients(components, handlers, limits) },
+    handle: async (inbox) => { await serveClients(components, inbox, limits) },
     shop: (address, key) => new ShopClient(components.libp2p, address, key)
   }
 }
 
-async function serveClients (components: ClientProtocolComponents, handlers: ClientHandlers, limits: ServeOptions): Promise<void> {
+async function serveClients (components: ClientProtocolComponents, inbox: Inbox, limits: ServeOptions): Promise<void> {
   await serve(components.libp2p, PROTOCOLS.client, clientRequestSchema, async (request, { remotePeer, signal, progress }): Promise<unknown> => {
-    const client = remotePeer.toString()
-    assertSender(request.auth.owner, client, `${request.type} request's signature`)
-    const now = components.clock.now()
-    switch (request.type) {
-      case 'create': {
-        const { credential } = request
-        await verifyDomainCredential(credential, { peer: client, now, domain: request.domain })
-        if (credential === undefined) throw new Error('unreachable: verifyDomainCredential refuses a missing credential')
-        await verifyCreate(request.auth, request.spec, request.domain, now, credential.key)
-        return await handlers.create(request.spec, request.domain, client, request.auth, credential, signal, progress)
-      }
-      case 'query':
-        await verifyAuth(request.auth, 'query', request.vmid, now)
-        await verifyDomainCredentials(request.credentials, { peer: client, now })
-        return await handlers.query(request.vmid, request.auth, request.credentials ?? [], signal)
-      case 'destroy':
-        await verifyAuth(request.auth, 'destroy', request.vmid, now)
-        await verifyDomainCredentials(request.credentials, { peer: client, now })
-        return await handlers.destroy(request.vmid, request.auth, request.credentials ?? [], signal)
-      case 'list':
-        await verifyAuth(request.auth, 'list', '', now)
-        // a client that holds no credential has no VMs to list
-        if ((request.credentials ?? []).length > 0) await verifyDomainCredentials(request.credentials, { peer: client, now })
-        return await handlers.list(request.auth, request.credentials ?? [], signal)
-      default: {
-        const unknown: never = request
-        throw new Error(`unknown client request ${(unknown as { type: string }).type}`)
-      }
-    }
+    return await inbox.deliver(await clientCommand(request, remotePeer.toString(), components.clock.now(), progress), { signal })
   }, limits)
 }
 

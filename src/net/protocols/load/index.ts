@@ -1,6 +1,6 @@
 import { logger, type Logger } from '@libp2p/logger'
 import type { Message as PubsubMessage } from '@libp2p/gossipsub'
-import { AuthError, loadReportSchema, type AbortOptions, type LoadReport, errorMessage } from '../../../interface/index.js'
+import { AuthError, loadReportSchema, type AbortOptions, type Command, type Inbox, type LoadReport, errorMessage } from '../../../interface/index.js'
 import type { VmplantLibp2p } from '../../node.js'
 import { decodeJson, encodeJson } from '../../codec.js'
 
@@ -12,12 +12,13 @@ export function siteLoadTopic (site: string): string {
   return `/vmplant/site/${site}/load/1.0.0`
 }
 
-/** What the node does with load traffic; reports are given only once bound to their sender. */
+/**
+ * Where load traffic goes, once bound to its sender: `load.report` to the broker (a plant's
+ * report, signed by that plant), `load.wanted` to the plant (a broker started listening to the
+ * site's reports, so the plant should report now).
+ */
 export interface LoadHandlers {
-  /** a broker: a plant's report, signed by that plant */
-  onReport?: (report: LoadReport, from: string) => void
-  /** a plant: a broker started listening to the site's reports, so the plant should report now */
-  onBrokerJoined?: () => void
+  inbox: Inbox
   /** a message that failed decoding or sender binding; it was dropped */
   onDropped?: (what: string, from: string | undefined, reason: string) => void
 }
@@ -84,8 +85,14 @@ class Load implements LoadService {
     await this.pubsub.publish(this.topic, encodeJson(report))
   }
 
-  private readonly onSubscriptions = (event: CustomEvent<{ subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
-    if (event.detail.subscriptions.some((s) => s.topic === this.topic && s.subscribe)) this.handlers.onBrokerJoined?.()
+  private readonly onSubscriptions = (event: CustomEvent<{ peerId: { toString: () => string }, subscriptions: Array<{ topic: string, subscribe: boolean }> }>): void => {
+    const joined = event.detail.subscriptions.some((s) => s.topic === this.topic && s.subscribe)
+    if (joined) this.post({ to: 'plant', type: 'load.wanted', from: event.detail.peerId.toString() })
+  }
+
+  /** a command nobody answers, from an event handler: it only enters a mailbox */
+  private post (command: Command): void {
+    this.handlers.inbox.deliver(command).catch((err: unknown) => { this.log('could not deliver %s to the %s: %e', command.type, command.to, err) })
   }
 
   private readonly onMessage = (event: CustomEvent<PubsubMessage>): void => {
@@ -96,7 +103,7 @@ class Load implements LoadService {
     try {
       const report = decodeJson(message.data, loadReportSchema, MAX_REPORT_BYTES, `load report on ${this.topic}`)
       if (from === undefined || report.plant !== from) throw new AuthError(`load report names plant ${report.plant} but was published by ${from ?? 'nobody'}`)
-      this.handlers.onReport?.(report, from)
+      this.post({ to: 'broker', type: 'load.report', report, from })
     } catch (err: unknown) {
       this.log('dropped a load report from %s: %s', from, errorMessage(err))
       this.handlers.onDropped?.(`message on ${this.topic}`, from, errorMessage(err))
