@@ -1,15 +1,17 @@
 import { ActorSystem, seededRandom, type ActorRef, type Message } from '../src/actors/runtime/index.js'
 import { shopBehavior, type ShopComponents } from '../src/actors/shop/shop.js'
-import { shopMessages, type ShopMessage } from '../src/actors/shop/messages.js'
+import type { ShopMessage } from '../src/actors/shop/messages.js'
 import { plantBehavior } from '../src/actors/plant/plant.js'
-import { plantMessages, type PlantMessage } from '../src/actors/plant/messages.js'
+import type { PlantMessage } from '../src/actors/plant/messages.js'
 import { brokerBehavior, type BrokerMessage } from '../src/actors/broker/broker.js'
+import { edgeTable, type Actors } from '../src/edges/index.js'
 import { costModel, COST_DEFAULTS, type CostConfig } from '../src/pricing/index.js'
 import { goldenImages, imageCatalog, type LearningConfig } from '../src/images/index.js'
 import { simLine, type SimLineInit } from '../src/hypervisor/sim/index.js'
-import type { Auth, Classad, CreateResult, ListResult, ProductionLine, VmRequest } from '../src/interface/index.js'
+import type { CreateResult, ProductionLine, ProgressOptions } from '../src/interface/index.js'
 import { VirtualClock } from './virtual-clock.js'
-import { MemoryNetwork, type MemoryHandlers } from './memory-transport.js'
+import { MemoryNetwork } from './memory-transport.js'
+import { simClients, type SimClient } from './sim-client.js'
 import type { LinkModel } from './links.js'
 import type { LevelStore } from '../src/store/index.js'
 import { memoryPlantStore } from './memory-store.js'
@@ -51,6 +53,8 @@ export interface SimFederationInit {
   latencyMs?: number
   /** per-message delays, loss and partitions; @default each node's constant latency */
   links?: LinkModel
+  /** how long after it joins a plant or broker is reached by gossip (MemoryNetworkInit); @default 1 */
+  reachableAfterMs?: number
   /**
    * Plants behind a broker push their load to it, and it prices calls from the reports, asking one
    * plant to confirm (O(1) plant messages a call); false: brokers republish every call to all of
@@ -73,37 +77,13 @@ export interface SimFederation {
   brokers: Map<string, ActorRef<BrokerMessage>>
   plants: SimPlant[]
   /** a create through the shop, run on the virtual clock until it is answered */
-  create(spec: unknown, domain: string, owner?: string): Promise<CreateResult>
+  create(spec: unknown, domain: string, owner?: string, options?: ProgressOptions): Promise<CreateResult>
   /** a client's requests to the shop; they do not move the clock: the caller runs it */
   client: SimClient
   stop(): Promise<void>
 }
 
-export interface SimClient {
-  create(spec: unknown, domain: string, owner?: string): Promise<CreateResult>
-  query(vmid: string, owner?: string): Promise<Classad>
-  destroy(vmid: string, owner?: string): Promise<{ vmid: string, destroyed: true }>
-  list(owner?: string): Promise<ListResult>
-}
-
-/** a client's signature is checked at the libp2p edge, which the simulator has not */
-const UNCHECKED_AUTH: Auth = { owner: '12D3KooWSimUser', ts: 1, sig: 'unchecked' }
-const auth = (owner: string): Auth => ({ ...UNCHECKED_AUTH, owner })
-
-/** What the libp2p vm protocol's edge does: the owner is the client whose signature it checked. */
-function vmRequestHandler (actor: ActorRef<PlantMessage>): (request: VmRequest, signal: AbortSignal) => Promise<unknown> {
-  return async (request, signal) => {
-    switch (request.type) {
-      case 'vm.query': return await actor.ask(plantMessages.query(request.vmid, request.auth.owner), { signal })
-      case 'vm.destroy': return await actor.ask(plantMessages.destroy(request.vmid, request.auth.owner), { signal })
-      case 'vm.list': return await actor.ask(plantMessages.list(request.auth.owner), { signal })
-      default: {
-        const unknown: never = request
-        throw new Error(`unknown vm request ${(unknown as { type: string }).type}`)
-      }
-    }
-  }
-}
+export type { SimClient }
 
 /**
  * The real shop, broker and plant actors on a virtual clock and an in-memory network, with sim
@@ -111,34 +91,35 @@ function vmRequestHandler (actor: ActorRef<PlantMessage>): (request: VmRequest, 
  */
 export async function startSimFederation (init: SimFederationInit): Promise<SimFederation> {
   const clock = new VirtualClock(Date.UTC(2026, 0, 1))
-  const network = new MemoryNetwork({ clock, latencyMs: init.latencyMs ?? 1, ...(init.links !== undefined ? { links: init.links } : {}) })
+  const network = new MemoryNetwork({
+    clock,
+    latencyMs: init.latencyMs ?? 1,
+    ...(init.links !== undefined ? { links: init.links } : {}),
+    ...(init.reachableAfterMs !== undefined ? { reachableAfterMs: init.reachableAfterMs } : {})
+  })
   const system = new ActorSystem({ clock, random: seededRandom(init.seed ?? 1), logPrefix: 'vmplant:sim', ...(init.trace !== undefined ? { trace: init.trace } : {}) })
   const loadReports = init.loadReports ?? {}
   const plants: SimPlant[] = []
   const brokers = new Map<string, ActorRef<BrokerMessage>>()
 
-  const shopPeer = SIM_SHOP_PEER
-  const shopHandlers: MemoryHandlers = { shop: true }
-  const shopTransport = network.join(shopPeer, shopHandlers)
-  const shop = await system.spawn<any, ShopMessage>('shop', shopBehavior({ transport: shopTransport, bidWindowMs: 2000, orderTimeoutMs: 120_000, ...init.shop }))
-  shopHandlers.onAnswer = (answer) => shop.send(shopMessages.answer(answer))
-  shopHandlers.onBiddersChanged = () => shop.send(shopMessages.biddersChanged())
+  // every node's commands go through the same edge table as a libp2p node's, over its own actors
+  const shopActors: Actors = {}
+  const shopInbox = edgeTable(shopActors)
+  const shopTransport = network.join(SIM_SHOP_PEER, { shop: true, inbox: shopInbox })
+  const shop = shopActors.shop = await system.spawn<any, ShopMessage>('shop', shopBehavior({ transport: shopTransport, bidWindowMs: 2000, orderTimeoutMs: 120_000, ...init.shop }))
 
   for (const b of init.brokers ?? []) {
     const { site, peer = `sim-broker-${site}`, latencyMs } = typeof b === 'string' ? { site: b } as SimBrokerInit : b
-    const handlers: MemoryHandlers = { broker: { site }, ...(latencyMs !== undefined ? { latencyMs } : {}) }
-    const transport = network.join(peer, handlers)
-    const broker = await system.spawn<any, BrokerMessage>(`broker-${site}`, brokerBehavior({ transport, site, windowShare: 0.6 }))
-    handlers.onBrokerCall = (call) => broker.send({ type: 'bid.call', call })
-    handlers.onAnswer = (answer) => broker.send({ type: 'bid.answer', answer })
-    handlers.onLoadReport = (report, from) => broker.send({ type: 'load.report', report, from })
+    const actors: Actors = {}
+    const transport = network.join(peer, { broker: { site }, inbox: edgeTable(actors), ...(latencyMs !== undefined ? { latencyMs } : {}) })
+    const broker = actors.broker = await system.spawn<any, BrokerMessage>(`broker-${site}`, brokerBehavior({ transport, site, windowShare: 0.6 }))
     brokers.set(site, broker)
   }
 
   for (const [i, p] of init.plants.entries()) {
     const peer = p.peer ?? `sim-plant-${i}`
-    const handlers: MemoryHandlers = { plant: p.site !== undefined ? { site: p.site } : {}, ...(p.latencyMs !== undefined ? { latencyMs: p.latencyMs } : {}) }
-    const transport = network.join(peer, handlers)
+    const actors: Actors = {}
+    const transport = network.join(peer, { plant: p.site !== undefined ? { site: p.site } : {}, inbox: edgeTable(actors), ...(p.latencyMs !== undefined ? { latencyMs: p.latencyMs } : {}) })
     const line = simLine({ ...p.line, clock })
     await line.start()
     const store = memoryPlantStore()
@@ -148,20 +129,11 @@ export async function startSimFederation (init: SimFederationInit): Promise<SimF
     const random = seededRandom((Math.imul((init.seed ?? 1) ^ 0xc057c057, 0x9e3779b1) + i) >>> 0)
     const learning = p.learning !== undefined && p.learning.after > 0 ? { learning: p.learning } : {}
     const loadReport = p.site !== undefined && loadReports !== false ? { loadReport: { cost, ...loadReports } } : {}
-    const actor = await system.spawn<any, PlantMessage>(`plant-${i}`, plantBehavior({ line, store, images: goldenImages({ catalog: imageCatalog(store.warehouse) }), transport, cost: costModel(cost, { random }), limits: cost, memoryCapacityMB: p.memoryMB ?? 4096, ...learning, ...loadReport }))
-    handlers.onPlantCall = (call, from) => actor.send(plantMessages.bidCall(call, from))
-    handlers.onOrder = async (order, from, signal) => await actor.ask(plantMessages.order(order, from), { signal })
-    handlers.onCancel = (requestId, from) => actor.send(plantMessages.cancel(requestId, from))
-    handlers.onVmRequest = vmRequestHandler(actor)
+    const actor = actors.plant = await system.spawn<any, PlantMessage>(`plant-${i}`, plantBehavior({ line, store, images: goldenImages({ catalog: imageCatalog(store.warehouse) }), transport, cost: costModel(cost, { random }), limits: cost, memoryCapacityMB: p.memoryMB ?? 4096, ...learning, ...loadReport }))
     plants.push({ peer, actor, line, store })
   }
 
-  const client: SimClient = {
-    create: async (spec, domain, owner = UNCHECKED_AUTH.owner) => await shop.ask(shopMessages.create(spec, domain, owner, auth(owner))),
-    query: async (vmid, owner = UNCHECKED_AUTH.owner) => await shop.ask(shopMessages.query(vmid, auth(owner))),
-    destroy: async (vmid, owner = UNCHECKED_AUTH.owner) => await shop.ask(shopMessages.destroy(vmid, auth(owner))),
-    list: async (owner = UNCHECKED_AUTH.owner) => await shop.ask(shopMessages.list(auth(owner)))
-  }
+  const client = simClients({ clock, shop: shopInbox, seed: init.seed ?? 1 })
 
   return {
     clock,
@@ -170,7 +142,7 @@ export async function startSimFederation (init: SimFederationInit): Promise<SimF
     brokers,
     plants,
     client,
-    create: async (spec, domain, owner) => await clock.run(client.create(spec, domain, owner)),
+    create: async (spec, domain, owner, options) => await clock.run(client.create(spec, domain, owner, options)),
     stop: async () => {
       await system.stop()
       for (const plant of plants) {

@@ -1,26 +1,22 @@
-import type { AbortOptions, BidAnswer, BidCall, Classad, Clock, LoadReport, Order, PeerRef, Transport, VmRequest } from '../src/interface/index.js'
+import type { AbortOptions, AnswerOf, BidAnswer, BidCall, Classad, Clock, Command, CreateProgress, Inbox, LoadReport, Order, PeerRef, ProgressOptions, Transport, VmRequest } from '../src/interface/index.js'
+import { orderCommand, vmCommand } from '../src/net/commands.js'
 import type { LinkModel } from './links.js'
 
 /** a request or reply that is lost stalls its stream until the caller gives up, or as long as a libp2p dial may take */
 const LOST_AFTER_MS = 10_000
 
-/** What a node of the in-memory network answers; the same commands the libp2p edges give the actors. */
-export interface MemoryHandlers {
+/**
+ * A node of the in-memory network: its roles, fixed at join, and the edge table its commands go
+ * to, the same commands the libp2p edges produce (the inbox may be attached after its actors are
+ * spawned: until then, commands to it are dropped).
+ */
+export interface MemoryNode {
   /** a plant: its site (calls come from its broker) or none (calls come from the shop) */
   plant?: { site?: string }
   /** a broker of this site */
   broker?: { site: string }
   shop?: boolean
-  onPlantCall?: (call: BidCall, from: string) => void
-  onBrokerCall?: (call: BidCall, from: string) => void
-  onAnswer?: (answer: BidAnswer, from: string) => void
-  onOrder?: (order: Order, from: string, signal: AbortSignal) => Promise<Classad>
-  onCancel?: (requestId: string, from: string) => void
-  onVmRequest?: (request: VmRequest, signal: AbortSignal) => Promise<unknown>
-  /** a broker: a load report of a plant of its site */
-  onLoadReport?: (report: LoadReport, from: string) => void
-  /** a shop: the set of reachable bidders changed, as a gossipsub subscription change tells it */
-  onBiddersChanged?: () => void
+  inbox?: Inbox
   /** one-way delay of every message to and from this node, in ms; @default the network's */
   latencyMs?: number
 }
@@ -31,7 +27,17 @@ export interface MemoryNetworkInit {
   latencyMs?: number
   /** per-message delays, loss and partitions; @default every message takes its node's `latencyMs` */
   links?: LinkModel
+  /**
+   * how long after it joins a node's gossip reaches it, as gossipsub opens its stream to a new
+   * subscriber only after the subscription: until then calls and reports published on a topic
+   * miss it, and the shops learn it is reachable when it becomes so (`bidders.changed`); its
+   * site's plants are asked for their load when a broker does (`load.wanted`). Direct calls,
+   * orders and requests reach it at once. @default 1
+   */
+  reachableAfterMs?: number
 }
+
+export const MEMORY_NETWORK_DEFAULTS = { latencyMs: 1, reachableAfterMs: 1 } as const
 
 /**
  * A network in memory for the real actors under a virtual clock: every message takes the link's
@@ -40,31 +46,65 @@ export interface MemoryNetworkInit {
  * it went down is lost too.
  */
 export class MemoryNetwork {
-  private readonly nodes = new Map<string, MemoryHandlers>()
+  private readonly nodes = new Map<string, MemoryNode>()
   private readonly down = new Set<string>()
+  /** joined, and not yet reached by gossip */
+  private readonly joining = new Set<string>()
   private readonly latencyMs: number
+  private readonly reachableAfterMs: number
   /**
    * answers of `peersWhere` by its caller's key, with the match that made them, until a node goes
    * up or down (a new node is added where it matches): every call for bids asks for the bidders,
    * and walking ten thousand nodes per call was most of a large run
    */
-  private readonly cached = new Map<string, { match: (h: MemoryHandlers) => boolean, peers: string[] }>()
+  private readonly cached = new Map<string, { match: (h: MemoryNode) => boolean, peers: string[] }>()
 
   constructor (private readonly init: MemoryNetworkInit) {
-    this.latencyMs = init.latencyMs ?? 1
+    this.latencyMs = init.latencyMs ?? MEMORY_NETWORK_DEFAULTS.latencyMs
+    this.reachableAfterMs = init.reachableAfterMs ?? MEMORY_NETWORK_DEFAULTS.reachableAfterMs
   }
 
-  /** joins a node; its handlers may be filled in after its actors are spawned */
-  join (peer: string, handlers: MemoryHandlers): Transport {
-    if (this.nodes.has(peer)) {
-      this.cached.clear()
-    } else {
-      // a new node comes last in the walk, so it is appended where it matches: ten thousand plants
-      // joining, each reporting its load at once, walked all nodes once per join before
-      for (const entry of this.cached.values()) if (!this.down.has(peer) && entry.match(handlers)) entry.peers.push(peer)
+  /** joins a node; its inbox may be attached after its actors are spawned */
+  join (peer: string, node: MemoryNode): Transport {
+    const known = this.nodes.has(peer)
+    this.nodes.set(peer, node)
+    if (known) this.cached.clear()
+    if (this.reachableAfterMs > 0 && (node.plant !== undefined || node.broker !== undefined)) {
+      this.joining.add(peer)
+      this.init.clock.sleep(this.reachableAfterMs).then(() => { this.reached(peer) }).catch(() => {})
+    } else if (!known) {
+      this.appendWhereMatching(peer, node)
     }
-    this.nodes.set(peer, handlers)
-    return new MemoryTransport(this, peer, handlers.plant?.site)
+    return new MemoryTransport(this, peer, node.plant?.site)
+  }
+
+  /**
+   * a new node comes last in the walk, so it is appended where it matches: ten thousand plants
+   * joining, each reporting its load at once, walked all nodes once per join before
+   */
+  private appendWhereMatching (peer: string, node: MemoryNode): void {
+    for (const entry of this.cached.values()) if (!this.down.has(peer) && entry.match(node)) entry.peers.push(peer)
+  }
+
+  /** gossip now reaches the node: the shops learn of a bidder, a broker's plants are asked for their load */
+  private reached (peer: string): void {
+    const node = this.nodes.get(peer)
+    if (!this.joining.delete(peer) || node === undefined) return
+    this.appendWhereMatching(peer, node)
+    if (this.down.has(peer)) return
+    this.tellShops()
+    const site = node.broker?.site
+    // a subscription reaches every peer of the site, gossip or not: so do a broker's
+    if (site !== undefined) this.broadcast([...this.nodes].filter(([p, h]) => h.plant?.site === site && !this.down.has(p)).map(([p]) => p), { to: 'plant', type: 'load.wanted', from: peer }, peer)
+  }
+
+  private tellShops (): void {
+    for (const [shop, h] of this.nodes) if (h.shop === true && !this.down.has(shop)) this.post(h, { to: 'shop', type: 'bidders.changed' })
+  }
+
+  /** a command nobody answers; the node's inbox takes it into a mailbox */
+  post (node: MemoryNode, command: Command): void {
+    node.inbox?.deliver(command).catch(() => {})
   }
 
   setDown (peer: string, down: boolean): void {
@@ -74,19 +114,23 @@ export class MemoryNetwork {
     this.cached.clear()
     const node = this.nodes.get(peer)
     if (node?.plant === undefined && node?.broker === undefined) return
-    for (const [shop, h] of this.nodes) if (h.shop === true && !this.down.has(shop)) h.onBiddersChanged?.()
+    this.tellShops()
   }
 
   isDown (peer: string): boolean { return this.down.has(peer) }
 
+  /** the network's time, which the edges check signatures and credentials at */
+  now (): number { return this.init.clock.now() }
+
   /** whether `peer` has joined, is up and its roles match */
-  isUp (peer: string, match: (h: MemoryHandlers) => boolean): boolean {
-    const handlers = this.nodes.get(peer)
-    return handlers !== undefined && !this.down.has(peer) && match(handlers)
+  isUp (peer: string, match: (h: MemoryNode) => boolean): boolean {
+    const node = this.nodes.get(peer)
+    return node !== undefined && !this.down.has(peer) && match(node)
   }
 
-  private peersWhere (match: (h: MemoryHandlers) => boolean): string[] {
-    return [...this.nodes.entries()].filter(([peer, h]) => !this.down.has(peer) && match(h)).map(([peer]) => peer)
+  /** the nodes up and reached by gossip whose roles match */
+  private peersWhere (match: (h: MemoryNode) => boolean): string[] {
+    return [...this.nodes.entries()].filter(([peer, h]) => !this.down.has(peer) && !this.joining.has(peer) && match(h)).map(([peer]) => peer)
   }
 
   /**
@@ -94,7 +138,7 @@ export class MemoryNetwork {
    * same for the same handlers (it may read only their roles, which are fixed at join). The
    * caller must not change the list, nor keep it across a join.
    */
-  peersCached (key: string, match: (h: MemoryHandlers) => boolean): readonly string[] {
+  peersCached (key: string, match: (h: MemoryNode) => boolean): readonly string[] {
     let entry = this.cached.get(key)
     if (entry === undefined) {
       entry = { match, peers: this.peersWhere(match) }
@@ -107,15 +151,25 @@ export class MemoryNetwork {
    * delivers after the link's latency; a message to a node that is down is lost. With `from` and a
    * link model, the request and its reply each take a drawn delay or are lost: a lost one stalls
    * the caller until its signal aborts (at most LOST_AFTER_MS), as a stream that never answers.
+   * `work` may send progress to the caller on the way (`progress`): each frame takes the link's
+   * latency, in order, and the reply comes after the last, as on a stream.
    */
-  async deliver<T>(to: string, options: AbortOptions, work: (handlers: MemoryHandlers) => T | Promise<T>, from?: string): Promise<T> {
-    const handlers = this.nodes.get(to)
-    const latencyMs = handlers?.latencyMs ?? this.latencyMs
+  async deliver<T>(to: string, options: ProgressOptions, work: (node: MemoryNode, progress: (event: CreateProgress) => void) => T | Promise<T>, from?: string): Promise<T> {
+    const node = this.nodes.get(to)
+    const latencyMs = node?.latencyMs ?? this.latencyMs
     await this.hop(from, to, to, latencyMs, options)
-    if (handlers === undefined || this.down.has(to)) throw new Error(`peer ${to} is unreachable`)
-    const result = await work(handlers)
+    if (node === undefined || this.down.has(to)) throw new Error(`peer ${to} is unreachable`)
+    let frames: Promise<void> = Promise.resolve()
+    const { onProgress } = options
+    const progress = (event: CreateProgress): void => {
+      if (onProgress === undefined) return
+      const arrived = this.init.clock.sleep(latencyMs)
+      frames = Promise.all([frames, arrived]).then(() => { if (!this.down.has(to)) onProgress(event) }).catch(() => {})
+    }
+    const result = await work(node, progress)
     if (this.down.has(to)) throw new Error(`peer ${to} went down before it answered`)
     await this.hop(to, from, to, latencyMs, options)
+    await frames
     return result
   }
 
@@ -132,29 +186,40 @@ export class MemoryNetwork {
   }
 
   /**
-   * gossip: each subscriber gets its copy after the latency; none is waited for. No sender waits,
-   * so unlike `deliver` there is no way back to wait out: that event would change nothing.
+   * gossip: each subscriber gets its command after the latency; none is waited for. No sender
+   * waits, so unlike `deliver` there is no way back to wait out: that event would change nothing.
    */
-  broadcast (peers: readonly string[], work: (handlers: MemoryHandlers) => void, from?: string): void {
+  broadcast (peers: readonly string[], command: Command | ((node: MemoryNode) => Command), from?: string): void {
     const links = this.init.links
     for (const peer of peers) {
-      const handlers = this.nodes.get(peer)
-      const latencyMs = handlers?.latencyMs ?? this.latencyMs
+      const node = this.nodes.get(peer)
+      const latencyMs = node?.latencyMs ?? this.latencyMs
       const delay = links === undefined || from === undefined ? latencyMs : links.delay(from, peer, peer, latencyMs)
       if (delay === undefined) continue
       this.init.clock.sleep(delay).then(() => {
-        if (handlers !== undefined && !this.down.has(peer)) work(handlers)
+        if (node !== undefined && !this.down.has(peer)) this.post(node, typeof command === 'function' ? command(node) : command)
       }).catch(() => {})
     }
   }
 }
 
 /** who answers the shop's calls: its brokers, and the plants of sites without one */
-const isBidder = (h: MemoryHandlers): boolean => (h.plant !== undefined && h.plant.site === undefined) || h.broker !== undefined
+const isBidder = (h: MemoryNode): boolean => (h.plant !== undefined && h.plant.site === undefined) || h.broker !== undefined
 
 /** who takes a call on a stream of its own: a bidder, or a plant its site's broker asks to confirm */
-const isCallable = (h: MemoryHandlers): boolean => h.plant !== undefined || h.broker !== undefined
+const isCallable = (h: MemoryNode): boolean => h.plant !== undefined || h.broker !== undefined
 
+/** what a node's inbox answers, or why it cannot */
+async function ask<C extends Command> (node: MemoryNode, peer: string, command: C, options: AbortOptions): Promise<AnswerOf<C>> {
+  if (node.inbox === undefined) throw new Error(`peer ${peer} takes no ${command.type}`)
+  return await node.inbox.deliver(command, options)
+}
+
+/**
+ * A node's transport on the in-memory network. What it sends arrives as the commands the libp2p
+ * edges produce, checked by the same code (src/net/commands.ts): the client's signatures and
+ * domain credentials verify on the virtual clock, and the sender is known by construction.
+ */
 class MemoryTransport implements Transport {
   /** `site`: a plant's site, whose brokers get its load reports */
   constructor (private readonly network: MemoryNetwork, private readonly peer: string, private readonly site?: string) {}
@@ -185,15 +250,12 @@ class MemoryTransport implements Transport {
   }
 
   /** a call as a bidder takes it: a broker for its site, a plant for itself */
-  private toBidder (call: BidCall): (h: MemoryHandlers) => void {
-    return (h) => {
-      if (h.broker !== undefined) h.onBrokerCall?.(call, this.peer)
-      else h.onPlantCall?.(call, this.peer)
-    }
+  private toBidder (call: BidCall): (node: MemoryNode) => Command {
+    return (node) => node.broker !== undefined ? { to: 'broker', type: 'bid.call', call, from: this.peer } : { to: 'plant', type: 'bid.call', call, from: this.peer }
   }
 
   async publishSiteCall (site: string, call: BidCall): Promise<void> {
-    this.network.broadcast(this.siteBiddersCached(site), (h) => h.onPlantCall?.(call, this.peer), this.peer)
+    this.network.broadcast(this.siteBiddersCached(site), { to: 'plant', type: 'bid.call', call, from: this.peer }, this.peer)
   }
 
   async reportLoad (report: LoadReport): Promise<void> {
@@ -201,7 +263,7 @@ class MemoryTransport implements Transport {
     if (site === undefined) throw new Error(`${this.peer} has no site to report its load to`)
     // a plant that is down has crashed: its heartbeat stops, which is how its broker learns it is gone
     if (this.network.isDown(this.peer)) return
-    this.network.broadcast(this.network.peersCached(`brokers:${site}`, (h) => h.broker?.site === site), (h) => h.onLoadReport?.(report, this.peer), this.peer)
+    this.network.broadcast(this.network.peersCached(`brokers:${site}`, (h) => h.broker?.site === site), { to: 'broker', type: 'load.report', report, from: this.peer }, this.peer)
   }
 
   private siteBiddersCached (site: string): readonly string[] {
@@ -209,26 +271,26 @@ class MemoryTransport implements Transport {
   }
 
   async answer (to: PeerRef, answer: BidAnswer, options: AbortOptions = {}): Promise<void> {
-    await this.network.deliver(to.peer, options, (h) => h.onAnswer?.(answer, this.peer), this.peer)
+    const from = this.peer
+    await this.network.deliver(to.peer, options, (node) => {
+      // as on libp2p, a node with both roles gives the answer to both
+      if (node.shop === true) this.network.post(node, { to: 'shop', type: 'bid.answer', answer, from })
+      if (node.broker !== undefined) this.network.post(node, { to: 'broker', type: 'bid.answer', answer, from })
+    }, from)
   }
 
-  async order (plant: PeerRef, order: Order, options: AbortOptions = {}): Promise<Classad> {
+  async order (plant: PeerRef, order: Order, options: ProgressOptions = {}): Promise<Classad> {
     const signal = options.signal ?? new AbortController().signal
-    return await this.network.deliver(plant.peer, options, async (h) => {
-      if (h.onOrder === undefined) throw new Error(`peer ${plant.peer} takes no orders`)
-      return await h.onOrder(order, this.peer, signal)
-    }, this.peer)
+    return await this.network.deliver(plant.peer, options, async (node, progress) =>
+      await ask(node, plant.peer, await orderCommand(order, this.peer, this.network.now(), progress), { signal }), this.peer)
   }
 
   async cancel (plant: PeerRef, requestId: string, options: AbortOptions = {}): Promise<void> {
-    await this.network.deliver(plant.peer, options, (h) => h.onCancel?.(requestId, this.peer), this.peer)
+    await this.network.deliver(plant.peer, options, (node) => { this.network.post(node, { to: 'plant', type: 'order.cancel', requestId, from: this.peer }) }, this.peer)
   }
 
   async vmRequest (plant: string, request: VmRequest, options: AbortOptions = {}): Promise<unknown> {
     const signal = options.signal ?? new AbortController().signal
-    return await this.network.deliver(plant, options, async (h) => {
-      if (h.onVmRequest === undefined) throw new Error(`peer ${plant} holds no VMs`)
-      return await h.onVmRequest(request, signal)
-    }, this.peer)
+    return await this.network.deliver(plant, options, async (node) => await ask(node, plant, await vmCommand(request, this.peer, this.network.now()), { signal }), this.peer)
   }
 }

@@ -5,6 +5,7 @@
  */
 import { readFileSync } from 'node:fs'
 import test from 'ava'
+import { answeringInbox } from '../helpers/inbox.js'
 import { ActorSystem, seededRandom } from '../../src/actors/runtime/index.js'
 import { plantBehavior } from '../../src/actors/plant/plant.js'
 import { plantMessages } from '../../src/actors/plant/messages.js'
@@ -53,7 +54,7 @@ qtest('a starting plant fills the warm pool, two processes starting at once, and
   const network = new MemoryNetwork({ clock: systemClock })
   const answers: BidAnswer[] = []
   let answered: (() => void) | undefined
-  network.join('shop', { shop: true, onAnswer: (answer) => { answers.push(answer); answered?.() } })
+  network.join('shop', { shop: true, inbox: answeringInbox((command) => { if (command.type === 'bid.answer') { answers.push(command.answer); answered?.() } }) })
   const transport = network.join('plant', { plant: {} })
   const system = new ActorSystem({ clock: systemClock, random: seededRandom(1) })
   t.teardown(async () => { await system.stop(); await store.stop() })

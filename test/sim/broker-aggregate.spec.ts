@@ -1,4 +1,5 @@
 import test from 'ava'
+import { answeringInbox } from '../helpers/inbox.js'
 import { join } from 'node:path'
 import { startSimFederation, type SimFederationInit, type SimPlantInit } from '../../sim/federation.js'
 import { loadScenario } from '../../sim/scenario.js'
@@ -104,10 +105,14 @@ test('a plant that declines the broker\'s confirmation, or stays silent, makes t
   for (const peer of Object.keys(asked)) {
     const transport = network.join(peer, {
       plant: { site: 'east' },
-      onPlantCall: (call) => {
+      inbox: answeringInbox((command) => {
+        // as a plant does, it reports again when its site's broker is reached
+        if (command.type === 'load.wanted') void transport.reportLoad(report(peer, 2))
+        if (command.type !== 'bid.call') return
+        const { call } = command
         asked[peer]?.push(call)
         if (peer === 'sim-decliner') void transport.answer(call.replyTo, { type: 'bid.decline', requestId: call.requestId, bidder: peer, reason: 'changed my mind' })
-      }
+      })
     })
     await transport.reportLoad(report(peer, 1))
   }
