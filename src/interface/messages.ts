@@ -157,7 +157,7 @@ export const classadSchema = z.strictObject({
   vmid: vmidSchema,
   plant: peerIdString,
   domain: domainSchema,
-  /** the domain's key (its public id); absent only where no edge checked a credential (the simulator) */
+  /** the domain's key (its public id), from the credential the plant's edge verified; absent in records kept from before domains had keys */
   domainKey: peerIdString.optional(),
   owner: peerIdString,
   /** `creating`: an order the plant is producing now (listed, so that a tunnel can follow the plant before the VM asks for DHCP) */

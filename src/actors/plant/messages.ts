@@ -19,14 +19,14 @@ export type PlantMessage =
   | { type: 'commit.done', vmid: string, classad: Classad, outcome: TaskOutcome<void> }
   /**
    * `owner`: the client whose signature the edge verified; `domains`: those whose credentials for
-   * it the edge verified, which reach their VMs (absent only in the simulator: then the owner does)
+   * it the edge verified, which reach their VMs
    */
-  | { type: 'vm.query', vmid: string, owner: string, domains?: DomainRef[], reply: Reply<Classad> }
+  | { type: 'vm.query', vmid: string, owner: string, domains: DomainRef[], reply: Reply<Classad> }
   | { type: 'query.done', vmid: string, outcome: TaskOutcome<Classad>, reply: Reply<Classad> }
-  | { type: 'vm.destroy', vmid: string, owner: string, domains?: DomainRef[], reply: Reply<{ vmid: string, destroyed: true }> }
+  | { type: 'vm.destroy', vmid: string, owner: string, domains: DomainRef[], reply: Reply<{ vmid: string, destroyed: true }> }
   | { type: 'destroy.done', vmid: string, outcome: TaskOutcome<void>, reply?: Reply<{ vmid: string, destroyed: true }> }
   | { type: 'record.removed', vmid: string, outcome: TaskOutcome<void>, reply?: Reply<{ vmid: string, destroyed: true }> }
-  | { type: 'vm.list', owner: string, domains?: DomainRef[], reply: Reply<Classad[]> }
+  | { type: 'vm.list', owner: string, domains: DomainRef[], reply: Reply<Classad[]> }
   | { type: 'warehouse.read', request: WarehouseRequest, reply: Reply<unknown> }
   | { type: 'plant.status', reply: Reply<PlantStatus> }
   | { type: 'learning.done', outcome: TaskOutcome<{ learned?: string, evicted: string[] }> }
@@ -48,9 +48,9 @@ export const plantMessages = {
   bidCall: (call: BidCall, from: string): PlantMessage => ({ type: 'bid.call', call, from }),
   order: (order: Order, from: string, progress?: (step: ProductionStep) => void) => (reply: Reply<Classad>): PlantMessage => ({ type: 'order.produce', order, from, reply, ...(progress !== undefined ? { progress } : {}) }),
   cancel: (requestId: string, from: string): PlantMessage => ({ type: 'order.cancel', requestId, from }),
-  query: (vmid: string, owner: string, domains?: DomainRef[]) => (reply: Reply<Classad>): PlantMessage => ({ type: 'vm.query', vmid, owner, ...(domains !== undefined ? { domains } : {}), reply }),
-  destroy: (vmid: string, owner: string, domains?: DomainRef[]) => (reply: Reply<{ vmid: string, destroyed: true }>): PlantMessage => ({ type: 'vm.destroy', vmid, owner, ...(domains !== undefined ? { domains } : {}), reply }),
-  list: (owner: string, domains?: DomainRef[]) => (reply: Reply<Classad[]>): PlantMessage => ({ type: 'vm.list', owner, ...(domains !== undefined ? { domains } : {}), reply }),
+  query: (vmid: string, owner: string, domains: DomainRef[]) => (reply: Reply<Classad>): PlantMessage => ({ type: 'vm.query', vmid, owner, domains, reply }),
+  destroy: (vmid: string, owner: string, domains: DomainRef[]) => (reply: Reply<{ vmid: string, destroyed: true }>): PlantMessage => ({ type: 'vm.destroy', vmid, owner, domains, reply }),
+  list: (owner: string, domains: DomainRef[]) => (reply: Reply<Classad[]>): PlantMessage => ({ type: 'vm.list', owner, domains, reply }),
   warehouse: (request: WarehouseRequest) => (reply: Reply<unknown>): PlantMessage => ({ type: 'warehouse.read', request, reply }),
   status: () => (reply: Reply<PlantStatus>): PlantMessage => ({ type: 'plant.status', reply }),
   /** a broker appeared on the plant's site: report the load now */

@@ -20,8 +20,8 @@ export function vmRecordHandler (components: { line: ProductionLine, store: Plan
   return (state, message, ctx) => {
     switch (message.type) {
       case 'vm.query': {
-        const { vmid, owner, domains, reply } = message
-        ctx.task(async (signal) => await queryVm(components, vmid, owner, domains, signal), (outcome) => ({ type: 'query.done', vmid, outcome, reply }))
+        const { vmid, domains, reply } = message
+        ctx.task(async (signal) => await queryVm(components, vmid, domains, signal), (outcome) => ({ type: 'query.done', vmid, outcome, reply }))
         return state
       }
       case 'query.done': {
@@ -35,11 +35,11 @@ export function vmRecordHandler (components: { line: ProductionLine, store: Plan
         return state
       }
       case 'vm.destroy': {
-        const { vmid, owner, domains, reply } = message
+        const { vmid, domains, reply } = message
         ctx.task(async (signal) => {
           const record = await store.getVm(vmid, { signal })
           if (record === undefined) throw new VmNotFoundError(vmid)
-          domainAccess(record.classad, owner, domains)
+          domainAccess(record.classad, domains)
           await line.destroy(vmid, { signal })
         }, (outcome) => ({ type: 'destroy.done', vmid, outcome, reply }))
         return state
@@ -75,10 +75,10 @@ export function vmRecordHandler (components: { line: ProductionLine, store: Plan
         return state
       }
       case 'vm.list': {
-        const { owner, domains, reply } = message
-        const creating = creatingClassads(state, { plant: components.transport.self().peer, line: line.kind, now: ctx.clock.now() }).filter((ad) => inDomains(ad, owner, domains))
+        const { domains, reply } = message
+        const creating = creatingClassads(state, { plant: components.transport.self().peer, line: line.kind, now: ctx.clock.now() }).filter((ad) => inDomains(ad, domains))
         ctx.task(async (signal) => {
-          const recorded = (await store.listVms({ signal })).filter((r) => inDomains(r.classad, owner, domains)).map((r) => r.classad)
+          const recorded = (await store.listVms({ signal })).filter((r) => inDomains(r.classad, domains)).map((r) => r.classad)
           // a production that committed while the store was read is there already
           return [...recorded, ...creating.filter((ad) => !recorded.some((r) => r.vmid === ad.vmid))]
         }, (outcome) => settle(reply, outcome))
@@ -105,10 +105,10 @@ function forgetVm (state: PlantState, vmid: string): { releaseNetwork?: string, 
 type RecordParts = { line: ProductionLine, store: PlantStore }
 
 /** the VM's record, its state brought up to date with the line's */
-async function queryVm ({ line, store }: RecordParts, vmid: string, owner: string, domains: DomainRef[] | undefined, signal: AbortSignal): Promise<Classad> {
+async function queryVm ({ line, store }: RecordParts, vmid: string, domains: DomainRef[], signal: AbortSignal): Promise<Classad> {
   const record = await store.getVm(vmid, { signal })
   if (record === undefined) throw new VmNotFoundError(vmid)
-  domainAccess(record.classad, owner, domains)
+  domainAccess(record.classad, domains)
   const live = await liveState(line, record.classad, signal)
   if (live === record.classad.state) return record.classad
   const updated = { ...record, classad: { ...record.classad, state: live } }

@@ -11,11 +11,6 @@ export function plantOf (vmid: string): string {
   return vmidSchema.parse(vmid).slice(vmid.indexOf('.') + 1)
 }
 
-/** the client's credentials, passed through to the plant unchanged */
-export function credentialsOf (message: { credentials?: DomainCredential[] }): { credentials?: DomainCredential[] } {
-  return message.credentials !== undefined ? { credentials: message.credentials } : {}
-}
-
 /** A client's request about one VM, sent on to the plant that holds it; the answer settles `reply`. */
 export function forward (transport: Transport, ctx: ActorContext<ShopMessage>, reply: Reply<any>, plant: string, request: VmRequest, parse: (v: unknown) => unknown): void {
   ctx.task(async (signal) => parse(await transport.vmRequest(plant, request, { signal: AbortSignal.any([signal, ctx.clock.timeout(FORWARD_TIMEOUT_MS)]) })),
@@ -23,10 +18,10 @@ export function forward (transport: Transport, ctx: ActorContext<ShopMessage>, r
 }
 
 /** A client's list: every plant asked at once; the ones that do not answer are named, not waited for. */
-export function listAll (transport: Transport, ctx: ActorContext<ShopMessage>, reply: Reply<ListResult>, auth: Auth, credentials: { credentials?: DomainCredential[] }): void {
+export function listAll (transport: Transport, ctx: ActorContext<ShopMessage>, reply: Reply<ListResult>, auth: Auth, credentials: DomainCredential[]): void {
   ctx.task(async (signal) => {
     const plants = await transport.plants({ signal })
-    const answers = await Promise.allSettled(plants.map(async (plant) => transport.vmRequest(plant, { type: 'vm.list', auth, ...credentials }, { signal: AbortSignal.any([signal, ctx.clock.timeout(LIST_TIMEOUT_MS)]) })))
+    const answers = await Promise.allSettled(plants.map(async (plant) => transport.vmRequest(plant, { type: 'vm.list', auth, credentials }, { signal: AbortSignal.any([signal, ctx.clock.timeout(LIST_TIMEOUT_MS)]) })))
     const result: ListResult = { vms: [], unreachable: [] }
     answers.forEach((answer, i) => {
       if (answer.status === 'fulfilled' && Array.isArray(answer.value)) result.vms.push(...answer.value.map((v) => classadSchema.parse(v)))

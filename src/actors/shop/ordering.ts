@@ -32,7 +32,7 @@ export async function orderInTurn (transport: Transport, orderTimeoutMs: number,
       domain: round.call.domain,
       owner: round.owner,
       auth: round.auth,
-      ...(round.credential !== undefined ? { credential: round.credential } : {}),
+      credential: round.credential,
       biddingMs: round.biddingMs,
       cost: offer.cost,
       budgetMs: plantBudgetMs(orderTimeoutMs)

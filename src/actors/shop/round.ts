@@ -14,7 +14,7 @@ export interface Round {
   owner: string
   auth: Auth
   /** the client's domain credential, passed on to the plant, which checks it */
-  credential?: DomainCredential
+  credential: DomainCredential
   /** waiting for the first bidders to appear: a shop that just started sees none yet */
   waiting: boolean
   /** bidders appeared; the round starts after FIRST_BIDDERS_SETTLE_MS */
@@ -39,16 +39,15 @@ export interface NewRound {
   spec: VmSpec
   owner: string
   auth: Auth
-  credential?: DomainCredential | undefined
+  credential: DomainCredential
   reply: Reply<CreateResult>
   progress?: ((event: CreateProgress) => void) | undefined
 }
 
 export function newRound (init: NewRound, now: number): Round {
-  const { credential, progress, ...rest } = init
+  const { progress, ...rest } = init
   return {
     ...rest,
-    ...(credential !== undefined ? { credential } : {}),
     waiting: true, settling: false, startedAt: now, expected: new Set(), offers: [], declines: [], answered: new Set(), closed: false, biddingMs: 0, ranked: [], tie: false,
     progress: (event) => {
       if (progress === undefined || init.reply.settled) return

@@ -8,7 +8,7 @@ import { rankOffers } from '../../pricing/index.js'
 import { expectedBidders, noteMissed, noteRound, type Liveness } from './liveness.js'
 import { createResult, everyoneAnswered, newRound, noOffersError, type Round } from './round.js'
 import { orderInTurn, plantBudgetMs } from './ordering.js'
-import { credentialsOf, forward, listAll, plantOf, sendCancel } from './forwarding.js'
+import { forward, listAll, plantOf, sendCancel } from './forwarding.js'
 import type { ShopMessage } from './messages.js'
 import { answerCreate, type ShopContext, type ShopEvent } from './events.js'
 
@@ -135,7 +135,7 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
             replyTo: transport.self(),
             hardware: spec.hardware,
             domain: message.domain,
-            ...(message.credential !== undefined ? { domainKey: message.credential.key } : {}),
+            domainKey: message.credential.key,
             actionCount: spec.actions.length,
             dag: spec.actions.map((a) => ({ id: a.id, identity: actionIdentity(a), after: a.after })),
             windowMs: components.bidWindowMs
@@ -247,15 +247,15 @@ export function shopBehavior (components: ShopComponents): Behavior<ShopState, S
           return state
         }
         case 'client.query': {
-          forward(transport, ctx, message.reply, plantOf(message.vmid), { type: 'vm.query', vmid: message.vmid, auth: message.auth, ...credentialsOf(message) }, (v) => classadSchema.parse(v))
+          forward(transport, ctx, message.reply, plantOf(message.vmid), { type: 'vm.query', vmid: message.vmid, auth: message.auth, credentials: message.credentials }, (v) => classadSchema.parse(v))
           return state
         }
         case 'client.destroy': {
-          forward(transport, ctx, message.reply, plantOf(message.vmid), { type: 'vm.destroy', vmid: message.vmid, auth: message.auth, ...credentialsOf(message) }, (v) => destroyResultSchema.parse(v))
+          forward(transport, ctx, message.reply, plantOf(message.vmid), { type: 'vm.destroy', vmid: message.vmid, auth: message.auth, credentials: message.credentials }, (v) => destroyResultSchema.parse(v))
           return state
         }
         case 'client.list': {
-          listAll(transport, ctx, message.reply, message.auth, credentialsOf(message))
+          listAll(transport, ctx, message.reply, message.auth, message.credentials)
           return state
         }
         case 'forward.done': {
