@@ -139,12 +139,12 @@ module.exports = {
     },
     {
       name: 'sim-only-interface-actors-planner-sim-line',
-      comment: 'The simulator runs the real actors with a virtual clock and an in-memory transport: it may import src/interface, src/actors, src/planner, src/pricing, src/images (the plants\' catalogues), the store (a warehouse on an in-memory level) and the sim line (src/hypervisor/sim/, src/hypervisor/index.ts), never net, daemon, cli or a real driver.',
+      comment: 'The simulator runs the real actors with a virtual clock and an in-memory transport: it may import src/interface, src/actors, src/planner, src/pricing, src/images (the plants\' catalogues), the store (a warehouse on an in-memory level), the sim line (src/hypervisor/sim/, src/hypervisor/index.ts), the edge table (src/edges/) and the pure checks that turn requests into commands (src/net/commands.ts and the signatures it verifies), never the rest of net, daemon, cli or a real driver.',
       severity: 'error',
       from: { path: '^sim/' },
       to: {
         path: '^src/',
-        pathNot: '^src/((interface|actors|planner|pricing|images|store|hypervisor/sim)/|hypervisor/index\\.ts$)'
+        pathNot: '^src/((interface|actors|planner|pricing|images|store|hypervisor/sim|edges)/|hypervisor/index\\.ts$|net/(commands|auth|domain-credential)\\.ts$)'
       }
     },
     // --- golden images (issue 18, item 4): src/images/ owns them; the ports below it do not know each other ---
@@ -184,6 +184,22 @@ module.exports = {
       to: { path: '^src/images/' }
     },
     // --- end of golden images ---
+    // --- the edge table (issue 18, item 1) ---
+    {
+      name: 'only-edges-build-actor-messages',
+      comment: 'Commands from the wire become actor messages in one table (src/edges/): nothing else of ours builds an actor\'s message with its builders (src/actors/<role>/messages.ts); naming their types is fine.',
+      severity: 'error',
+      from: { path: ours, pathNot: '^src/(edges|actors)/' },
+      to: { path: '^src/actors/[^/]+/messages\\.ts$', dependencyTypesNot: ['type-only'] }
+    },
+    {
+      name: 'edges-not-to-net-store-hypervisor',
+      comment: 'The edge table stands between the contract and the actors: it imports no net, store or hypervisor internals, nor the daemon, cli or simulator that attach it.',
+      severity: 'error',
+      from: { path: '^src/edges/' },
+      to: { path: '^(src/(net|store|hypervisor|daemon|cli)/|sim/)' }
+    },
+    // --- end of the edge table ---
     {
       name: 'no-circular',
       comment: 'A cycle makes its modules one layer in disguise: break it with a port in src/interface/ or by moving the shared part down.',

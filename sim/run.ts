@@ -1,5 +1,5 @@
 import { seededRandom, NoBidsError } from '../src/interface/index.js'
-import { plantMessages } from '../src/actors/plant/messages.js'
+import { plantStatus } from '../src/edges/index.js'
 import type { Message } from '../src/actors/runtime/index.js'
 import { startSimFederation, SIM_SHOP_PEER, type SimFederation, type SimPlantInit, type SimBrokerInit } from './federation.js'
 import { partitionMembers, plantNames, type Scenario } from './scenario.js'
@@ -187,7 +187,7 @@ export async function runScenario (scenario: Scenario, options: RunOptions = {})
   const sample = async (): Promise<void> => {
     const at = rel()
     for (const plant of federation.plants) {
-      const status = await plant.actor.ask(plantMessages.status())
+      const status = await plantStatus(plant.actor)
       samples.push({ atMs: at, plant: names.get(plant.peer) ?? plant.peer, up: !network.isDown(plant.peer), vms: status.vms, producing: status.producing, networks: status.networks })
     }
   }
