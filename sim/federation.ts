@@ -4,7 +4,7 @@ import type { ShopMessage } from '../src/actors/shop/messages.js'
 import { plantBehavior } from '../src/actors/plant/plant.js'
 import type { PlantMessage } from '../src/actors/plant/messages.js'
 import { brokerBehavior, type BrokerMessage } from '../src/actors/broker/broker.js'
-import { edgeTable, type Actors } from '../src/edges/index.js'
+import { edgeTable, type Actors, type Delivery, type EdgeTableInit } from '../src/edges/index.js'
 import { costModel, COST_DEFAULTS, type CostConfig } from '../src/pricing/index.js'
 import { goldenImages, imageCatalog, type LearningConfig } from '../src/images/index.js'
 import { simLine, type SimLineInit } from '../src/hypervisor/sim/index.js'
@@ -63,6 +63,8 @@ export interface SimFederationInit {
   loadReports?: false | { heartbeatMs?: number }
   /** sees every message sent to an actor (`plant-<i>`, `broker-<site>`, `shop`), e.g. to count them */
   trace?: (actor: string, message: Message) => void
+  /** sees each command a node's edge table delivers, by the node's peer id, and its answer */
+  onDelivered?: (peer: string, delivery: Delivery) => void
 }
 
 /** the shop's peer id in the simulator */
@@ -104,14 +106,15 @@ export async function startSimFederation (init: SimFederationInit): Promise<SimF
 
   // every node's commands go through the same edge table as a libp2p node's, over its own actors
   const shopActors: Actors = {}
-  const shopInbox = edgeTable(shopActors)
+  const observed = (peer: string): EdgeTableInit => init.onDelivered !== undefined ? { onDelivered: (delivery) => init.onDelivered?.(peer, delivery) } : {}
+  const shopInbox = edgeTable(shopActors, observed(SIM_SHOP_PEER))
   const shopTransport = network.join(SIM_SHOP_PEER, { shop: true, inbox: shopInbox })
   const shop = shopActors.shop = await system.spawn<any, ShopMessage>('shop', shopBehavior({ transport: shopTransport, bidWindowMs: 2000, orderTimeoutMs: 120_000, ...init.shop }))
 
   for (const b of init.brokers ?? []) {
     const { site, peer = `sim-broker-${site}`, latencyMs } = typeof b === 'string' ? { site: b } as SimBrokerInit : b
     const actors: Actors = {}
-    const transport = network.join(peer, { broker: { site }, inbox: edgeTable(actors), ...(latencyMs !== undefined ? { latencyMs } : {}) })
+    const transport = network.join(peer, { broker: { site }, inbox: edgeTable(actors, observed(peer)), ...(latencyMs !== undefined ? { latencyMs } : {}) })
     const broker = actors.broker = await system.spawn<any, BrokerMessage>(`broker-${site}`, brokerBehavior({ transport, site, windowShare: 0.6 }))
     brokers.set(site, broker)
   }
@@ -119,7 +122,7 @@ export async function startSimFederation (init: SimFederationInit): Promise<SimF
   for (const [i, p] of init.plants.entries()) {
     const peer = p.peer ?? `sim-plant-${i}`
     const actors: Actors = {}
-    const transport = network.join(peer, { plant: p.site !== undefined ? { site: p.site } : {}, inbox: edgeTable(actors), ...(p.latencyMs !== undefined ? { latencyMs: p.latencyMs } : {}) })
+    const transport = network.join(peer, { plant: p.site !== undefined ? { site: p.site } : {}, inbox: edgeTable(actors, observed(peer)), ...(p.latencyMs !== undefined ? { latencyMs: p.latencyMs } : {}) })
     const line = simLine({ ...p.line, clock })
     await line.start()
     const store = memoryPlantStore()

@@ -9,7 +9,7 @@ import { loadOrCreateKey } from '../net/keys.js'
 import { Libp2pTransport } from '../net/libp2p-transport.js'
 import { ActorSystem, seededRandom, systemClock, type Clock, type Message } from '../actors/runtime/index.js'
 import type { PlantStatus } from '../actors/plant/messages.js'
-import { edgeTable, plantStatus, type Actors } from '../edges/index.js'
+import { edgeTable, plantStatus, type Actors, type EdgeTableInit } from '../edges/index.js'
 import type { BidsService } from '../net/protocols/bids/index.js'
 import type { LoadService } from '../net/protocols/load/index.js'
 import { shopBehavior } from '../actors/shop/shop.js'
@@ -18,7 +18,7 @@ import { brokerBehavior } from '../actors/broker/broker.js'
 import { costModel } from '../pricing/index.js'
 import { plantStore, type LevelStore } from '../store/index.js'
 import { createLine } from './create-line.js'
-import type { HostNetworks, LineProgress, ProductionLine } from '../interface/index.js'
+import type { HostNetworks, Inbox, LineProgress, ProductionLine } from '../interface/index.js'
 import { hostNetworks, prefixFor } from '../hypervisor/net/index.js'
 import type { NodeConfig } from './config.js'
 import { createBids, createLoad, createProtocols, serveProtocols, type DroppedMessage, createVnet, type VnetParts } from './wiring.js'
@@ -52,6 +52,8 @@ export interface VmplantNodeOptions {
   vnet?: VnetParts
   /** sees the steps of the plant's line's long work (a golden image's build), for a person watching (`vmplant demo`) */
   onLineProgress?: (event: LineProgress) => void
+  /** sees each command the protocols deliver to the actors, and its answer */
+  onDelivered?: EdgeTableInit['onDelivered']
 }
 
 /** The host's side of the plant's domain networks, unless they are modelled (see the `networks` option). */
@@ -66,7 +68,7 @@ export class VmplantNode {
   libp2p?: VmplantLibp2p
   actors: Actors = {}
   /** the edge table over `actors`: what the protocols deliver their commands to */
-  readonly inbox = edgeTable(this.actors)
+  readonly inbox: Inbox
   /** the plant's golden images on the DHT and their transfer (plants only) */
   images?: PeerImages
   /** the plant's side of VNET tunnels (plants only) */
@@ -87,6 +89,7 @@ export class VmplantNode {
 
   constructor (readonly config: NodeConfig, private readonly options: VmplantNodeOptions = {}) {
     this.log = logger(`vmplant:${options.name ?? 'node'}`)
+    this.inbox = edgeTable(this.actors, options.onDelivered !== undefined ? { onDelivered: options.onDelivered } : {})
   }
 
   get peerId (): string {

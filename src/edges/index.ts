@@ -15,21 +15,41 @@ interface LooseActor {
   ask<T>(build: (reply: Reply<T>) => Message, options?: AbortOptions): Promise<T>
 }
 
+/** A command the table delivered, and its answer (a one-way command's: undefined, once in the mailbox). */
+export interface Delivery { command: Command, outcome: { ok: true, value: unknown } | { ok: false, error: unknown } }
+
+export interface EdgeTableInit {
+  /** sees each delivery as it is answered, for traces and tests; it only reads */
+  onDelivered?: (delivery: Delivery) => void
+}
+
 /** The table as an Inbox over these actors: one for the libp2p node and the simulator alike. */
-export function edgeTable (actors: Actors): Inbox {
+export function edgeTable (actors: Actors, init: EdgeTableInit = {}): Inbox {
   const rows: Record<Role, Record<string, LooseRow | undefined>> = EDGE_ROWS
+  const deliver = async (command: Command, options: AbortOptions): Promise<unknown> => {
+    const row = rows[command.to][command.type]
+    if (row === undefined) throw new Error(`no edge for ${command.to} command ${command.type}`)
+    const actor: LooseActor | undefined = actors[command.to]
+    if (row.kind === 'send') {
+      actor?.send(row.message(command) as Message)
+      return undefined
+    }
+    if (actor === undefined) throw new RoleNotServedError(command.to, command.type)
+    return await actor.ask(row.message(command) as (reply: Reply<unknown>) => Message, options)
+  }
+  const { onDelivered } = init
   return {
     serves: (role) => actors[role] !== undefined,
     deliver: async <C extends Command>(command: C, options: AbortOptions = {}): Promise<AnswerOf<C>> => {
-      const row = rows[command.to][command.type]
-      if (row === undefined) throw new Error(`no edge for ${command.to} command ${command.type}`)
-      const actor: LooseActor | undefined = actors[command.to]
-      if (row.kind === 'send') {
-        actor?.send(row.message(command) as Message)
-        return undefined as AnswerOf<C>
+      if (onDelivered === undefined) return await deliver(command, options) as AnswerOf<C>
+      try {
+        const value = await deliver(command, options)
+        onDelivered({ command, outcome: { ok: true, value } })
+        return value as AnswerOf<C>
+      } catch (err: unknown) {
+        onDelivered({ command, outcome: { ok: false, error: err } })
+        throw err
       }
-      if (actor === undefined) throw new RoleNotServedError(command.to, command.type)
-      return await actor.ask(row.message(command) as (reply: Reply<unknown>) => Message, options) as AnswerOf<C>
     }
   }
 }
