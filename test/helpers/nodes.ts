@@ -1,6 +1,6 @@
 import { join } from 'node:path'
 import type { ExecutionContext } from 'ava'
-import { VmplantNode } from '../../src/daemon/vmplant-node.js'
+import { VmplantNode, type VmplantNodeOptions } from '../../src/daemon/vmplant-node.js'
 import { validateNodeConfig } from '../../src/daemon/config.js'
 import { tempDir } from './temp.js'
 import type { Message } from '../../src/actors/runtime/index.js'
@@ -9,7 +9,7 @@ export interface NodeSet {
   /** the test's folder; each node's dataDir is a sub-folder named after it */
   dir: string
   /** starts a node from a partial config, on 127.0.0.1; `trace` sees every message to its actors */
-  start(name: string, config: Record<string, unknown>, trace?: (actor: string, message: Message) => void): Promise<VmplantNode>
+  start(name: string, config: Record<string, unknown>, trace?: (actor: string, message: Message) => void, options?: VmplantNodeOptions): Promise<VmplantNode>
 }
 
 /** Nodes of one test in one process, stopped (with their VMs) and their folder removed when the test ends. */
@@ -22,8 +22,8 @@ export async function nodeSet (t: ExecutionContext): Promise<NodeSet> {
   })
   return {
     dir: dir.path,
-    start: async (name, config, trace) => {
-      const node = new VmplantNode(validateNodeConfig({ dataDir: join(dir.path, name), listen: ['/ip4/127.0.0.1/tcp/0'], ...config }), { name, ...(trace !== undefined ? { trace } : {}) })
+    start: async (name, config, trace, options = {}) => {
+      const node = new VmplantNode(validateNodeConfig({ dataDir: join(dir.path, name), listen: ['/ip4/127.0.0.1/tcp/0'], ...config }), { name, ...options, ...(trace !== undefined ? { trace } : {}) })
       nodes.push(node)
       await node.start()
       return node
