@@ -33,3 +33,12 @@ export class PlantUnreachableError extends Error {
     this.name = PlantUnreachableError.name
   }
 }
+
+/** The profile (src/cli/profile.ts) cannot be used; the message names the file, and each problem's line and column; exit code 2. */
+export class ProfileError extends Error {
+  static override name = 'ProfileError'
+  constructor (message: string, options?: ErrorOptions) {
+    super(message, options)
+    this.name = ProfileError.name
+  }
+}

@@ -1,10 +1,19 @@
 import { homedir } from 'node:os'
 import { dirname, join } from 'node:path'
 
-/** Where the client's key lives unless --key says otherwise: $VMPLANT_HOME, else ~/.config/vmplant. */
+/** The client's folder: $VMPLANT_HOME, else $XDG_CONFIG_HOME/vmplant, else ~/.config/vmplant. */
+export function clientHome (): string {
+  return process.env.VMPLANT_HOME ?? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'vmplant')
+}
+
+/** Where the client's key lives unless --key (or the profile) says otherwise: client.key in clientHome(). */
 export function defaultClientKeyFile (): string {
-  const home = process.env.VMPLANT_HOME ?? join(process.env.XDG_CONFIG_HOME ?? join(homedir(), '.config'), 'vmplant')
-  return join(home, 'client.key')
+  return join(clientHome(), 'client.key')
+}
+
+/** The profile: defaults for the options every client command repeats (src/cli/profile.ts), config.yaml in clientHome(). */
+export function profileFile (): string {
+  return join(clientHome(), 'config.yaml')
 }
 
 /**

@@ -9,9 +9,26 @@ export interface Output {
   status?(line: string): void
 }
 
+/**
+ * A stream that stops taking lines once its reader has gone (EPIPE: `vmplant list | head -1`),
+ * rather than the process dying of the stream's error: the command runs to its end and keeps its
+ * exit code (a VM that was made stays made, and is reported as such by the code).
+ */
+function lineWriter (stream: NodeJS.WriteStream): (text: string) => void {
+  let closed = false
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    closed = true
+  })
+  return (text) => { if (!closed) stream.write(text) }
+}
+
+const writeOut = lineWriter(process.stdout)
+const writeErr = lineWriter(process.stderr)
+
 export const consoleOutput: Output = {
-  print: (line) => { process.stdout.write(line + '\n') },
-  error: (line) => { process.stderr.write(line + '\n') },
+  print: (line) => { writeOut(line + '\n') },
+  error: (line) => { writeErr(line + '\n') },
   // one line that fits the terminal: a longer one would wrap, and \r would redraw only its end
-  ...(process.stderr.isTTY === true ? { status: (line: string) => { process.stderr.write(`\r\x1b[K${line.slice(0, (process.stderr.columns ?? 0) > 1 ? process.stderr.columns - 1 : 79)}`) } } : {})
+  ...(process.stderr.isTTY === true ? { status: (line: string) => { writeErr(`\r\x1b[K${line.slice(0, (process.stderr.columns ?? 0) > 1 ? process.stderr.columns - 1 : 79)}`) } } : {})
 }

@@ -1,6 +1,5 @@
 import { readFile } from 'node:fs/promises'
 import { dirname, resolve } from 'node:path'
-import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromString } from '@libp2p/peer-id'
@@ -8,6 +7,7 @@ import { costConfigSchema, IMAGE_FETCH_DEFAULTS } from '../pricing/index.js'
 import { ConfigError } from './errors.js'
 import { DEFAULT_MAX_INBOUND_STREAMS, MAX_STREAMS_PER_CONNECTION } from '../net/limits.js'
 import { parseListen } from './metrics-server.js'
+import { atPosition, parseValuePositioned, type PositionedDocument } from './yaml-positions.js'
 import { MAX_TEXT_NESTING, nestingTooDeep } from '../planner/index.js'
 import { errorMessage } from '../interface/index.js'
 
@@ -179,14 +179,20 @@ export const nodeConfigSchema = z.strictObject({
 })
 export type NodeConfig = z.output<typeof nodeConfigSchema>
 
-/** Checks a config object; paths in errors are relative to `source` (a file name or 'config'). */
-export function validateNodeConfig (input: unknown, source = 'config'): NodeConfig {
+/**
+ * Checks a config object; paths in errors are relative to `source` (a file name or 'config'). The
+ * error lists every problem at once, one a line; `positioned`, the text it was read from, adds
+ * each one's line and column.
+ */
+export function validateNodeConfig (input: unknown, source = 'config', positioned?: PositionedDocument): NodeConfig {
   const parsed = nodeConfigSchema.safeParse(input ?? {})
   if (parsed.success) return parsed.data
-  const issue = parsed.error.issues[0]
-  const path = issue?.path.map((k) => typeof k === 'number' ? `[${k}]` : `.${String(k)}`).join('').replace(/^\./, '') ?? ''
-  const what = issue?.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue?.message ?? 'invalid'
-  throw new ConfigError(`${source}: ${path !== '' ? `${path}: ` : ''}${what}`)
+  throw new ConfigError(parsed.error.issues.map((issue) => {
+    const path = issue.path.map((k) => typeof k === 'number' ? `[${k}]` : `.${String(k)}`).join('').replace(/^\./, '')
+    const what = issue.code === 'unrecognized_keys' ? `unknown field(s) ${issue.keys.join(', ')}` : issue.message
+    const where = positioned?.positionOf(issue.path, issue.code === 'unrecognized_keys' ? issue.keys : undefined)
+    return `${source}: ${path !== '' ? `${path}: ` : ''}${what}${atPosition(where)}`
+  }).join('\n'))
 }
 
 /** Reads a YAML (or JSON) node config; relative paths in it are taken from the file's folder. */
@@ -199,13 +205,14 @@ export async function loadNodeConfig (file: string): Promise<NodeConfig> {
   }
   const deep = nestingTooDeep(text)
   if (deep !== undefined) throw new ConfigError(`${file} nests deeper than ${MAX_TEXT_NESTING} levels at line ${deep}`)
+  let positioned: PositionedDocument
   let raw: unknown
   try {
-    raw = parseYaml(text)
+    ({ value: raw, positioned } = parseValuePositioned(text))
   } catch (err: unknown) {
     throw new ConfigError(`${file} is not valid YAML: ${errorMessage(err)}`, { cause: err })
   }
-  const config = validateNodeConfig(raw, file)
+  const config = validateNodeConfig(raw, file, positioned)
   const base = dirname(resolve(file))
   const federation = config.federation?.psk !== undefined ? { federation: { ...config.federation, psk: resolve(base, config.federation.psk) } } : {}
   return { ...config, dataDir: resolve(base, config.dataDir), ...(config.keyFile !== undefined ? { keyFile: resolve(base, config.keyFile) } : {}), ...federation }

@@ -2,7 +2,7 @@ export {
   validateSpec, topologicalOrder, isHostAction, isDhcp, SPEC_LIMITS, DHCP_LEASE_TIMEOUT_MS,
   type VmSpec, type ActionSpec, type ErrorActionSpec, type HostActionSpec, type HostParams, type OnErrorSpec, type Hardware, type NetworkSpec, type StaticNetwork, type DhcpNetwork
 } from './spec.js'
-export { InvalidSpecError, InvalidDescriptorError } from './errors.js'
+export { InvalidSpecError, InvalidDescriptorError, type SpecIssue } from './errors.js'
 export { nestingTooDeep, MAX_TEXT_NESTING } from './text-nesting.js'
 export { actionIdentity, actionDefinition, canonicalJson, sha256Hex, type Json } from './identity.js'
 export {

@@ -137,7 +137,8 @@ export function validateSpec (input: unknown): VmSpec {
   const parsed = specSchema.safeParse(input)
   if (!parsed.success) {
     const issue = parsed.error.issues[0]
-    throw new InvalidSpecError(formatPath(issue?.path ?? []), describeIssue(issue))
+    const issues = parsed.error.issues.map((i) => ({ field: formatPath(i.path), path: i.path, problem: describeIssue(i), ...(i.code === 'unrecognized_keys' ? { keys: i.keys } : {}) }))
+    throw new InvalidSpecError(formatPath(issue?.path ?? []), describeIssue(issue), { issues })
   }
   const spec = parsed.data as VmSpec
   if (spec.network !== undefined) checkNetwork(spec.network as { address?: string, gateway?: string, dhcp?: boolean, leaseTimeoutMs?: number })

@@ -12,11 +12,13 @@ import type { Output } from '../output.js'
 import { checkDomain } from '../option-values.js'
 import { steps, type Steps } from '../progress.js'
 import { errorMessage } from '../../interface/index.js'
+import { shopAddress } from '../shop-address.js'
 
 /** the domain of a create that names neither a domain nor a credential: this client's own, made on first use */
 const DEFAULT_DOMAIN = 'default'
 
-export interface ClientOptions { shop: string, key?: string, domain?: string, credential?: string, psk?: string }
+/** `shopFrom`: where --shop came from (the flag, VMPLANT_SHOP or the profile), for a message about it */
+export interface ClientOptions { shop: string, shopFrom?: string, key?: string, domain?: string, credential?: string, psk?: string }
 
 /**
  * The credentials a command sends: the one in --credential, else the one the client's domain
@@ -54,6 +56,7 @@ async function readCredentialFile (file: string): Promise<DomainCredential> {
 }
 
 async function withClient<T> (options: ClientOptions, out: Output, work: (client: VmplantClient) => Promise<T>, onEvent?: (event: ClientEvent) => void): Promise<T> {
+  shopAddress(options.shop, options.shopFrom)
   const domains = await credentialsOf(options, out)
   const psk = options.psk !== undefined ? { psk: await readSwarmKey(options.psk) } : {}
   const client = new VmplantClient({ shop: options.shop, privateKey: await loadOrCreateKey(options.key ?? defaultClientKeyFile()), domains, ...psk, ...(onEvent !== undefined ? { onEvent } : {}) })
@@ -150,6 +153,7 @@ export function createSteps (all: Steps, shop: string, options: { lineShown?: bo
 
 export async function create (options: ClientOptions & { spec: string, json?: boolean, classad?: boolean }, out: Output): Promise<void> {
   checkDomain(options.domain)
+  shopAddress(options.shop, options.shopFrom)
   // the spec file's reader and yaml load for a create only: query, destroy and list start without them
   const { readSpecFile } = await import('../spec-file.js')
   const { raw } = await readSpecFile(options.spec)

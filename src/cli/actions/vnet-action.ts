@@ -1,5 +1,4 @@
 import { readFile } from 'node:fs/promises'
-import { multiaddr } from '@multiformats/multiaddr'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { loadOrCreateKey } from '../../net/keys.js'
@@ -15,8 +14,9 @@ import { ShopUnreachableError, UsageError } from '../errors.js'
 import type { Output } from '../output.js'
 import { checkDomain, wholeNumber } from '../option-values.js'
 import { errorMessage } from '../../interface/index.js'
+import { shopAddress } from '../shop-address.js'
 
-export interface ProxyOptions { shop: string, domain: string, bridge?: string, tap?: string, key?: string, credential?: string, psk?: string, pollMs: string, mtu: string }
+export interface ProxyOptions { shop: string, shopFrom?: string, domain: string, bridge?: string, tap?: string, key?: string, credential?: string, psk?: string, pollMs: string, mtu: string }
 
 /** The credential the proxy opens tunnels with: a file, or the one the client's domain folder holds. */
 async function loadCredential (options: ProxyOptions, keyFile: string, key: PrivateKey, out: Output): Promise<DomainCredential> {
@@ -62,12 +62,7 @@ export async function runProxy (options: ProxyOptions, out: Output): Promise<voi
   } catch (err: unknown) {
     throw new UsageError(errorMessage(err))
   }
-  let shop
-  try {
-    shop = multiaddr(options.shop)
-  } catch {
-    throw new UsageError(`--shop "${options.shop}" is not a multiaddr`)
-  }
+  const shop = shopAddress(options.shop, options.shopFrom)
   const pollMs = wholeNumber(options.pollMs, '--poll-ms', 100, 3_600_000)
   const mtu = wholeNumber(options.mtu, '--mtu', 68, 65_000)
   const keyFile = options.key ?? defaultClientKeyFile()

@@ -15,7 +15,7 @@ function whereOptions (command: Command): Command {
 export function registerImageCommands (program: Command, out: Output): void {
   whereOptions(program.command('plan')
     .description('show which golden image a plant would clone for a spec, which actions it saves, and why the other images fail')
-    .requiredOption('--spec <file>', 'the VM spec')
+    .requiredOption('--spec <file>', 'the VM spec; - reads it from standard input')
     .option('--line <kind>', 'production line whose images count, with --warehouse (default: the only kind there)'))
     .option('--json', 'print JSON')
     .action(async (options: Where & { spec: string, json?: boolean }) => { await (await actions()).plan(options, out) })

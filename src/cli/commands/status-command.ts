@@ -2,6 +2,7 @@ import type { Command } from 'commander'
 import type { NodeStatus } from '../../net/protocols/status/schema.js'
 import { defaultClientKeyFile } from '../identity.js'
 import type { Output } from '../output.js'
+import { ProfileOption } from './profile-options.js'
 
 interface StatusOptions { node: string, key?: string, psk?: string, json?: boolean }
 
@@ -9,8 +10,8 @@ export function registerStatusCommand (program: Command, out: Output): void {
   program.command('status')
     .description("print a node's view of itself: roles, peers, and on a plant its VMs, domain networks and images (VMs and networks by id only if this client's peer id is in the node's status.allow; counts otherwise)")
     .requiredOption('--node <multiaddr>', 'the node to ask, e.g. /ip4/127.0.0.1/tcp/4002/p2p/12D3Koo...')
-    .option('--key <file>', `the identity to ask as (default: ${defaultClientKeyFile()})`)
-    .option('--psk <file>', "a closed federation's swarm key (`vmplant federation key`), needed to reach its nodes")
+    .addOption(new ProfileOption('--key <file>', `the identity to ask as; default: ${defaultClientKeyFile()}`, 'key'))
+    .addOption(new ProfileOption('--psk <file>', "a closed federation's swarm key (`vmplant federation key`), needed to reach its nodes", 'psk'))
     .option('--json', 'print the status as JSON')
     .action(async (options: StatusOptions) => {
       // libp2p and the key load only now
