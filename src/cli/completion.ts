@@ -12,13 +12,15 @@ interface CommandWords {
   /** the flags that take a value, whose next word is that value (a file, unless `choices` names them) */
   takesValue: string[]
   choices: Array<{ flag: string, values: string[] }>
+  /** the values the command's first argument may take, when it names them (`completion <shell>`) */
+  argumentChoices: string[]
 }
 
 /** Every command of the program, from commander's own record of them, so the scripts follow the commands as they change. */
 function commandWords (program: Command): CommandWords[] {
   const all: CommandWords[] = []
   const visit = (command: Command, path: string): void => {
-    const words: CommandWords = { path, commands: [], options: [], takesValue: [], choices: [] }
+    const words: CommandWords = { path, commands: [], options: [], takesValue: [], choices: [], argumentChoices: command.registeredArguments[0]?.argChoices ?? [] }
     for (const sub of command.commands) words.commands.push({ name: sub.name(), about: sub.description() })
     for (const option of [...command.options, command.createHelp().visibleOptions(command).find((o) => o.long === '--help')]) {
       if (option === undefined || option.hidden) continue
@@ -62,6 +64,7 @@ function bashScript (name: string, all: CommandWords[]): string {
   return `# ${name} completion for bash: \`source <(${name} completion bash)\`, or save it as
 # ~/.local/share/bash-completion/completions/${name}
 ${caseTable(`${fn}_commands`, all.map((w) => [w.path, w.commands.map((c) => c.name).join(' ')]))}
+${caseTable(`${fn}_arguments`, all.filter((w) => w.argumentChoices.length > 0).map((w) => [w.path, w.argumentChoices.join(' ')]))}
 ${caseTable(`${fn}_options`, all.map((w) => [w.path, w.options.map((o) => o.flag).join(' ')]))}
 ${caseTable(`${fn}_value_options`, all.map((w) => [w.path, w.takesValue.join(' ')]))}
 ${caseTable(`${fn}_choices`, all.flatMap((w) => w.choices.map((c): [string, string] => [`${w.path} ${c.flag}`, c.values.join(' ')])))}
@@ -80,7 +83,7 @@ ${fn} () {
   elif [[ "$cur" == -* ]]; then
     COMPREPLY=($(compgen -W "$(${fn}_options "$path")" -- "$cur"))
   else
-    COMPREPLY=($(compgen -W "$(${fn}_commands "$path")" -- "$cur"))
+    COMPREPLY=($(compgen -W "$(${fn}_commands "$path") $(${fn}_arguments "$path")" -- "$cur"))
   fi
 }
 complete -o default -F ${fn} ${name}
@@ -94,8 +97,8 @@ function described (name: string, about: string): string {
 
 function zshScript (name: string, all: CommandWords[]): string {
   const fn = `_${name.replace(/\W/g, '_')}`
-  const rows = all.map((w) => `    ${quoted(w.path)})\n      commands=(${w.commands.map((c) => described(c.name, c.about)).join(' ')})\n      options=(${w.options.map((o) => described(o.flag, o.about)).join(' ')})\n      values=(${w.takesValue.map(quoted).join(' ')}) ;;`)
-  const choices = all.flatMap((w) => w.choices.map((c) => `    ${quoted(`${w.path} ${c.flag}`.trim())}) choices=(${c.values.map(quoted).join(' ')}) ;;`))
+  const rows = all.map((w) => `    ${quoted(w.path)})\n      cmds=(${w.commands.map((c) => described(c.name, c.about)).join(' ')})\n      opts=(${w.options.map((o) => described(o.flag, o.about)).join(' ')})\n      vals=(${w.takesValue.map(quoted).join(' ')})\n      args_=(${w.argumentChoices.map(quoted).join(' ')}) ;;`)
+  const choices = all.flatMap((w) => w.choices.map((c) => `    ${quoted(`${w.path} ${c.flag}`.trim())}) picks=(${c.values.map(quoted).join(' ')}) ;;`))
   return `#compdef ${name}
 # ${name} completion for zsh: save it as _${name} in a folder of $fpath, or \`source <(${name} completion zsh)\` after compinit
 compdef ${fn} ${name}
@@ -107,30 +110,32 @@ ${rows.join('\n')}
 }
 
 ${fn}_choices () {
-  choices=()
+  picks=()
   case "$1" in
 ${choices.join('\n')}
   esac
 }
 
 ${fn} () {
-  local -a commands options values choices
+  local -a cmds opts vals picks args_
   local path_="" word prev i
   for (( i = 2; i < CURRENT; i++ )); do
     word=\${words[i]}
     ${fn}_words "$path_"
-    if (( \${values[(Ie)$word]} )); then (( i++ )); continue; fi
-    if (( \${commands[(I)\${(b)word}:*]} )); then path_="\${path_:+$path_ }$word"; fi
+    if (( \${vals[(Ie)$word]} )); then (( i++ )); continue; fi
+    if (( \${cmds[(I)\${(b)word}:*]} )); then path_="\${path_:+$path_ }$word"; fi
   done
   ${fn}_words "$path_"
   prev=\${words[CURRENT-1]}
-  if (( CURRENT > 2 )) && (( \${values[(Ie)$prev]} )); then
+  if (( CURRENT > 2 )) && (( \${vals[(Ie)$prev]} )); then
     ${fn}_choices "\${path_:+$path_ }$prev"
-    if (( \${#choices} )); then compadd -a choices; else _files; fi
+    if (( \${#picks} )); then compadd -a picks; else _files; fi
   elif [[ \${words[CURRENT]} == -* ]]; then
-    _describe -t options '${name} option' options
-  elif (( \${#commands} )); then
-    _describe -t commands '${name} command' commands
+    _describe -t options '${name} option' opts
+  elif (( \${#cmds} )); then
+    _describe -t commands '${name} command' cmds
+  elif (( \${#args_} )); then
+    compadd -a args_
   else
     _files
   fi

@@ -22,12 +22,12 @@ export async function readProfile (file: string): Promise<Profile> {
     if ((err as { code?: unknown } | undefined)?.code === 'ENOENT') return {}
     throw new ProfileError(`cannot read the profile ${file}: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
   }
-  const [{ isMap, isScalar }, { atPosition, parseValuePositioned }] = await Promise.all([import('yaml'), import('../daemon/yaml-positions.js')])
+  const [{ isMap, isScalar }, { atPosition, parseValuePositioned, yamlErrorText }] = await Promise.all([import('yaml'), import('../daemon/yaml-positions.js')])
   let positioned: PositionedDocument
   try {
     positioned = parseValuePositioned(text).positioned
   } catch (err: unknown) {
-    throw new ProfileError(`${file} is not valid YAML: ${err instanceof Error ? err.message : String(err)}`, { cause: err })
+    throw new ProfileError(`${file} is not valid YAML: ${yamlErrorText(err)}`, { cause: err })
   }
   const contents = positioned.document.contents
   if (contents === null || (isScalar(contents) && contents.value === null)) return {}

@@ -1,6 +1,6 @@
 import { readFile } from 'node:fs/promises'
 import { InvalidSpecError, MAX_TEXT_NESTING, nestingTooDeep, validateSpec, type SpecIssue, type VmSpec } from '../planner/index.js'
-import { atPosition, parseValuePositioned, type PositionedDocument } from '../daemon/yaml-positions.js'
+import { atPosition, parseValuePositioned, yamlErrorText, type PositionedDocument } from '../daemon/yaml-positions.js'
 import { errorMessage } from '../interface/index.js'
 
 /** what `--spec -` reads, and what its errors call it */
@@ -27,7 +27,7 @@ export async function readSpecFile (file: string): Promise<{ raw: unknown, spec:
   try {
     ({ value: raw, positioned } = parseValuePositioned(text))
   } catch (err: unknown) {
-    throw new InvalidSpecError('', `${name} is not valid YAML or JSON: ${errorMessage(err)}`, { cause: err })
+    throw new InvalidSpecError('', `${name} is not valid YAML or JSON: ${yamlErrorText(err)}`, { cause: err })
   }
   try {
     return { raw, spec: validateSpec(raw) }

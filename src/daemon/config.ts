@@ -7,7 +7,7 @@ import { costConfigSchema, IMAGE_FETCH_DEFAULTS } from '../pricing/index.js'
 import { ConfigError } from './errors.js'
 import { DEFAULT_MAX_INBOUND_STREAMS, MAX_STREAMS_PER_CONNECTION } from '../net/limits.js'
 import { parseListen } from './metrics-server.js'
-import { atPosition, parseValuePositioned, type PositionedDocument } from './yaml-positions.js'
+import { atPosition, parseValuePositioned, yamlErrorText, type PositionedDocument } from './yaml-positions.js'
 import { MAX_TEXT_NESTING, nestingTooDeep } from '../planner/index.js'
 import { errorMessage } from '../interface/index.js'
 
@@ -210,7 +210,7 @@ export async function loadNodeConfig (file: string): Promise<NodeConfig> {
   try {
     ({ value: raw, positioned } = parseValuePositioned(text))
   } catch (err: unknown) {
-    throw new ConfigError(`${file} is not valid YAML: ${errorMessage(err)}`, { cause: err })
+    throw new ConfigError(`${file} is not valid YAML: ${yamlErrorText(err)}`, { cause: err })
   }
   const config = validateNodeConfig(raw, file, positioned)
   const base = dirname(resolve(file))

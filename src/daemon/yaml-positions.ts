@@ -40,6 +40,12 @@ export function parseValuePositioned (text: string): { value: unknown, positione
   return { value: positioned.document.toJS(), positioned }
 }
 
+/** What a YAML parser's error says, on one line: its first, which ends with the line and column (the code frame after it is left out). */
+export function yamlErrorText (err: unknown): string {
+  if (!(err instanceof Error)) return String(err)
+  return err.message.split('\n')[0]?.replace(/:$/, '') ?? err.message
+}
+
 /** ` (line L, column C)`, or '' for no position: what a message about a field of a file ends with. */
 export function atPosition (position: TextPosition | undefined): string {
   return position === undefined ? '' : ` (line ${position.line}, column ${position.column})`

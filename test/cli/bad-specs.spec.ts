@@ -48,7 +48,10 @@ for (const [what, spec, path, problem] of bad) {
     const code = await main(['create', '--shop', fixture.federation.shopAddr, '--spec', file, '--domain', 'grid', '--key', join(dir.path, 'client.key')], output)
     t.is(code, 2)
     const atField = path === '' ? problem : `${path}: ${problem}`
-    t.deepEqual(output.err, [`vmplant: ${file}: ${atField}`])
+    // one line, the file and the field named once, and (issue 24) where in the file: a JSON spec is one line
+    t.is(output.err.length, 1, output.err.join('\n'))
+    t.true(output.err[0]?.startsWith(`vmplant: ${file}: ${atField} (line 1, column `), output.err[0])
+    t.regex(output.err[0] ?? '', /\(line 1, column \d+\)$/)
     // bypassing the client's own check: the shop refuses with the same message, and lives on
     const error = await t.throwsAsync(fixture.client.create(spec, 'grid'))
     t.true(error.message.endsWith(atField), error.message)
@@ -62,7 +65,8 @@ test('a spec file\'s error names the file, then the field, then the problem, eac
   const file = join(dir.path, 'small-memory.yaml')
   await writeFile(file, 'hardware:\n  memoryMB: 8\n  os: linux\nactions: []\n')
   const error = await t.throwsAsync(readSpecFile(file), { instanceOf: InvalidSpecError })
-  t.is(error.message, `${file}: hardware.memoryMB: must be at least 16`)
+  // (issue 24) and where the field's value is in the file
+  t.is(error.message, `${file}: hardware.memoryMB: must be at least 16 (line 2, column 13)`)
   t.is(error.path, 'hardware.memoryMB')
   t.is(error.problem, 'must be at least 16')
   t.is(error.file, file)

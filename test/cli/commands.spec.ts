@@ -67,7 +67,8 @@ test('unknown commands and missing options exit with 2 and say what is wrong', a
   t.is(plants.code, 2)
   t.regex(plants.err, /--plants must be a whole number/)
   const shop = await run('list', '--shop', 'not-an-address')
-  t.is(shop.code, 1)
+  // issue 24: a malformed --shop is bad input (2), named with the form it takes
+  t.is(shop.code, 2)
   t.regex(shop.err, /multiaddr/i)
 })
 

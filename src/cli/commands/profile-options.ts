@@ -48,10 +48,10 @@ export async function applyProfile (command: Command): Promise<void> {
   }
 }
 
-/** Where an option's value came from, for a message about it: `--shop`, `VMPLANT_SHOP`, or `shop in FILE`. */
+/** Where an option's value came from, for a message about it: `--shop`, `VMPLANT_SHOP`, or `FILE: shop`. */
 export function originOf (command: Command, option: ProfileKey): string {
   const source = command.getOptionValueSource(option)
   if (source === 'env') return PROFILE_ENV[option] ?? `--${option}`
-  if (source === 'config') return `${option} in ${profileFile()}`
+  if (source === 'config') return `${profileFile()}: ${option}`
   return `--${option}`
 }
