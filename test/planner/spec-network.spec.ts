@@ -67,7 +67,8 @@ test('a spec file with a bad network names the file and the field', async (t) =>
   const file = join(dir, 'vm.yaml')
   await writeFile(file, 'hardware: { memoryMB: 64, os: linux }\nnetwork:\n  address: 10.0.0.1/24\n  gateway: 10.0.1.1\n')
   const err = await t.throwsAsync(readSpecFile(file), { instanceOf: InvalidSpecError })
-  t.is(err?.message, `${file}: network.gateway: 10.0.1.1 is not a host of 10.0.0.1/24's subnet`)
+  // (issue 24) and where the field's value is in the file
+  t.is(err?.message, `${file}: network.gateway: 10.0.1.1 is not a host of 10.0.0.1/24's subnet (line 4, column 12)`)
   await writeFile(file, 'hardware: { memoryMB: 64, os: linux }\nnetwork: { address: 10.0.0.2/24, gateway: 10.0.0.1 }\n')
   t.deepEqual((await readSpecFile(file)).spec.network, { address: '10.0.0.2/24', gateway: '10.0.0.1' })
 })
