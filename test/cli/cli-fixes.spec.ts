@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import { readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'

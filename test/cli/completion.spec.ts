@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import { execFileSync } from 'node:child_process'
 import { join } from 'node:path'

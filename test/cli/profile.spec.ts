@@ -1,4 +1,3 @@
-import '../../src/polyfill.js'
 import test from 'ava'
 import { mkdir, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
