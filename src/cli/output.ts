@@ -14,25 +14,17 @@ export interface Output {
  * rather than the process dying of the stream's error: the command runs to its end and keeps its
  * exit code (a VM that was made stays made, and is reported as such by the code).
  */
-function lineWriter (stream: () => NodeJS.WriteStream): (text: string) => void {
+function lineWriter (stream: NodeJS.WriteStream): (text: string) => void {
   let closed = false
-  let watched: NodeJS.WriteStream | undefined
-  return (text) => {
-    if (watched === undefined) {
-      // on first use, not as the program loads: once this thread has taken hold of process.stdout
-      // or stderr, what a module loader hook writes on stderr is lost (test/cli/module-trace.ts)
-      watched = stream()
-      watched.on('error', (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EPIPE') throw err
-        closed = true
-      })
-    }
-    if (!closed) watched.write(text)
-  }
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code !== 'EPIPE') throw err
+    closed = true
+  })
+  return (text) => { if (!closed) stream.write(text) }
 }
 
-const writeOut = lineWriter(() => process.stdout)
-const writeErr = lineWriter(() => process.stderr)
+const writeOut = lineWriter(process.stdout)
+const writeErr = lineWriter(process.stderr)
 
 export const consoleOutput: Output = {
   print: (line) => { writeOut(line + '\n') },
