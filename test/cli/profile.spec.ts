@@ -4,6 +4,7 @@ import { join } from 'node:path'
 import { vmplantWith } from '../helpers/cli.js'
 import { sharedFederation } from '../helpers/federation.js'
 import { EXIT_CODES } from '../../src/cli/exit-codes.js'
+import { packageRoot } from '../../src/paths.js'
 
 const shared = sharedFederation({ plants: 1 })
 /** a shop's address of the right form whose peer is not there */
@@ -17,11 +18,14 @@ async function home (name: string, profile?: string): Promise<NodeJS.ProcessEnv>
   return { VMPLANT_HOME: dir, VMPLANT_SHOP: undefined, VMPLANT_PSK: undefined }
 }
 
-test('the profile gives --shop and --key; its file names are taken from its folder', async (t) => {
-  const env = await home('profiled', `shop: ${shared.federation.shopAddr}\nkey: keys/me.key\n`)
+test('the profile gives --shop, --key and a create\'s --domain; its file names are taken from its folder', async (t) => {
+  const env = await home('profiled', `shop: ${shared.federation.shopAddr}\nkey: keys/me.key\ndomain: lab\n`)
   const listed = await vmplantWith({ env }, 'list')
   t.is(listed.code, 0, listed.err)
   t.is(listed.out, 'no VMs')
+  const created = await vmplantWith({ env }, 'create', '--spec', join(packageRoot, 'config', 'demo-spec.yaml'), '--json')
+  t.is(created.code, 0, created.err)
+  t.is(JSON.parse(created.out).classad.domain, 'lab')
   const domains = await vmplantWith({ env }, 'domain', 'list', '--json')
   t.is(domains.code, 0, domains.err)
   t.true(JSON.parse(domains.out).folder.startsWith(join(env.VMPLANT_HOME as string, 'keys', 'domains')), domains.out)
