@@ -1,4 +1,5 @@
 import { multiaddr, type Multiaddr } from '@multiformats/multiaddr'
+import { errorMessage } from '../interface/errors.js'
 import { UsageError } from './errors.js'
 
 /** the form a shop's (or a node's) address takes */
@@ -14,7 +15,7 @@ export function shopAddress (value: string, from = '--shop'): Multiaddr {
   try {
     addr = multiaddr(value)
   } catch (err: unknown) {
-    throw new UsageError(`${from} "${value}" is not a multiaddr: give the shop's address as ${NODE_ADDRESS_FORM} (${err instanceof Error ? err.message : String(err)})`)
+    throw new UsageError(`${from} "${value}" is not a multiaddr: give the shop's address as ${NODE_ADDRESS_FORM} (${errorMessage(err)})`)
   }
   if (!addr.getComponents().some((c) => c.name === 'p2p')) throw new UsageError(`${from} "${value}" has no /p2p/PEERID: give the shop's address as ${NODE_ADDRESS_FORM}`)
   return addr

@@ -20,9 +20,15 @@ export async function vmplantProcess (...argv: string[]): Promise<{ code: number
   try {
     const { stdout, stderr } = await exec(process.execPath, [VMPLANT_BIN, ...argv], { timeout: 60_000 })
     return { code: 0, out: stdout.trim(), err: stderr.trim() }
-  } catch (err: any) {
-    return { code: typeof err.code === 'number' ? err.code : -1, out: String(err.stdout ?? '').trim(), err: String(err.stderr ?? '').trim() }
+  } catch (err: unknown) {
+    return failedRun(err)
   }
+}
+
+/** what execFile's error says of a child that failed: its exit code (-1 when it had none) and output */
+function failedRun (err: unknown): { code: number, out: string, err: string } {
+  const failed = err as { code?: unknown, stdout?: unknown, stderr?: unknown }
+  return { code: typeof failed.code === 'number' ? failed.code : -1, out: String(failed.stdout ?? '').trim(), err: String(failed.stderr ?? '').trim() }
 }
 
 /**
@@ -49,7 +55,6 @@ export async function bash (script: string, env: NodeJS.ProcessEnv = {}): Promis
     const { stdout, stderr } = await exec('bash', ['-c', script], { timeout: 60_000, env: { ...process.env, ...env } })
     return { code: 0, out: stdout.trim(), err: stderr.trim() }
   } catch (err: unknown) {
-    const failed = err as { code?: unknown, stdout?: unknown, stderr?: unknown }
-    return { code: typeof failed.code === 'number' ? failed.code : -1, out: String(failed.stdout ?? '').trim(), err: String(failed.stderr ?? '').trim() }
+    return failedRun(err)
   }
 }
