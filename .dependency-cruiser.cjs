@@ -1,6 +1,6 @@
 /**
  * The import rules of vmplant's layers (docs/architecture.md, "Layers"), checked by
- * `npm run lint:layers` and in `npm test`. Bottom to top: interface; net, store, hypervisor,
+ * `npm run lint:layers` and in `npm test`. Bottom to top: interface and fs; net, store, hypervisor,
  * planner; actors; daemon; cli. sim/ runs the real actors on the interface's ports.
  * Type-only imports count: a layer that names another's types depends on it.
  * test/layers/layers.spec.ts shows that each rule fails on a deliberate violation.
@@ -200,6 +200,22 @@ module.exports = {
       to: { path: '^(src/(net|store|hypervisor|daemon|cli)/|sim/)' }
     },
     // --- end of the edge table ---
+    // --- durable files (issue 24, item 8): one helper every layer that writes files may use ---
+    {
+      name: 'fs-imports-nothing-of-ours',
+      comment: 'src/fs/ (durable writes, guarded reads) sits at the bottom beside the interface, so net, store, hypervisor, daemon and cli may all import it: of ours it imports only itself.',
+      severity: 'error',
+      from: { path: '^src/fs/' },
+      to: { path: ours, pathNot: '^src/fs/' }
+    },
+    {
+      name: 'actors-not-to-fs',
+      comment: 'Actors never touch files: what they keep goes through the PlantStore and the line they are given.',
+      severity: 'error',
+      from: { path: '^src/actors/' },
+      to: { path: '^src/fs/' }
+    },
+    // --- end of durable files ---
     {
       name: 'no-circular',
       comment: 'A cycle makes its modules one layer in disguise: break it with a port in src/interface/ or by moving the shared part down.',

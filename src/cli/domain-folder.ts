@@ -1,10 +1,11 @@
-import { mkdir, readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { generateKeyPair, privateKeyFromProtobuf, privateKeyToProtobuf } from '@libp2p/crypto/keys'
 import { peerIdFromPrivateKey } from '@libp2p/peer-id'
 import type { PrivateKey } from '@libp2p/interface'
 import { domainCredentialSchema, domainSchema, type DomainCredential } from '../interface/messages.js'
 import { domainPublicId, signDomainCredential, verifyDomainCredential } from '../net/auth.js'
+import { writeFileDurably } from '../fs/index.js'
 import { DomainExistsError, UsageError } from './errors.js'
 import { errorCode } from '../interface/index.js'
 
@@ -78,7 +79,7 @@ export class DomainFolder implements DomainCredentials {
     const key = await generateKeyPair('Ed25519')
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
     try {
-      await writeFile(file, privateKeyToProtobuf(key), { mode: 0o600, flag: 'wx' })
+      await writeFileDurably(file, privateKeyToProtobuf(key), { mode: 0o600, exclusive: true })
     } catch (err: unknown) {
       if (errorCode(err) === 'EEXIST') throw new DomainExistsError(`domain ${name} already exists (${await this.publicId(name)}); its key ${file} is kept`)
       throw err
@@ -186,10 +187,7 @@ export class DomainFolder implements DomainCredentials {
 
   private async save (credential: DomainCredential): Promise<void> {
     await mkdir(this.dir, { recursive: true, mode: 0o700 })
-    const file = this.credentialFile(credential.domain)
-    const tmp = `${file}.${process.pid}.tmp`
-    await writeFile(tmp, JSON.stringify(credential, null, 2) + '\n', { mode: 0o600 })
-    await rename(tmp, file)
+    await writeFileDurably(this.credentialFile(credential.domain), JSON.stringify(credential, null, 2) + '\n', { mode: 0o600 })
   }
 }
 

@@ -1,6 +1,7 @@
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { preSharedKey, generateKey } from '@libp2p/pnet'
 import type { ConnectionGater, ConnectionProtector, ComponentLogger, PeerId } from '@libp2p/interface'
+import { writeFileDurably } from '../fs/index.js'
 import { SwarmKeyError } from './errors.js'
 import { errorCode, errorMessage } from '../interface/index.js'
 
@@ -33,12 +34,12 @@ export async function readSwarmKey (file: string): Promise<Uint8Array> {
   return new Uint8Array(bytes)
 }
 
-/** Writes a new random swarm key to `file` (mode 0600); never overwrites one. */
+/** Writes a new random swarm key to `file` (mode 0600), durably; never overwrites one. */
 export async function writeSwarmKey (file: string): Promise<void> {
   const key = new Uint8Array(95)
   generateKey(key)
   try {
-    await writeFile(file, key, { mode: 0o600, flag: 'wx' })
+    await writeFileDurably(file, key, { mode: 0o600, exclusive: true })
   } catch (err: unknown) {
     throw new SwarmKeyError(errorCode(err) === 'EEXIST' ? `${file} exists; a swarm key is never overwritten` : `cannot write swarm key ${file}: ${errorMessage(err)}`, { cause: err })
   }

@@ -13,6 +13,15 @@ export interface LevelStore extends PlantStore {
 
 type Db = AbstractLevel<any, string, unknown>
 
+/**
+ * The batches that make and forget a VM reach the disk before they resolve (LevelDB's `sync`:
+ * its log is fsynced): the plant sends a classad only after its record is committed, so a power
+ * cut must not lose a record whose VM a client was handed (reconcile would destroy that VM), nor
+ * bring back one that was destroyed. State updates and reads stay unsynced: a lost update is made
+ * again by the next query or reconcile.
+ */
+const DURABLE = { sync: true } as const
+
 class LevelPlantStore implements LevelStore {
   private readonly db: Db
   private readonly vms
@@ -58,7 +67,7 @@ class LevelPlantStore implements LevelStore {
     const batch = this.db.batch()
     batch.put(record.classad.vmid, record, { sublevel: this.vms })
     if (newNetwork !== undefined) batch.put(newNetwork.domain, newNetwork, { sublevel: this.networks })
-    await batch.write()
+    await batch.write(DURABLE)
   }
 
   async updateVm (record: VmRecord, options: AbortOptions = {}): Promise<void> {
@@ -71,7 +80,7 @@ class LevelPlantStore implements LevelStore {
     const batch = this.db.batch()
     batch.del(vmid, { sublevel: this.vms })
     if (releaseNetwork !== undefined) batch.del(releaseNetwork, { sublevel: this.networks })
-    await batch.write()
+    await batch.write(DURABLE)
   }
 }
 

@@ -1,5 +1,6 @@
-import { readFile, writeFile } from 'node:fs/promises'
+import { readFile } from 'node:fs/promises'
 import { peerIdFromPrivateKey, peerIdFromString } from '@libp2p/peer-id'
+import { writeFileDurably } from '../../fs/index.js'
 import { loadOrCreateKey } from '../../net/keys.js'
 import { defaultClientKeyFile, domainFolderOf } from '../identity.js'
 import { DomainFolder, parseCredential, SELF_GRANT_MS } from '../domain-folder.js'
@@ -39,7 +40,7 @@ export async function grant (name: string, options: { client: string, expires: s
   const text = JSON.stringify(credential, null, 2)
   if (options.out === undefined) out.print(text)
   else {
-    await writeFile(options.out, text + '\n', { mode: 0o600 })
+    await writeFileDurably(options.out, text + '\n', { mode: 0o600 })
     out.error(`wrote the credential of domain ${name} for ${options.client}, valid until ${new Date(credential.expiresAt).toISOString()}, to ${options.out}`)
   }
 }

@@ -1,6 +1,7 @@
-import { readFile, rm, writeFile } from 'node:fs/promises'
+import { readFile, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { AbortOptions } from '../../interface/index.js'
+import { writeFileDurably } from '../../fs/index.js'
 import { createTap, deleteTap } from './tap.js'
 
 /** A VM's NIC on a domain's bridge: the tap a line made for it. */
@@ -14,7 +15,8 @@ const NIC_FILE = 'nic.json'
 
 /** Records the tap in the VM's folder, then makes it on the bridge; a failure leaves no tap. */
 export async function attachVmTap (dir: string, nic: VmTap, options: AbortOptions = {}): Promise<void> {
-  await writeFile(join(dir, NIC_FILE), JSON.stringify(nic), options.signal !== undefined ? { signal: options.signal } : {})
+  // whole or not at all: a half-written file would hide the tap from whoever removes the folder
+  await writeFileDurably(join(dir, NIC_FILE), JSON.stringify(nic), options)
   await createTap(nic.tap, nic.bridge, options)
 }
 

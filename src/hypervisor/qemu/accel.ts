@@ -1,8 +1,9 @@
 import { createHash, randomBytes } from 'node:crypto'
-import { constants, existsSync, readFileSync, statSync } from 'node:fs'
-import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises'
+import { constants, readFileSync, statSync } from 'node:fs'
+import { access, mkdir, mkdtemp, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
+import { readJsonFile, writeFileDurably } from '../../fs/index.js'
 import type { GuestImage } from '../guest/index.js'
 import type { AbortOptions } from '../index.js'
 import { kernelAppend } from './args.js'
@@ -33,27 +34,49 @@ export async function resolveAccel (init: AccelProbeInit, image: GuestImage, opt
   } catch {
     return 'tcg'
   }
+  return await probeOrRecall(init, image, options)
+}
+
+/**
+ * The cached verdict for this binary, image and host boot, else a probe boot's, then cached. The
+ * cache folder is shared by every line on the host: a cache file that does not parse is taken as
+ * none (probed again and written whole), and it is replaced in one rename, so a line starting
+ * beside another never reads half of it.
+ */
+export async function probeOrRecall (init: AccelProbeInit, image: GuestImage, options: AbortOptions = {}): Promise<'kvm' | 'tcg'> {
   const key = probeKey(init.qemuBinary, image)
-  const cachePath = join(init.cacheDir, 'accel.json')
-  const cache = existsSync(cachePath) ? JSON.parse(await readFile(cachePath, 'utf8')) as Record<string, 'kvm' | 'tcg'> : {}
+  const cache = await readCache(init.cacheDir, options)
   const known = cache[key]
   if (known !== undefined) return known
   const verdict = await probeKvm(init, image, options) ? 'kvm' : 'tcg'
   log('KVM probe boot: using %s', verdict)
   await mkdir(init.cacheDir, { recursive: true })
-  await writeFile(cachePath, JSON.stringify({ ...cache, [key]: verdict }, null, 2) + '\n')
+  // read again: another line may have cached a verdict of its own during the probe boot
+  const now = await readCache(init.cacheDir, options)
+  await writeFileDurably(join(init.cacheDir, CACHE_FILE), JSON.stringify({ ...now, [key]: verdict }, null, 2) + '\n', options)
   return verdict
 }
 
 /** The verdict of an earlier probe for this binary, image and host boot, or undefined when there was none. */
 export async function cachedAccel (init: AccelProbeInit, image: GuestImage, options: AbortOptions = {}): Promise<'kvm' | 'tcg' | undefined> {
   options.signal?.throwIfAborted()
+  return (await readCache(init.cacheDir, options))[probeKey(init.qemuBinary, image)]
+}
+
+const CACHE_FILE = 'accel.json'
+
+/** The cached verdicts, by probe key; none when the file is absent, damaged or not a map of verdicts. */
+async function readCache (cacheDir: string, options: AbortOptions): Promise<Record<string, 'kvm' | 'tcg'>> {
+  let value: unknown
   try {
-    const cache = JSON.parse(await readFile(join(init.cacheDir, 'accel.json'), 'utf8')) as Record<string, 'kvm' | 'tcg'>
-    return cache[probeKey(init.qemuBinary, image)]
-  } catch {
-    return undefined
+    value = await readJsonFile(join(cacheDir, CACHE_FILE), { corrupt: 'absent', ...options })
+  } catch (err: unknown) {
+    options.signal?.throwIfAborted()
+    log('cannot read the accelerator cache in %s: %e', cacheDir, err)
+    return {}
   }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) return {}
+  return Object.fromEntries(Object.entries(value).filter((entry): entry is [string, 'kvm' | 'tcg'] => entry[1] === 'kvm' || entry[1] === 'tcg'))
 }
 
 function probeKey (binary: string, image: GuestImage): string {

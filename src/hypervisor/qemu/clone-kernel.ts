@@ -1,6 +1,6 @@
-import { randomBytes } from 'node:crypto'
-import { open, rename, rm, stat, writeFile } from 'node:fs/promises'
+import { open, stat } from 'node:fs/promises'
 import { join } from 'node:path'
+import { writeFileDurably } from '../../fs/index.js'
 import type { AbortOptions } from '../index.js'
 import { QemuStartError } from './errors.js'
 import { GOLDEN_FILES } from './golden.js'
@@ -17,7 +17,7 @@ const STUB_PAYLOAD = 4096
  * fw_cfg and keeps it there (14 MB of the Debian cloud kernel per clone). What it derives from the
  * file (the linuxboot option ROM, load and initrd addresses, the command line) comes from the
  * header, so the device set and the RAM blocks stay those of the golden's checkpoint.
- * Made once per golden folder, atomically (a temporary file renamed).
+ * Made once per golden folder, durably (a temporary file fsynced and renamed).
  */
 export async function cloneKernel (goldenDir: string, options: AbortOptions = {}): Promise<string> {
   options.signal?.throwIfAborted()
@@ -38,13 +38,6 @@ export async function cloneKernel (goldenDir: string, options: AbortOptions = {}
   } finally {
     await file.close()
   }
-  const temp = `${target}.${randomBytes(4).toString('hex')}.tmp`
-  try {
-    await writeFile(temp, Buffer.concat([setup, Buffer.alloc(STUB_PAYLOAD)]))
-    await rename(temp, target)
-  } catch (err) {
-    await rm(temp, { force: true })
-    throw err
-  }
+  await writeFileDurably(target, Buffer.concat([setup, Buffer.alloc(STUB_PAYLOAD)]), options)
   return target
 }

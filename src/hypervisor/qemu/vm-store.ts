@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs'
-import { readdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { readdir } from 'node:fs/promises'
 import { join } from 'node:path'
+import { readJsonFile, writeFileDurably } from '../../fs/index.js'
 import type { AbortOptions } from '../index.js'
 import { commandLines } from '../proc.js'
 
@@ -50,22 +51,16 @@ export function vmPaths (workDir: string, token: string): VmPaths {
   }
 }
 
-/** Writes the identity atomically (temp file, then rename): a folder has all of it or none. */
+/** Writes the identity durably (temp file, fsync, rename): a folder has all of it or none, also after a power cut. */
 export async function writeIdentity (workDir: string, token: string, identity: VmIdentity, options: AbortOptions = {}): Promise<void> {
-  options.signal?.throwIfAborted()
-  const paths = vmPaths(workDir, token)
-  await writeFile(paths.identity + '.tmp', JSON.stringify(identity) + '\n')
-  await rename(paths.identity + '.tmp', paths.identity)
+  await writeFileDurably(vmPaths(workDir, token).identity, JSON.stringify(identity) + '\n', options)
 }
 
 export async function readIdentity (workDir: string, token: string, options: AbortOptions = {}): Promise<VmIdentity | undefined> {
   options.signal?.throwIfAborted()
-  try {
-    const identity = JSON.parse(await readFile(vmPaths(workDir, token).identity, 'utf8')) as VmIdentity
-    return identity.version === 2 && typeof identity.vmid === 'string' ? identity : undefined
-  } catch {
-    return undefined
-  }
+  // a folder whose identity is damaged is as incomplete as one without it
+  const identity = await readJsonFile(vmPaths(workDir, token).identity, { corrupt: 'absent', ...options }) as Partial<VmIdentity> | undefined
+  return identity?.version === 2 && typeof identity.vmid === 'string' ? identity as VmIdentity : undefined
 }
 
 /** Every VM folder under the work folder, with its identity (undefined when the clone is not complete). */

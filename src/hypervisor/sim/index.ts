@@ -1,4 +1,4 @@
-import { mkdir, readFile, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { createHash } from 'node:crypto'
 import {
@@ -6,6 +6,7 @@ import {
   type GoldenRequest, type GuestAction, type CloneOptions, type NetworkAttachment, type HostParams, type LineCapabilities, type LineFingerprint, type ProductionLine, type VmHandle, type VmInfo
 } from '../index.js'
 import { systemClock, type Clock } from '../../interface/clock.js'
+import { writeFileDurably } from '../../fs/index.js'
 import { interpretScript } from './script.js'
 import { folderStore, memoryStore, type SimVm, type SimVmStore } from './vm-store.js'
 
@@ -115,7 +116,7 @@ class SimLine implements ProductionLine {
     const artifacts: Record<string, string> = {}
     if (this.dir !== undefined) {
       await mkdir(this.dir, { recursive: true })
-      await writeFile(join(this.dir, `${id}.img`), JSON.stringify({ ...descriptor, files }) + '\n')
+      await writeFileDurably(join(this.dir, `${id}.img`), JSON.stringify({ ...descriptor, files }) + '\n', options)
       artifacts.disk = `${id}.img`
     }
     const golden: GoldenImage = { id, ...descriptor, dir: this.dir ?? '', artifacts, createdAt: this.clock.now() }

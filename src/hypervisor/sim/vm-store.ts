@@ -1,7 +1,8 @@
-import { createHash, randomBytes } from 'node:crypto'
-import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { createHash } from 'node:crypto'
+import { mkdir, readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
 import type { HostParams, NetworkAttachment, VmState } from '../index.js'
+import { CorruptFileError, readJsonFile, writeFileDurably } from '../../fs/index.js'
 import { isAlive } from '../proc.js'
 
 /** One simulated VM: what a hypervisor would hold of it. */
@@ -46,7 +47,7 @@ export function memoryStore (): SimVmStore {
 }
 
 /**
- * VMs as small files, `<dir>/vms/<hash of vmid>.json`, written atomically: they outlive the line
+ * VMs as small files, `<dir>/vms/<hash of vmid>.json`, written durably: they outlive the line
  * object as VMs outlive the plant on the real lines, so a restarted plant finds them again.
  */
 export function folderStore (dir: string): SimVmStore {
@@ -54,10 +55,10 @@ export function folderStore (dir: string): SimVmStore {
   const path = (vmid: string): string => join(root, `${createHash('sha256').update(vmid).digest('hex').slice(0, 24)}.json`)
   const read = async (file: string): Promise<SimVm | undefined> => {
     try {
-      const vm = JSON.parse(await readFile(file, 'utf8')) as SimVm
-      return vm.version === 1 ? vm : undefined
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT' || err instanceof SyntaxError) return undefined
+      const vm = await readJsonFile(file) as SimVm | undefined
+      return vm?.version === 1 ? vm : undefined
+    } catch (err: unknown) {
+      if (err instanceof CorruptFileError) return undefined
       throw err
     }
   }
@@ -76,11 +77,8 @@ export function folderStore (dir: string): SimVmStore {
     },
     put: async (vm) => {
       await mkdir(root, { recursive: true })
-      const file = path(vm.vmid)
-      // the writer's pid in the name: a file of a process that died half-way is found by `clean`
-      const tmp = `${file}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`
-      await writeFile(tmp, JSON.stringify(vm) + '\n')
-      await rename(tmp, file)
+      // the temporary file has the writer's pid in its name: one of a process that died half-way is found by `clean`
+      await writeFileDurably(path(vm.vmid), JSON.stringify(vm) + '\n')
     },
     delete: async (vmid) => { await rm(path(vmid), { force: true }) },
     list: async () => {

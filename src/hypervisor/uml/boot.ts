@@ -1,8 +1,9 @@
 import { spawn } from 'node:child_process'
 import { closeSync, openSync } from 'node:fs'
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises'
+import { mkdir, readFile } from 'node:fs/promises'
 import { setTimeout as sleep } from 'node:timers/promises'
 import { logger } from '@libp2p/logger'
+import { writeFileDurably } from '../../fs/index.js'
 import type { AbortOptions } from '../index.js'
 import type { GuestAgentClient } from '../guest/agent-client.js'
 import { openPtsAgent, waitForAgent } from './agent.js'
@@ -127,6 +128,5 @@ async function rememberLpj (consoleLog: string, file: string, options: AbortOpti
   options.signal?.throwIfAborted()
   const measured = /Calibrating delay loop\.\.\. .*\(lpj=(\d+)\)/.exec(await readFile(consoleLog, 'utf8'))?.[1]
   if (measured === undefined) return
-  await writeFile(`${file}.tmp`, `${measured}\n`)
-  await rename(`${file}.tmp`, file)
+  await writeFileDurably(file, `${measured}\n`, options)
 }

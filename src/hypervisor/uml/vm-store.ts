@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto'
-import { readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { readdir, rm } from 'node:fs/promises'
 import { join } from 'node:path'
+import { readJsonFile, writeFileDurably } from '../../fs/index.js'
 import type { AbortOptions } from '../index.js'
 
 /**
@@ -78,21 +79,14 @@ export function vmPaths (workDir: string, token: string): UmlVmPaths {
   }
 }
 
-/** Writes a JSON file atomically (temp file, then rename), so a crash never leaves half of it. */
+/** Writes a JSON file durably (temp file, fsync, rename), so neither a crash nor a power cut leaves half of it. */
 async function writeJson (path: string, value: unknown, options: AbortOptions = {}): Promise<void> {
-  options.signal?.throwIfAborted()
-  await writeFile(path + '.tmp', JSON.stringify(value) + '\n')
-  await rename(path + '.tmp', path)
+  await writeFileDurably(path, JSON.stringify(value) + '\n', options)
 }
 
+/** A file that does not parse counts as absent: the folder is then a stray, as one without the file. */
 async function readJson<T> (path: string, options: AbortOptions = {}): Promise<T | undefined> {
-  options.signal?.throwIfAborted()
-  try {
-    return JSON.parse(await readFile(path, 'utf8')) as T
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' || err instanceof SyntaxError) return undefined
-    throw err
-  }
+  return await readJsonFile(path, { corrupt: 'absent', ...options }) as T | undefined
 }
 
 /** Into the clone's folder, which the clone made with its COW file. */
