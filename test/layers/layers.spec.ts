@@ -117,7 +117,10 @@ const broken: Tree = {
   'src/daemon/m.ts': "import { shopMessages } from '../actors/shop/messages.js'\nexport const m = shopMessages\n",
   'sim/feed.ts': "import { shopMessages } from '../src/actors/shop/messages.js'\nexport const feed = shopMessages\n",
   // the command line names a type of an actor's
-  'src/cli/view.ts': "import type { Fit } from '../actors/plant/fit.js'\nexport type View = Fit\n"
+  'src/cli/view.ts': "import type { Fit } from '../actors/plant/fit.js'\nexport type View = Fit\n",
+  // the durable-file helper reaches up into the store, and an actor writes a file itself
+  'src/fs/w.ts': "import { s } from '../store/s.js'\nexport const w = s\n",
+  'src/actors/f.ts': "import { w } from '../fs/w.js'\nexport const f = w\n"
 }
 
 test('every import rule reports its violation by name', async (t) => {
@@ -127,6 +130,7 @@ test('every import rule reports its violation by name', async (t) => {
       'actors-not-reach-drivers: src/actors/r.ts -> src/hypervisor/sim/index.ts',
       'actors-not-to-drivers: src/actors/d.ts -> src/hypervisor/qemu/line.ts',
       'actors-not-to-net-daemon-cli: src/actors/x.ts -> src/net/y.ts',
+      'actors-not-to-fs: src/actors/f.ts -> src/fs/w.ts',
       'actors-store-types-only: src/actors/o.ts -> src/store/s.ts',
       'actor-not-to-another-actor: src/actors/shop/rank.ts -> src/actors/plant/fit.ts',
       'cli-not-to-actors: src/cli/view.ts -> src/actors/plant/fit.ts',
@@ -135,6 +139,7 @@ test('every import rule reports its violation by name', async (t) => {
       'only-edges-build-actor-messages: sim/feed.ts -> src/actors/shop/messages.ts',
       'only-edges-build-actor-messages: src/daemon/m.ts -> src/actors/shop/messages.ts',
       'store-not-to-hypervisor: src/store/w.ts -> src/hypervisor/line.ts',
+      'fs-imports-nothing-of-ours: src/fs/w.ts -> src/store/s.ts',
       'cli-commands-load-lazily: src/cli/commands/c.ts -> node_modules/level/index.js',
       'cli-commands-load-lazily: src/cli/commands/c.ts -> src/net/y.ts',
       'daemon-not-to-cli: src/daemon/w.ts -> src/cli/main.ts',
@@ -166,11 +171,13 @@ const clean: Tree = {
   'src/interface/index.ts': "import { x } from 'zod'\nexport type { Clock } from './clock.js'\nexport const schema = x\n",
   'src/interface/clock.ts': 'export interface Clock { now: () => number }\n',
   'src/planner/match.ts': "import { createHash } from 'node:crypto'\nimport { x } from 'multiformats'\nimport type { Clock } from '../interface/index.js'\nimport { schema } from '../interface/index.js'\nexport const match = (c: Clock): unknown => [createHash, x, schema, c]\n",
-  'src/net/node.ts': "import { readFile } from 'node:fs/promises'\nimport type { Clock } from '../interface/index.js'\nexport const node = (c: Clock): unknown => [readFile, c]\n",
-  'src/store/plant-store.ts': "import { x } from 'level'\nimport type { Clock } from '../interface/index.js'\nexport const store = (c: Clock): unknown => [x, c]\n",
+  'src/fs/index.ts': "import { rename } from 'node:fs/promises'\nexport const writeFileDurably = rename\n",
+  'src/net/node.ts': "import { readFile } from 'node:fs/promises'\nimport type { Clock } from '../interface/index.js'\nimport { writeFileDurably } from '../fs/index.js'\nexport const node = (c: Clock): unknown => [readFile, writeFileDurably, c]\n",
+  'src/store/plant-store.ts': "import { x } from 'level'\nimport type { Clock } from '../interface/index.js'\nimport { writeFileDurably } from '../fs/index.js'\nexport const store = (c: Clock): unknown => [x, c, writeFileDurably]\n",
   'src/hypervisor/index.ts': "export type { Clock } from '../interface/index.js'\n",
   'src/hypervisor/sim/index.ts': "import type { Clock } from '../index.js'\nexport const simLine = (c: Clock): unknown => c\n",
-  'src/hypervisor/qemu/index.ts': "import { spawn } from 'node:child_process'\nexport const qemuLine = spawn\n",
+  'src/hypervisor/qemu/index.ts': "import { spawn } from 'node:child_process'\nimport { writeFileDurably } from '../../fs/index.js'\nexport const qemuLine = [spawn, writeFileDurably]\n",
+  'src/cli/domain-folder.ts': "import { writeFileDurably } from '../fs/index.js'\nexport const folder = writeFileDurably\n",
   'src/hypervisor/create.ts': "import { simLine } from './sim/index.js'\nimport { qemuLine } from './qemu/index.js'\nexport const create = [simLine, qemuLine]\n",
   'src/actors/plant.ts': "import { match } from '../planner/match.js'\nimport type { store } from '../store/plant-store.js'\nimport type { Clock } from '../hypervisor/index.js'\nexport const plant = (c: Clock, s: typeof store): unknown => [match(c), s]\n",
   'src/daemon/wiring.ts': "import { plant } from '../actors/plant.js'\nimport { node } from '../net/node.js'\nimport { store } from '../store/plant-store.js'\nimport { create } from '../hypervisor/create.js'\nexport const wiring = [plant, node, store, create]\n",
