@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
-import { link, open, readFile, rename, rm, writeFile } from 'node:fs/promises'
-import { dirname } from 'node:path'
+import { link, open, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
+import { dirname, join } from 'node:path'
 import { CorruptFileError } from './errors.js'
 
 /** What `writeFileDurably` writes: bytes, text, or chunks as they come (a stream that fails leaves the old file). */
@@ -65,6 +65,25 @@ export async function syncFolder (dir: string): Promise<void> {
   } finally {
     await handle.close()
   }
+}
+
+/**
+ * fsyncs every file directly in `dir`, then `dir`: for a folder that tools filled (a golden
+ * build) and that is about to be renamed into place as complete, so that after a power cut it is
+ * not there, or there with all of its files whole.
+ */
+export async function syncFilesIn (dir: string, options: { signal?: AbortSignal } = {}): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    options.signal?.throwIfAborted()
+    if (!entry.isFile()) continue
+    const handle = await open(join(dir, entry.name), 'r')
+    try {
+      await handle.sync()
+    } finally {
+      await handle.close()
+    }
+  }
+  await syncFolder(dir)
 }
 
 export interface JsonReadOptions {

@@ -2,9 +2,10 @@ import { createHash, randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { mkdir, readdir, readFile, rename, rm, writeFile, copyFile } from 'node:fs/promises'
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { logger } from '@libp2p/logger'
+import { syncFilesIn, syncFolder } from '../../fs/index.js'
 import type { AbortOptions, LineProgress } from '../index.js'
 import { writeCpio, type CpioEntry } from './cpio.js'
 import { GuestImageBuildError } from './errors.js'
@@ -110,7 +111,9 @@ export async function ensureGuestImage (init: GuestImageInit = {}, options: Abor
     await copyFile(kernel.vmlinuz, join(work, 'out', 'vmlinuz'))
     const manifest = { id, kernelPackage: kernel.pkg, kernelVersion: kernel.version, busyboxPackage, modules: moduleFiles.map((m) => m.name), builtAt: new Date().toISOString() }
     await writeFile(join(work, 'out', 'manifest.json'), JSON.stringify(manifest, null, 2) + '\n')
-    await rename(join(work, 'out'), dir).catch(async (err: NodeJS.ErrnoException) => {
+    // the manifest says "built": after a power cut it must not stand beside half an initrd
+    await syncFilesIn(join(work, 'out'), options)
+    await rename(join(work, 'out'), dir).then(async () => { await syncFolder(dirname(dir)) }, async (err: NodeJS.ErrnoException) => {
       // another builder won the race; its image is as good as ours
       if (!existsSync(manifestPath)) throw err
     })

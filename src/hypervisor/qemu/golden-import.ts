@@ -2,6 +2,7 @@ import { constants } from 'node:fs'
 import { access, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
+import { syncFilesIn, syncFolder } from '../../fs/index.js'
 import { z } from 'zod'
 import { abandonedBuildDirs, claimBuildDir, releaseBuildDir } from '../build-dirs.js'
 import { digestFile, hardwareProblem, type AbortOptions, type GoldenDescriptor, type GoldenImage, type GoldenImporter } from '../../interface/index.js'
@@ -116,7 +117,10 @@ export function qemuGoldenImporter (init: Pick<QemuLineInit, 'goldenDir' | 'nic'
         await rm(dir, { recursive: true, force: true })
       } else {
         await rm(target, { recursive: true, force: true })
+        // the downloads were renamed from their parts unsynced: the meta file must not outlive them
+        await syncFilesIn(dir, options)
         await rename(dir, target)
+        await syncFolder(init.goldenDir)
       }
       log('imported golden %s (machine model %d, %s) into %s', id, meta.version, meta.accel, target)
       return {

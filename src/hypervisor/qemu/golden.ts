@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { copyFile, mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
+import { syncFilesIn, syncFolder } from '../../fs/index.js'
 import { abandonedBuildDirs, claimBuildDir, releaseBuildDir } from '../build-dirs.js'
 import { exec } from '../guest/exec.js'
 import type { GuestImage } from '../guest/index.js'
@@ -142,8 +143,11 @@ async function build (ctx: GoldenContext, request: GoldenRequest, id: string, di
     for (const leftover of ['agent.sock', 'qmp.sock', 'qemu.pid']) await rm(join(work, leftover), { force: true })
     await releaseBuildDir(work)
     await writeFile(file('meta'), JSON.stringify(meta, null, 2) + '\n')
+    // the meta file says "complete": after a power cut it must not stand beside half a checkpoint
+    await syncFilesIn(work, options)
     try {
       await rename(work, dir)
+      await syncFolder(init.goldenDir)
     } catch (err) {
       // another process made the same golden first; theirs is as good as ours
       if (!existsSync(join(dir, GOLDEN_FILES.meta))) throw err

@@ -2,6 +2,7 @@ import { createHash, randomBytes } from 'node:crypto'
 import { chmod, mkdir, mkdtemp, readFile, rename, rm, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
+import { syncFilesIn, syncFolder } from '../../fs/index.js'
 import type { AbortOptions, GoldenImage, GoldenRequest } from '../index.js'
 import { abandonedBuildDirs, claimBuildDir, releaseBuildDir } from '../build-dirs.js'
 import { exec } from '../guest/exec.js'
@@ -60,8 +61,11 @@ export async function prepareUmlGolden (init: UmlLineInit, request: GoldenReques
     }
     await writeFile(join(tmp, GOLDEN_FILES.descriptor), JSON.stringify(golden) + '\n')
     await releaseBuildDir(tmp)
+    // the descriptor says "complete": after a power cut it must not stand beside half a disk
+    await syncFilesIn(tmp, options)
     try {
       await rename(tmp, dir)
+      await syncFolder(init.goldenDir)
     } catch (err) {
       // another line made the same golden meanwhile: theirs stands, clones may already be over it
       const code = (err as NodeJS.ErrnoException).code
