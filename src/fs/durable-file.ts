@@ -75,15 +75,19 @@ export async function syncFolder (dir: string): Promise<void> {
 export async function syncFilesIn (dir: string, options: { signal?: AbortSignal } = {}): Promise<void> {
   for (const entry of await readdir(dir, { withFileTypes: true })) {
     options.signal?.throwIfAborted()
-    if (!entry.isFile()) continue
-    const handle = await open(join(dir, entry.name), 'r')
-    try {
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
+    if (entry.isFile()) await syncFile(join(dir, entry.name))
   }
   await syncFolder(dir)
+}
+
+/** fsyncs a file a tool wrote, before it is renamed or linked into place as complete. */
+export async function syncFile (file: string): Promise<void> {
+  const handle = await open(file, 'r')
+  try {
+    await handle.sync()
+  } finally {
+    await handle.close()
+  }
 }
 
 export interface JsonReadOptions {

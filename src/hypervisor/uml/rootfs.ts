@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs'
 import { chmod, copyFile, link, mkdir, mkdtemp, readFile, rm, symlink, unlink, writeFile } from 'node:fs/promises'
 import { dirname, join } from 'node:path'
 import { logger } from '@libp2p/logger'
+import { syncFile, syncFolder } from '../../fs/index.js'
 import type { AbortOptions } from '../index.js'
 import { exec } from '../guest/exec.js'
 import { AGENT_SCRIPT } from '../guest/scripts.js'
@@ -47,8 +48,11 @@ export async function ensureBaseImage (init: BaseImageInit, diskMB: number, opti
     await exec(init.mke2fsBinary, ['-q', '-F', '-t', 'ext4', '-L', 'vmplant', '-d', tree, partial, `${diskMB}M`], options)
     // the base is a COW backing file: UML checks its mtime, so it must never change again
     await chmod(partial, 0o444)
+    // its name says "built": after a power cut it must not be there with half of its blocks
+    await syncFile(partial)
     try {
       await link(partial, path)
+      await syncFolder(dirname(path))
     } catch (err) {
       // another line built the same base meanwhile; theirs wins, since clones may already use it
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err
