@@ -1,6 +1,6 @@
 import { constants } from 'node:fs'
 import { access, mkdir, readdir, readFile, rename, rm, stat } from 'node:fs/promises'
-import { join } from 'node:path'
+import { dirname, join } from 'node:path'
 import { logger } from '@libp2p/logger'
 import { syncFilesIn, syncFolder } from '../../fs/index.js'
 import { z } from 'zod'
@@ -44,21 +44,37 @@ const metaSchema = z.object({
   createdAt: z.number()
 })
 
+/** What of the descriptor the line checks before a byte moves: its line, hardware and artifacts. */
+function checkQemuDescriptor (init: Pick<QemuLineInit, 'nic'>, id: string, descriptor: GoldenDescriptor): void {
+  if (!IMAGE_ID.test(id)) throw new GoldenImportError(id, 'its id is not a CID in base32')
+  if (descriptor.line !== 'qemu') throw new GoldenImportError(id, `it was made by the ${descriptor.line} line`)
+  const problem = hardwareProblem(qemuCapabilities(init), 'qemu', descriptor.hardware)
+  if (problem !== undefined) throw new GoldenImportError(id, `its hardware does not fit: ${problem}`)
+  const names = descriptor.artifacts.map((a) => a.name)
+  const unknown = names.filter((n) => !(n in QEMU_ARTIFACTS))
+  if (unknown.length > 0) throw new GoldenImportError(id, `it has artifacts a QEMU golden has not: ${unknown.join(', ')}`)
+  const missing = Object.entries(QEMU_ARTIFACTS).filter(([n, required]) => required && !names.includes(n)).map(([n]) => n)
+  if (missing.length > 0) throw new GoldenImportError(id, `it lacks the artifacts ${missing.join(', ')}`)
+}
+
+/** A verified staging folder becomes the golden's folder, unless one of the same id is there already. */
+async function moveIntoPlace (dir: string, target: string, options: AbortOptions): Promise<void> {
+  if (await stat(join(target, GOLDEN_FILES.meta)).then(() => true, () => false)) {
+    // imported before (its record was lost): the files of one id are the same files
+    await rm(dir, { recursive: true, force: true })
+    return
+  }
+  await rm(target, { recursive: true, force: true })
+  // the downloads were renamed from their parts unsynced: the meta file must not outlive them
+  await syncFilesIn(dir, options)
+  await rename(dir, target)
+  await syncFolder(dirname(target))
+}
+
 export function qemuGoldenImporter (init: Pick<QemuLineInit, 'goldenDir' | 'nic' | 'accel'>): QemuGoldenImporter {
   const staging = (id: string): string => join(init.goldenDir, STAGING + id)
 
-  /** what of the descriptor the line checks before a byte moves: its line, hardware and artifacts */
-  const checkDescriptor = (id: string, descriptor: GoldenDescriptor): void => {
-    if (!IMAGE_ID.test(id)) throw new GoldenImportError(id, 'its id is not a CID in base32')
-    if (descriptor.line !== 'qemu') throw new GoldenImportError(id, `it was made by the ${descriptor.line} line`)
-    const problem = hardwareProblem(qemuCapabilities(init), 'qemu', descriptor.hardware)
-    if (problem !== undefined) throw new GoldenImportError(id, `its hardware does not fit: ${problem}`)
-    const names = descriptor.artifacts.map((a) => a.name)
-    const unknown = names.filter((n) => !(n in QEMU_ARTIFACTS))
-    if (unknown.length > 0) throw new GoldenImportError(id, `it has artifacts a QEMU golden has not: ${unknown.join(', ')}`)
-    const missing = Object.entries(QEMU_ARTIFACTS).filter(([n, required]) => required && !names.includes(n)).map(([n]) => n)
-    if (missing.length > 0) throw new GoldenImportError(id, `it lacks the artifacts ${missing.join(', ')}`)
-  }
+  const checkDescriptor = (id: string, descriptor: GoldenDescriptor): void => { checkQemuDescriptor(init, id, descriptor) }
 
   /** golden.json against the descriptor and this host: machine model, memory, acceleration */
   const checkMeta = async (id: string, descriptor: GoldenDescriptor, path: string): Promise<GoldenMeta> => {
@@ -112,16 +128,7 @@ export function qemuGoldenImporter (init: Pick<QemuLineInit, 'goldenDir' | 'nic'
       }
       const meta = await checkMeta(id, descriptor, join(dir, GOLDEN_FILES.meta))
       const target = join(init.goldenDir, id)
-      if (await stat(join(target, GOLDEN_FILES.meta)).then(() => true, () => false)) {
-        // imported before (its record was lost): the files of one id are the same files
-        await rm(dir, { recursive: true, force: true })
-      } else {
-        await rm(target, { recursive: true, force: true })
-        // the downloads were renamed from their parts unsynced: the meta file must not outlive them
-        await syncFilesIn(dir, options)
-        await rename(dir, target)
-        await syncFolder(init.goldenDir)
-      }
+      await moveIntoPlace(dir, target, options)
       log('imported golden %s (machine model %d, %s) into %s', id, meta.version, meta.accel, target)
       return {
         id,
