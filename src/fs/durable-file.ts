@@ -121,7 +121,7 @@ export async function readJsonFile (file: string, options: JsonReadOptions = {})
   }
 }
 
-/** Whether `err` is a system error with this code. */
-export function isErrno (err: unknown, code: string): boolean {
+/** Whether `err` is a system error with this code (src/interface has errorCode, but src/fs imports nothing of ours). */
+function isErrno (err: unknown, code: string): boolean {
   return err instanceof Error && (err as NodeJS.ErrnoException).code === code
 }
