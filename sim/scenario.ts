@@ -3,7 +3,7 @@ import { dirname, resolve } from 'node:path'
 import { parse as parseYaml } from 'yaml'
 import { z } from 'zod'
 import { costConfigSchema, COST_DEFAULTS } from '../src/pricing/index.js'
-import { domainSchema } from '../src/interface/index.js'
+import { domainSchema, errorMessage } from '../src/interface/index.js'
 import { validateSpec, InvalidSpecError, MAX_TEXT_NESTING, nestingTooDeep } from '../src/planner/index.js'
 import { describeIssue, formatPath } from '../src/planner/spec.js'
 import { ScenarioError } from './errors.js'
@@ -208,7 +208,7 @@ export function validateScenario (input: unknown, source = 'scenario', baseDir?:
   const mix = (parsed.data.workload.mix ?? []).map((entry, i) => {
     try {
       return { weight: entry.weight, spec: validateSpec(entry.spec), raw: entry.spec }
-    } catch (err: any) {
+    } catch (err: unknown) {
       if (!(err instanceof InvalidSpecError)) throw err
       const path = `workload.mix[${i}].spec${err.path === '' ? '' : `.${err.path}`}`
       throw new ScenarioError(source, path, err.problem, { cause: err })
@@ -226,16 +226,16 @@ export async function loadScenario (file: string): Promise<Scenario> {
   let text: string
   try {
     text = await readFile(file, 'utf8')
-  } catch (err: any) {
-    throw new ScenarioError(file, '', `cannot be read: ${err?.message}`, { cause: err })
+  } catch (err: unknown) {
+    throw new ScenarioError(file, '', `cannot be read: ${errorMessage(err)}`, { cause: err })
   }
   const deep = nestingTooDeep(text)
   if (deep !== undefined) throw new ScenarioError(file, `line ${deep}`, `nests deeper than ${MAX_TEXT_NESTING} levels`)
   let raw: unknown
   try {
     raw = parseYaml(text)
-  } catch (err: any) {
-    throw new ScenarioError(file, '', `is not valid YAML: ${err?.message}`, { cause: err })
+  } catch (err: unknown) {
+    throw new ScenarioError(file, '', `is not valid YAML: ${errorMessage(err)}`, { cause: err })
   }
   return validateScenario(raw, file)
 }

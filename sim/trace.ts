@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs'
 import { validateSpec, InvalidSpecError, type VmSpec } from '../src/planner/index.js'
-import { domainSchema } from '../src/interface/index.js'
+import { domainSchema, errorMessage } from '../src/interface/index.js'
 import { ScenarioError } from './errors.js'
 
 /** One request of a trace. */
@@ -67,8 +67,8 @@ export function readTrace (file: string, mix: MixEntry[]): { requests: TraceRequ
   let text: string
   try {
     text = readFileSync(file, 'utf8')
-  } catch (err: any) {
-    throw new ScenarioError(file, '', `cannot be read: ${err?.message}`, { cause: err })
+  } catch (err: unknown) {
+    throw new ScenarioError(file, '', `cannot be read: ${errorMessage(err)}`, { cause: err })
   }
   const lines = text.split(/\r?\n/)
   const header = splitLine(lines[0] ?? '') ?? []
@@ -120,7 +120,7 @@ export function readTrace (file: string, mix: MixEntry[]): { requests: TraceRequ
       else {
         try {
           specs.push({ weight: 0, spec: validateSpec(raw), raw })
-        } catch (err: any) {
+        } catch (err: unknown) {
           if (!(err instanceof InvalidSpecError)) throw err
           fail(line, at(err.path.startsWith('hardware') ? 'memory_mb' : 'actions'), err.problem)
         }

@@ -6,6 +6,7 @@ import { defaultGoldenShmDir } from './create-line.js'
 import { validateNodeConfig, type NodeConfig } from './config.js'
 import type { LineProgress, ProductionLine } from '../hypervisor/index.js'
 import type { Clock, Message, TaskOutcome } from '../actors/runtime/index.js'
+import type { PlantMessage } from '../actors/plant/messages.js'
 
 /** What a plant's learning round after a create came to: the image it built, if any, or why it failed. */
 export type LearningOutcome = TaskOutcome<{ learned?: string, evicted: string[] }>
@@ -108,15 +109,20 @@ export async function startEmbeddedFederation (init: EmbeddedInit): Promise<Embe
   }
 }
 
+/** A traced message that is the plant's end of a learning round (no other actor of a plant node sends this type). */
+function isLearningDone (message: Message): message is Extract<PlantMessage, { type: 'learning.done' }> {
+  return message.type === 'learning.done'
+}
+
 /** Each plant's learning outcomes in order, kept from the start so that none is missed. */
 class LearningRounds {
   private readonly outcomes = new Map<string, LearningOutcome[]>()
   private readonly waiters = new Set<() => void>()
 
   see (plant: VmplantNode, message: Message): void {
-    if (message.type !== 'learning.done') return
+    if (!isLearningDone(message)) return
     const peer = plant.peerId
-    this.outcomes.set(peer, [...(this.outcomes.get(peer) ?? []), (message as unknown as { outcome: LearningOutcome }).outcome])
+    this.outcomes.set(peer, [...(this.outcomes.get(peer) ?? []), message.outcome])
     for (const wake of this.waiters) wake()
   }
 

@@ -1,11 +1,11 @@
-import { Counter, Gauge, Histogram, Registry } from 'prom-client'
+import { Counter, Histogram, Registry } from 'prom-client'
 import type { ActorEvents } from '../actors/runtime/index.js'
 import type { PlantEvent } from '../actors/plant/events.js'
 import type { ShopEvent } from '../actors/shop/events.js'
-import type { BidAnswer, Classad, ProductionLine } from '../interface/index.js'
-import type { PlantStore, Warehouse } from '../store/index.js'
-import type { VmplantLibp2p } from '../net/node.js'
-import { gossipPeersWithoutStream } from '../net/gossip-links.js'
+import type { BidAnswer, Classad } from '../interface/index.js'
+import { registerSourceGauges, type MetricsSources } from './metrics-gauges.js'
+
+export type { MetricsSources } from './metrics-gauges.js'
 
 /** Latency buckets in seconds: a sim clone takes a millisecond, a cold QEMU golden a minute. */
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120]
@@ -20,14 +20,6 @@ export function declineReason (reason: string): DeclineReason {
   if (/image|golden/i.test(reason)) return 'image'
   if (/arch|\bos\b|line|attach|hardware|cannot/i.test(reason)) return 'hardware'
   return 'other'
-}
-
-/** What the scrape-time gauges read; each part is absent on a node without it. */
-export interface MetricsSources {
-  libp2p?: VmplantLibp2p
-  store?: PlantStore
-  warehouse?: Warehouse
-  line?: ProductionLine
 }
 
 /**
@@ -61,77 +53,7 @@ export class NodeMetrics {
     for (const answer of ['offer', 'decline']) this.bidsSent.inc({ answer }, 0)
     for (const outcome of ['ok', 'failed']) this.creates.inc({ outcome }, 0)
     for (const op of ['commit', 'remove']) this.storeErrors.inc({ op }, 0)
-    const sources = (): MetricsSources => this.sources
-    new Gauge({
-      name: 'vmplant_vms',
-      help: 'VM records in the plant store, by state and line',
-      labelNames: ['state', 'line'],
-      registers,
-      async collect () {
-        this.reset()
-        const store = sources().store
-        if (store === undefined) return
-        for (const { classad } of await store.listVms()) this.inc({ state: classad.state, line: classad.line })
-      }
-    })
-    new Gauge({
-      name: 'vmplant_warehouse_images',
-      help: 'golden images in the plant\'s warehouse',
-      registers,
-      async collect () {
-        const warehouse = sources().warehouse
-        if (warehouse !== undefined) this.set((await warehouse.list()).length)
-      }
-    })
-    new Gauge({
-      name: 'vmplant_warehouse_bytes',
-      help: 'bytes of the artifacts of the warehouse\'s golden images',
-      registers,
-      async collect () {
-        const warehouse = sources().warehouse
-        if (warehouse === undefined) return
-        let bytes = 0
-        for (const record of await warehouse.list()) for (const artifact of record.descriptor.artifacts) bytes += artifact.bytes
-        this.set(bytes)
-      }
-    })
-    new Gauge({
-      name: 'vmplant_line_reserved_bytes',
-      help: 'host memory the production line holds beyond its VMs: its warm pool\'s waiting processes',
-      labelNames: ['line'],
-      registers,
-      collect () {
-        const line = sources().line
-        if (line !== undefined) this.set({ line: line.kind }, line.reservedMB() * 1024 * 1024)
-      }
-    })
-    new Gauge({
-      name: 'vmplant_gossip_peers',
-      help: 'peers this node exchanges gossipsub messages with',
-      registers,
-      collect () {
-        const libp2p = sources().libp2p
-        if (libp2p !== undefined) this.set(libp2p.services.pubsub.getPeers().length)
-      }
-    })
-    new Gauge({
-      name: 'vmplant_gossip_peers_without_stream',
-      help: 'gossipsub peers this node has no stream to, so that what it publishes does not reach them: for a moment after they join; for longer, a stream that broke and is being opened again',
-      registers,
-      collect () {
-        const libp2p = sources().libp2p
-        if (libp2p !== undefined) this.set(gossipPeersWithoutStream(libp2p))
-      }
-    })
-    new Gauge({
-      name: 'vmplant_dht_peers',
-      help: 'peers in this node\'s kad-dht routing table',
-      registers,
-      collect () {
-        const dht = sources().libp2p?.services.dht as unknown as { routingTable?: { size: number } } | undefined
-        if (dht?.routingTable !== undefined) this.set(dht.routingTable.size)
-      }
-    })
+    registerSourceGauges(registers, () => this.sources)
   }
 
   /** the node's parts the gauges read at scrape time */

@@ -1,4 +1,5 @@
 import type { VmplantLibp2p } from '../net/node.js'
+import { dhtPeers } from '../net/protocols/image/index.js'
 import { STATUS_LIST_LIMIT, type NodeStatus, type StatusDetail } from '../net/protocols/status/index.js'
 import type { PlantStore, Warehouse } from '../store/index.js'
 import type { NodeConfig } from './config.js'
@@ -22,7 +23,6 @@ export async function nodeStatus (sources: StatusSources, detail: StatusDetail, 
   const connections = libp2p.getConnections()
   const connected = new Map<string, string>()
   for (const c of connections) if (!connected.has(c.remotePeer.toString())) connected.set(c.remotePeer.toString(), c.remoteAddr.toString())
-  const dht = libp2p.services.dht as unknown as { routingTable?: { size: number } }
   const status: NodeStatus = {
     peer: libp2p.peerId.toString(),
     roles: config.roles,
@@ -32,7 +32,7 @@ export async function nodeStatus (sources: StatusSources, detail: StatusDetail, 
     peers: {
       connected: connected.size,
       gossip: libp2p.services.pubsub.getPeers().length,
-      dht: dht.routingTable?.size ?? 0,
+      dht: dhtPeers(libp2p) ?? 0,
       ...(detail === 'full' ? { list: [...connected].slice(0, STATUS_LIST_LIMIT).map(([peer, addr]) => ({ peer, addr })) } : {})
     }
   }

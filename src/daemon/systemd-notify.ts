@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process'
-import type { Socket } from 'node:net'
+import { Socket } from 'node:net'
+import type { Readable, Writable } from 'node:stream'
 
 /** What the node tells systemd, when it runs under it (`Type=notify`, `NotifyAccess=all`). */
 export interface SystemdNotifier {
@@ -68,6 +69,11 @@ interface NotifySender {
   close: () => void
 }
 
+/** A child's pipe is a net.Socket at run time, though typed as a plain stream: let it not hold the event loop. */
+function unrefPipe (pipe: Readable | Writable): void {
+  if (pipe instanceof Socket) pipe.unref()
+}
+
 /** `socat -u STDIN UNIX-SENDTO:$NOTIFY_SOCKET` (`ABSTRACT-SENDTO` for a socket name starting with @) */
 function notifySender (socket: string, env: NodeJS.ProcessEnv): NotifySender {
   const address = socket.startsWith('@') ? `ABSTRACT-SENDTO:${socket.slice(1)}` : `UNIX-SENDTO:${socket}`
@@ -80,8 +86,8 @@ function notifySender (socket: string, env: NodeJS.ProcessEnv): NotifySender {
   child.stdin.on('error', () => {})
   // the node's exit closes the pipe, and socat then ends: neither handle may keep the node alive
   child.unref()
-  ;(child.stdin as unknown as Socket).unref()
-  ;(child.stderr as unknown as Socket).unref()
+  unrefPipe(child.stdin)
+  unrefPipe(child.stderr)
   return {
     send: async (message) => {
       if (gone !== undefined) return gone

@@ -9,7 +9,7 @@ import { handleImageStream } from './server.js'
 
 export { ImageNotHeldError, TransferError } from './errors.js'
 export { IMAGE_WIRE_LIMITS } from './wire.js'
-export type { ImagesLibp2p } from './dht.js'
+export { dhtPeers, type ImagesLibp2p } from './dht.js'
 
 export interface ImageNetworkInit {
   /** @default 'vmplant:images' */
