@@ -1,40 +1,26 @@
-import { randomBytes } from 'node:crypto'
-import { mkdir } from 'node:fs/promises'
-import { join } from 'node:path'
 import { logger } from '@libp2p/logger'
-import { ensureGuestImage, type BinaryActionResult, type GuestImage } from '../guest/index.js'
+import type { BinaryActionResult } from '../guest/index.js'
 import {
-  ProductionError, UnsupportedHardwareError, VmNotFoundError, type AbortOptions, type ActionResult, type CloneOptions, type GoldenImage, type GoldenOptions, type GoldenRequest,
-  type GuestAction, type HostParams, type LineCapabilities, type LineProgress, type LineFingerprint, type ProductionLine, type VmHandle, type VmInfo
+  ProductionError, UnsupportedHardwareError, VmNotFoundError, type AbortOptions, type ActionResult, type GoldenImage, type GoldenOptions, type GoldenRequest,
+  type GuestAction, type HostParams, type LineCapabilities, type LineFingerprint, type ProductionLine, type VmHandle, type VmInfo
 } from '../index.js'
-import { attachVmTap } from '../net/index.js'
 import { handleString } from '../fingerprint.js'
 import { acquireWorkDirLock, releaseWorkDirLock } from '../work-lock.js'
-import { resolveAccel } from './accel.js'
-import { macAddress } from './args.js'
 import { qemuCapabilities, qemuFingerprint } from './capabilities.js'
-import { GOLDEN_FILES, prepareGolden, readGoldenMeta, removeAbandonedBuilds } from './golden.js'
+import { checkCloneRequest, makeClone, resumeClone, type QemuCloneOptions } from './clone-vm.js'
+import { removeAbandonedBuilds } from './golden.js'
+import { GoldenBuilds } from './golden-builds.js'
 import { qemuGoldenImporter, removeAbandonedImports, type QemuGoldenImporter } from './golden-import.js'
 import { checkGoldenDirOnTmpfs, type QemuLineInit } from './init.js'
 import { LiveVm } from './live-vm.js'
-import { runIncoming } from './migrate.js'
-import { nicFor, plugBackend } from './network.js'
+import { reconcileVms } from './reconcile.js'
 import { removeVmFolder } from './remove-vm.js'
-import { checkNicBackend, DEFAULT_NIC_BACKEND, GUEST_NIC, type NicBackend } from './nic.js'
-import { killAndWait } from './process.js'
-import { spawnIncoming, type IncomingVm } from './spawn-clone.js'
-import { readIdentity, scanFolders, scanProcesses, TOKEN, vmPaths, writeIdentity, type VmIdentity } from './vm-store.js'
+import { readIdentity, TOKEN, vmPaths } from './vm-store.js'
 import { WarmPool } from './warm-pool.js'
 
 const log = logger('vmplant:plant:qemu')
 
-/** Options of the QEMU line's clone: the port's `network` (a bridge: the line makes the tap), or a NIC backend the caller made. */
-export interface QemuCloneOptions extends CloneOptions {
-  /** where the clone's NIC sends its frames, when no `network` is given; @default { type: 'user' } */
-  nic?: NicBackend
-}
-
-const VMID = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,127}$/
+export type { QemuCloneOptions } from './clone-vm.js'
 
 /**
  * The QEMU production line: goldens checkpointed on tmpfs, clones resumed from them copy-on-write.
@@ -51,16 +37,11 @@ export class QemuLine implements ProductionLine {
   private readonly refillAfterResume = new Map<string, GoldenImage>()
   private readonly pool: WarmPool
   private started = false
-  private building = new AbortController()
-  private readonly builds = new Set<Promise<GoldenImage>>()
-  private image: Promise<GuestImage> | undefined
-  /** callers of prepareGolden waiting on the guest image, who see its download and build */
-  private readonly imageWatchers = new Set<(event: LineProgress) => void>()
-  private accel: Promise<'kvm' | 'tcg'> | undefined
-  private chosenAccel: 'kvm' | 'tcg' | undefined
+  private readonly goldens: GoldenBuilds
 
   constructor (readonly init: QemuLineInit) {
     this.pool = new WarmPool(init)
+    this.goldens = new GoldenBuilds(init)
   }
 
   async start (options: AbortOptions = {}): Promise<void> {
@@ -77,9 +58,7 @@ export class QemuLine implements ProductionLine {
 
   async stop (options: AbortOptions & { destroyAll?: boolean } = {}): Promise<void> {
     if (!this.started) return
-    this.building.abort(new ProductionError('the qemu line is stopping'))
-    await Promise.allSettled([...this.builds])
-    this.building = new AbortController()
+    await this.goldens.abortAll()
     await this.pool.stop(options)
     if (options.destroyAll === true) {
       await this.reconcile()
@@ -101,7 +80,7 @@ export class QemuLine implements ProductionLine {
   }
 
   async fingerprint (options: AbortOptions = {}): Promise<LineFingerprint> {
-    return await qemuFingerprint(this.init, this.chosenAccel, options)
+    return await qemuFingerprint(this.init, this.goldens.chosenAccel, options)
   }
 
   /** the warm pool's processes at their measured size (PSS): QEMU itself, its translation cache, the pages its warm-up touched */
@@ -116,26 +95,7 @@ export class QemuLine implements ProductionLine {
 
   async prepareGolden (request: GoldenRequest, options: GoldenOptions = {}): Promise<GoldenImage> {
     this.assertStarted()
-    // a build boots a QEMU of its own: stop() aborts it, and waits until its process is gone
-    const signal = options.signal !== undefined ? AbortSignal.any([options.signal, this.building.signal]) : this.building.signal
-    const watcher = options.onProgress
-    // the guest image is built once for every golden that waits for it: each caller sees its steps
-    if (watcher !== undefined) this.imageWatchers.add(watcher)
-    const work = (async () => {
-      const image = await this.guestImage({ signal })
-      const accel = await this.acceleration(image, { signal })
-      const onProgress = (event: LineProgress): void => { this.init.onProgress?.(event); watcher?.(event) }
-      return await prepareGolden({ init: { ...this.init, onProgress }, image, accel }, request, { signal })
-    })()
-    this.builds.add(work)
-    try {
-      const golden = await work
-      this.pool.fill(golden)
-      return golden
-    } finally {
-      this.builds.delete(work)
-      if (watcher !== undefined) this.imageWatchers.delete(watcher)
-    }
+    return await this.goldens.build(request, options, (golden) => { this.pool.fill(golden) })
   }
 
   /**
@@ -157,58 +117,16 @@ export class QemuLine implements ProductionLine {
   async clone (golden: GoldenImage, vmid: string, options: QemuCloneOptions = {}): Promise<VmInfo> {
     options.signal?.throwIfAborted()
     this.assertStarted()
-    if (options.nic !== undefined && options.network !== undefined) throw new ProductionError('a clone takes a network (a bridge for its tap) or a NIC backend, not both')
-    const chosen = options.nic === undefined ? undefined : checkNicBackend(options.nic)
-    if (options.network?.tap !== undefined) checkNicBackend({ type: 'tap', ifname: options.network.tap })
-    if (golden.line !== this.kind) throw new ProductionError(`golden ${golden.id} was made by the ${golden.line} line, not by qemu`)
-    if (!VMID.test(vmid)) throw new ProductionError(`vmid "${vmid}" must be 1 to 128 letters, digits, "_", "." or "-"`)
+    const chosen = checkCloneRequest(golden, vmid, options)
     if (this.vms.has(vmid) || this.claimed.has(vmid)) throw new ProductionError(`VM ${vmid} already exists`)
     this.claimed.add(vmid)
     try {
-      const started = Date.now()
-      const meta = await readGoldenMeta(golden.dir, options)
-      if (meta.mac === undefined && (options.nic !== undefined || options.network !== undefined)) throw new ProductionError(`golden ${golden.id} has no NIC (made with nic: false): a clone of it cannot have a NIC backend or a network`)
-      const pooled = await this.pool.take(golden.id)
-      const token = pooled?.token ?? randomBytes(6).toString('hex')
-      const paths = vmPaths(this.init.workDir, token)
-      const nic = options.network === undefined ? undefined : nicFor(token, options.network)
-      const backend: NicBackend = nic !== undefined ? { type: 'tap', ifname: nic.tap } : chosen ?? DEFAULT_NIC_BACKEND
-      const identity: VmIdentity = { version: 2, vmid, goldenId: golden.id, createdAt: started }
-      if (meta.mac !== undefined) identity.mac = macAddress(randomBytes(3))
-      if (nic !== undefined) identity.nic = nic
-      this.creating.add(token)
-      let incomingVm: IncomingVm | undefined = pooled
-      try {
-        if (nic !== undefined) {
-          await mkdir(paths.dir, { recursive: true })
-          await attachVmTap(paths.dir, nic, options)
-        }
-        if (pooled === undefined) {
-          incomingVm = await spawnIncoming(this.init, meta, golden.dir, paths, token, backend, options)
-          await runIncoming(incomingVm.qmp, join(golden.dir, GOLDEN_FILES.state), { signal: options.signal, timeoutMs: this.init.cloneTimeoutMs })
-        } else if (pooled.nic) {
-          // already loaded, translation cache warm, paused: only its NIC's backend is missing
-          await plugBackend(pooled.qmp, backend, options)
-        }
-        if (incomingVm === undefined) throw new ProductionError('no QEMU process for the clone')
-        // last: until the identity is there, a restarted line removes the folder as half made
-        await writeIdentity(this.init.workDir, token, identity, options)
-      } catch (err) {
-        pooled?.agent.close()
-        incomingVm?.qmp.close()
-        if (incomingVm !== undefined) await killAndWait(incomingVm.pid, token)
-        await this.removeFolder(token, incomingVm?.pid, []).catch((cleanup) => { log.error('could not remove the half-made clone %s: %e', token, cleanup) })
-        throw err
-      } finally {
-        this.creating.delete(token)
-      }
-      const vm = new LiveVm(token, identity, paths, incomingVm.pid, incomingVm.qmp, pooled?.agent)
+      const { vm, pooled } = await makeClone({ init: this.init, pool: this.pool, creating: this.creating }, golden, vmid, chosen, options)
       this.vms.set(vmid, vm)
-      log('cloned %s from golden %s in %d ms%s%s', vmid, golden.id, Date.now() - started, pooled !== undefined ? ' (warm pool)' : '', nic !== undefined ? ` on ${nic.bridge} (tap ${nic.tap})` : '')
       // a new pool process would take the CPU from this clone's first steps in the guest (TCG, few cores)
-      if (pooled !== undefined) this.refillAfterResume.set(vmid, golden)
+      if (pooled) this.refillAfterResume.set(vmid, golden)
       else this.pool.fill(golden)
-      return { vmid, state: 'paused', goldenId: golden.id, pid: incomingVm.pid, handle: vm.handle() }
+      return { vmid, state: 'paused', goldenId: golden.id, pid: vm.pid, handle: vm.handle() }
     } finally {
       this.claimed.delete(vmid)
     }
@@ -231,17 +149,7 @@ export class QemuLine implements ProductionLine {
 
   private async resumeVm (vmid: string, options: AbortOptions): Promise<VmInfo> {
     const vm = await this.get(vmid, options)
-    const qmp = await vm.qmp(options)
-    const status = await qmp.execute<{ status: string }>('query-status', undefined, options)
-    if (status.status === 'running') return await vm.info(options)
-    // connected before cont, so that the guest never sees the agent's host go away and come back
-    const agent = await vm.agent(options)
-    await qmp.execute('cont', undefined, options)
-    // the first step in the guest, before any action: the NIC leaves the golden's MAC for its own
-    if (vm.identity.mac !== undefined) await agent.setMac(GUEST_NIC, vm.identity.mac, { signal: options.signal, timeoutMs: this.init.cloneTimeoutMs })
-    const info: VmInfo = { vmid, state: 'running', goldenId: vm.identity.goldenId, pid: vm.pid, handle: vm.handle() }
-    if (vm.identity.mac !== undefined) info.mac = vm.identity.mac
-    return info
+    return await resumeClone(vm, vmid, this.init.cloneTimeoutMs, options)
   }
 
   async runAction (vmid: string, action: GuestAction, options: AbortOptions = {}): Promise<ActionResult> {
@@ -322,28 +230,9 @@ export class QemuLine implements ProductionLine {
     return await Promise.all([...this.vms.values()].map(async (vm) => await vm.info(options)))
   }
 
-  /**
-   * Makes the in-memory view match the work folder: adopts every complete clone (running, or
-   * dead: it shows as crashed until destroyed), and removes debris: folders without an identity
-   * (a clone that a killed plant left half made, pool processes of a previous line) and QEMU
-   * processes of this folder whose clone folder is gone.
-   */
+  /** adopts the work folder's complete clones, and removes its debris (see reconcileVms) */
   private async reconcile (options: AbortOptions = {}): Promise<void> {
-    const folders = await scanFolders(this.init.workDir, options)
-    const processes = await scanProcesses(this.init.workDir, options)
-    const complete = new Map(folders.filter((f) => f.identity !== undefined).map((f) => [f.token, f.identity as VmIdentity]))
-    for (const [vmid, vm] of this.vms) {
-      if (!complete.has(vm.token)) { vm.detach(); this.vms.delete(vmid) }
-    }
-    for (const [token, identity] of complete) {
-      if (this.vms.get(identity.vmid)?.token !== token) this.vms.set(identity.vmid, new LiveVm(token, identity, vmPaths(this.init.workDir, token)))
-    }
-    const debris = new Set([...folders.map((f) => f.token), ...processes.keys()].filter((t) => !complete.has(t)))
-    for (const token of debris) {
-      if (this.creating.has(token) || this.pool.owns(token)) continue
-      log('removing debris %s (%s)', token, folders.some((f) => f.token === token) ? 'a clone never completed' : 'a process without its folder')
-      await this.removeFolder(token, undefined, processes.get(token) ?? [])
-    }
+    await reconcileVms(this.init.workDir, this.vms, (token) => this.creating.has(token) || this.pool.owns(token), options)
   }
 
   private async removeFolder (token: string, pid: number | undefined, found?: number[]): Promise<void> {
@@ -360,22 +249,6 @@ export class QemuLine implements ProductionLine {
     }
     if (vm === undefined) throw new VmNotFoundError(vmid)
     return vm
-  }
-
-  private async guestImage (options: AbortOptions): Promise<GuestImage> {
-    const onProgress = (event: LineProgress): void => {
-      this.init.onProgress?.(event)
-      for (const watcher of this.imageWatchers) watcher(event)
-    }
-    this.image ??= ensureGuestImage({ ...this.init.image, cacheDir: this.init.cacheDir, onProgress }, options)
-    this.image.catch(() => { this.image = undefined })
-    return await this.image
-  }
-
-  private async acceleration (image: GuestImage, options: AbortOptions): Promise<'kvm' | 'tcg'> {
-    this.accel ??= resolveAccel(this.init, image, options)
-    this.accel.then((chosen) => { this.chosenAccel = chosen }, () => { this.accel = undefined })
-    return await this.accel
   }
 
   private assertStarted (): void {
