@@ -147,28 +147,7 @@ module.exports = {
         pathNot: '^src/((interface|actors|planner|pricing|images|store|hypervisor/sim|edges)/|hypervisor/index\\.ts$|net/(commands|auth|domain-credential)\\.ts$)'
       }
     },
-    // --- golden images (issue 18, item 4): src/images/ owns them; the ports below it do not know each other ---
-    {
-      name: 'hypervisor-not-to-store',
-      comment: 'A line knows golden images through the contract (GoldenImage, GoldenImporter, digestFile in src/interface/), never through the store.',
-      severity: 'error',
-      from: { path: '^src/hypervisor/' },
-      to: { path: '^src/store/' }
-    },
-    {
-      name: 'store-not-to-hypervisor',
-      comment: 'The store keeps records of the contract\'s types (WarehouseRecord holds a GoldenImage); it never imports a line.',
-      severity: 'error',
-      from: { path: '^src/store/' },
-      to: { path: '^src/hypervisor/' }
-    },
-    {
-      name: 'net-not-to-store',
-      comment: 'The wire serves and fetches through the ports it is handed (ServedImages, ImageNetwork); what is kept is the image component\'s.',
-      severity: 'error',
-      from: { path: '^src/net/' },
-      to: { path: '^src/store/' }
-    },
+    // --- golden images (issue 18, item 4): src/images/ owns them (hypervisor, store and net keep apart: the rules above) ---
     {
       name: 'images-on-the-contract',
       comment: 'src/images/ is a layer beside the actors\' ports: of ours it imports only src/interface/, src/planner/ and src/pricing/, and reaches the store, the wire and the lines through the Warehouse, ImageNetwork and GoldenImporter ports it is given.',
@@ -184,14 +163,7 @@ module.exports = {
       to: { path: '^src/images/' }
     },
     // --- end of golden images ---
-    // --- the edge table (issue 18, item 1) ---
-    {
-      name: 'only-edges-build-actor-messages',
-      comment: 'Commands from the wire become actor messages in one table (src/edges/): nothing else of ours builds an actor\'s message with its builders (src/actors/<role>/messages.ts); naming their types is fine.',
-      severity: 'error',
-      from: { path: ours, pathNot: '^src/(edges|actors)/' },
-      to: { path: '^src/actors/[^/]+/messages\\.ts$', dependencyTypesNot: ['type-only'] }
-    },
+    // --- the edge table (issue 18, item 1; only-edges-build-actor-messages is above) ---
     {
       name: 'edges-not-to-net-store-hypervisor',
       comment: 'The edge table stands between the contract and the actors: it imports no net, store or hypervisor internals, nor the daemon, cli or simulator that attach it.',

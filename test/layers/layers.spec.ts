@@ -118,6 +118,12 @@ const broken: Tree = {
   'sim/feed.ts': "import { shopMessages } from '../src/actors/shop/messages.js'\nexport const feed = shopMessages\n",
   // the command line names a type of an actor's
   'src/cli/view.ts': "import type { Fit } from '../actors/plant/fit.js'\nexport type View = Fit\n",
+  // pricing reads a file and reaches into an actor; golden images reach into the store; the wire knows golden images
+  'src/pricing/cost.ts': "import { readFileSync } from 'node:fs'\nimport { fit } from '../actors/plant/fit.js'\nexport const cost = [readFileSync, fit]\n",
+  'src/images/catalog.ts': "import { s } from '../store/s.js'\nexport const catalog = s\n",
+  'src/net/served.ts': "import { catalog } from '../images/catalog.js'\nexport const served = catalog\n",
+  // the edge table decodes frames itself
+  'src/edges/rows.ts': "import { y } from '../net/y.js'\nexport const rows = y\n",
   // the durable-file helper reaches up into the store, and an actor writes a file itself
   'src/fs/w.ts': "import { s } from '../store/s.js'\nexport const w = s\n",
   'src/actors/f.ts': "import { w } from '../fs/w.js'\nexport const f = w\n"
@@ -151,7 +157,12 @@ test('every import rule reports its violation by name', async (t) => {
       'planner-pure: src/planner/p.ts -> fs',
       'planner-pure: src/planner/p.ts -> node_modules/level/index.js',
       'ports-not-to-actors-daemon-cli: src/hypervisor/create.ts -> src/daemon/config.ts',
-      'sim-only-interface-actors-planner-sim-line: sim/run.ts -> src/net/y.ts'
+      'sim-only-interface-actors-planner-sim-line: sim/run.ts -> src/net/y.ts',
+      'pricing-pure-on-interface-planner: src/pricing/cost.ts -> fs',
+      'pricing-pure-on-interface-planner: src/pricing/cost.ts -> src/actors/plant/fit.ts',
+      'images-on-the-contract: src/images/catalog.ts -> src/store/s.ts',
+      'images-used-from-above: src/net/served.ts -> src/images/catalog.ts',
+      'edges-not-to-net-store-hypervisor: src/edges/rows.ts -> src/net/y.ts'
     ].sort())
   })
 })
