@@ -1,4 +1,4 @@
-import { seededRandom, NoBidsError } from '../src/interface/index.js'
+import { seededRandom, errorMessage, NoBidsError } from '../src/interface/index.js'
 import { plantStatus } from '../src/edges/index.js'
 import type { Message } from '../src/actors/runtime/index.js'
 import { startSimFederation, SIM_SHOP_PEER, type SimFederation, type SimPlantInit, type SimBrokerInit } from './federation.js'
@@ -141,6 +141,66 @@ async function arrive (clock: VirtualClock, start: number, planned: PlannedReque
   await promise
 }
 
+/** What a run's parts share: the federation, the scenario's names of its peers, and the run's own time. */
+interface RunWorld {
+  built: Built
+  /** the virtual time the run started at */
+  start: number
+  /** virtual ms since the run started */
+  rel: () => number
+  /** messages name peers by id, or by its last 8 characters: says the scenario's names instead */
+  readable: (text: string) => string
+}
+
+function runWorld (built: Built): RunWorld {
+  const { federation: { clock }, names } = built
+  const start = clock.now()
+  return {
+    built,
+    start,
+    rel: () => clock.now() - start,
+    readable: (text) => text.replace(/(?:12D3KooW)?Sim([PB])[1-9A-HJ-NP-Za-km-z]{4}/g, (id) => names.get(id.startsWith('12D3') ? id : `12D3KooW${id}`) ?? id)
+  }
+}
+
+/** One request: its create answered into its row (`onAnswered` then), and its VM destroyed when its lifetime is over. */
+async function serveRequest (world: RunWorld, scenario: Scenario, request: PlannedRequest, row: RequestRow, onAnswered: () => void): Promise<void> {
+  const { built: { federation: { client, clock }, names }, rel, readable } = world
+  let vmid: string | undefined
+  try {
+    const result = await client.create(scenario.workload.mix[request.spec]?.raw, request.domain)
+    vmid = result.classad.vmid
+    Object.assign(row, { outcome: 'ok', plant: names.get(result.classad.plant) ?? result.classad.plant, cost: result.classad.cost, attempts: result.bidding.attempts.length, offers: result.bidding.offers.length })
+  } catch (err: unknown) {
+    row.outcome = err instanceof NoBidsError && /^no plant bid/.test(err.message) ? 'refused' : 'error'
+    row.reason = readable(errorMessage(err))
+  }
+  row.latencyMs = rel() - request.atMs
+  onAnswered()
+  if (vmid === undefined || request.lifetimeMs === undefined) return
+  await clock.sleep(request.lifetimeMs)
+  try {
+    await client.destroy(vmid)
+    row.destroyedMs = rel()
+  } catch (err: unknown) {
+    row.reason = readable(`destroy failed: ${errorMessage(err)}`)
+  }
+}
+
+/** Samples every plant's status into `samples`, every `everyMs` of virtual time, until `finished()` (sampled once more then). */
+async function samplePlants (world: RunWorld, everyMs: number, finished: () => boolean, samples: PlantSample[]): Promise<void> {
+  const { built: { federation, names }, rel } = world
+  for (;;) {
+    const at = rel()
+    for (const plant of federation.plants) {
+      const status = await plantStatus(plant.actor)
+      samples.push({ atMs: at, plant: names.get(plant.peer) ?? plant.peer, up: !federation.network.isDown(plant.peer), vms: status.vms, producing: status.producing, networks: status.networks })
+    }
+    if (finished()) return
+    await federation.clock.sleep(everyMs)
+  }
+}
+
 /**
  * Runs a scenario on one virtual clock: every arrival, failure and sample is an event scheduled
  * up front, so requests overlap as they would in a real federation and nothing waits on the host.
@@ -151,66 +211,29 @@ export async function runScenario (scenario: Scenario, options: RunOptions = {})
   // the workload has its own random stream, so the actors' draws cannot change it
   const planned = planWorkload(scenario.workload, seededRandom((seed ^ 0x5eed5eed) >>> 0))
   const built = await build(scenario, seed, policy, options.trace)
-  const { federation, names } = built
-  const { clock, network, client } = federation
-  const start = clock.now()
-  const rel = (): number => clock.now() - start
-  // messages name peers by id, or by its last 8 characters: say the scenario's names instead
-  const readable = (text: string): string => text.replace(/(?:12D3KooW)?Sim([PB])[1-9A-HJ-NP-Za-km-z]{4}/g, (id) => names.get(id.startsWith('12D3') ? id : `12D3KooW${id}`) ?? id)
+  const { federation } = built
+  const { clock } = federation
+  const world = runWorld(built)
   const rows: RequestRow[] = planned.map((r) => ({ id: r.id, arrivalMs: r.atMs, outcome: 'lost', domain: r.domain, spec: r.spec }))
   const samples: PlantSample[] = []
   let done = 0
-
-  const serve = async (request: PlannedRequest, row: RequestRow): Promise<void> => {
-    let vmid: string | undefined
-    try {
-      const result = await client.create(scenario.workload.mix[request.spec]?.raw, request.domain)
-      vmid = result.classad.vmid
-      Object.assign(row, { outcome: 'ok', plant: names.get(result.classad.plant) ?? result.classad.plant, cost: result.classad.cost, attempts: result.bidding.attempts.length, offers: result.bidding.offers.length })
-    } catch (err: any) {
-      row.outcome = err instanceof NoBidsError && /^no plant bid/.test(err.message) ? 'refused' : 'error'
-      row.reason = readable(err?.message ?? String(err))
-    }
-    row.latencyMs = rel() - request.atMs
+  const onAnswered = (): void => {
     done++
-    options.onProgress?.({ done, total: planned.length, virtualMs: rel() })
-    if (vmid === undefined || request.lifetimeMs === undefined) return
-    await clock.sleep(request.lifetimeMs)
-    try {
-      await client.destroy(vmid)
-      row.destroyedMs = rel()
-    } catch (err: any) {
-      row.reason = readable(`destroy failed: ${err?.message ?? String(err)}`)
-    }
-  }
-
-  const sample = async (): Promise<void> => {
-    const at = rel()
-    for (const plant of federation.plants) {
-      const status = await plantStatus(plant.actor)
-      samples.push({ atMs: at, plant: names.get(plant.peer) ?? plant.peer, up: !network.isDown(plant.peer), vms: status.vms, producing: status.producing, networks: status.networks })
-    }
-  }
-  let finished = false
-  const sampler = async (): Promise<void> => {
-    for (;;) {
-      await sample()
-      if (finished) return
-      await clock.sleep(scenario.sampleEveryMs)
-    }
+    options.onProgress?.({ done, total: planned.length, virtualMs: world.rel() })
   }
 
   scheduleFailures(scenario, built)
-  const requests = arrive(clock, start, planned, async (r, i) => { await serve(r, rows[i] as RequestRow) }).finally(() => { finished = true })
-  const sampling = sampler()
-  let failure: Error | undefined
+  let finished = false
+  const requests = arrive(clock, world.start, planned, async (r, i) => { await serveRequest(world, scenario, r, rows[i] as RequestRow, onAnswered) }).finally(() => { finished = true })
+  const sampling = samplePlants(world, scenario.sampleEveryMs, () => finished, samples)
+  let failure: string | undefined
   try {
     await clock.run(Promise.all([requests, sampling]), { maxSteps: 100_000 + 2_000 * planned.length })
-  } catch (err: any) {
+  } catch (err: unknown) {
     // the world stopped with requests unanswered: they stay `lost`, and the summary says so
-    failure = err
+    failure = errorMessage(err)
   }
-  const endMs = rel()
+  const endMs = world.rel()
   // stopping rejects the replies still owed: what was unanswered until now stays `lost`
   const answered = rows.map((row) => ({ ...row }))
   await federation.stop()
@@ -223,7 +246,7 @@ export async function runScenario (scenario: Scenario, options: RunOptions = {})
     pricing: built.pricing,
     ...(policy !== undefined ? { policy: policy.name } : {}),
     ...(built.links !== undefined ? { messagesLost: built.links.lost } : {}),
-    ...(failure !== undefined ? { failure: failure.message } : {})
+    ...(failure !== undefined ? { failure } : {})
   })
   if (options.out !== undefined) {
     await writeReport(options.out, answered, samples)

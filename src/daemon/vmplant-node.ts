@@ -1,8 +1,6 @@
-import { join, resolve } from 'node:path'
+import { join } from 'node:path'
 import { mkdir } from 'node:fs/promises'
 import { randomInt } from 'node:crypto'
-import { totalmem } from 'node:os'
-import { availableMemoryMB } from './host-memory.js'
 import { logger, type Logger } from '@libp2p/logger'
 import { createNode, type VmplantLibp2p } from '../net/node.js'
 import { loadOrCreateKey } from '../net/keys.js'
@@ -15,18 +13,16 @@ import type { LoadService } from '../net/protocols/load/index.js'
 import { shopBehavior } from '../actors/shop/shop.js'
 import { plantBehavior } from '../actors/plant/plant.js'
 import { brokerBehavior } from '../actors/broker/broker.js'
-import { costModel } from '../pricing/index.js'
 import { plantStore, type LevelStore } from '../store/index.js'
 import { createLine } from './create-line.js'
 import type { HostNetworks, Inbox, LineProgress, ProductionLine } from '../interface/index.js'
-import { hostNetworks, prefixFor } from '../hypervisor/net/index.js'
 import type { NodeConfig } from './config.js'
-import { createBids, createLoad, createProtocols, serveProtocols, type DroppedMessage, createVnet, type VnetParts } from './wiring.js'
+import { createBids, createLoad, createProtocols, serveProtocols, type DroppedMessage, createVnet, type NodeProtocols, type VnetParts } from './wiring.js'
 import type { VnetService } from '../net/tunnels/vnet/index.js'
 import { BootstrapDialer } from './bootstrap.js'
 import { imageNetwork } from '../net/protocols/image/index.js'
-import { goldenImages, imageCatalog, imageFetchProgress, peerImages, type PeerImages } from '../images/index.js'
-import { faultsFromEnv } from './faults.js'
+import { imageCatalog, imageFetchProgress, peerImages, type PeerImages } from '../images/index.js'
+import { plantComponents, plantNetworks, type PlantParts } from './plant-components.js'
 import { LineUnhealthyError } from './errors.js'
 import { NodeMetrics } from './metrics.js'
 import { MetricsServer } from './metrics-server.js'
@@ -56,13 +52,6 @@ export interface VmplantNodeOptions {
   onDelivered?: EdgeTableInit['onDelivered']
 }
 
-/** The host's side of the plant's domain networks, unless they are modelled (see the `networks` option). */
-function plantNetworks (config: NodeConfig, line: ProductionLine): { hostNetworks: HostNetworks } | undefined {
-  const mode = config.plant.networks ?? (line.kind !== 'sim' && line.capabilities().bridgeNic === true ? 'bridge' : 'model')
-  if (mode === 'model') return undefined
-  return { hostNetworks: hostNetworks({ prefix: config.plant.networkPrefix ?? prefixFor(resolve(config.dataDir)) }) }
-}
-
 /** One vmplant peer: a libp2p node and the actors of its roles, started and stopped together. */
 export class VmplantNode {
   libp2p?: VmplantLibp2p
@@ -82,13 +71,16 @@ export class VmplantNode {
   private line?: ProductionLine
   private dialer?: BootstrapDialer
   private readonly log: Logger
+  /** the node's name in its logs */
+  private readonly name: string
   private started = false
   /** Prometheus metrics, when the config has `metrics` */
   metrics?: NodeMetrics
   private metricsServer?: MetricsServer
 
   constructor (readonly config: NodeConfig, private readonly options: VmplantNodeOptions = {}) {
-    this.log = logger(`vmplant:${options.name ?? 'node'}`)
+    this.name = options.name ?? 'node'
+    this.log = logger(`vmplant:${this.name}`)
     this.inbox = edgeTable(this.actors, options.onDelivered !== undefined ? { onDelivered: options.onDelivered } : {})
   }
 
@@ -120,20 +112,10 @@ export class VmplantNode {
 
   private async startParts (): Promise<void> {
     const { config } = this
-    const name = this.options.name ?? 'node'
-    await mkdir(config.dataDir, { recursive: true })
-    const privateKey = await loadOrCreateKey(config.keyFile ?? join(config.dataDir, 'node.key'))
-    const dhtMode = config.dht ?? (config.roles.some((r) => r === 'shop' || r === 'broker') ? 'server' : 'client')
-    const libp2p = this.libp2p = await createNode({ privateKey, listen: config.listen, logPrefix: `vmplant:${name}`, dhtMode, federation: await federationOf(config), scoredTopics: scoredTopicsOf(config.site) })
+    const libp2p = this.libp2p = await this.createLibp2p()
     const clock = this.options.clock ?? systemClock
-    const onExhausted = (error: Error): void => {
-      this.log.error('%s', error.message)
-      if (this.options.onFatal !== undefined) this.options.onFatal(error)
-      else this.stop().catch((err) => { this.log.error('stop after a fatal actor failure failed: %e', err) })
-    }
     const metrics = this.metrics = config.metrics !== undefined ? new NodeMetrics() : undefined
-    const trace = this.options.trace
-    const system = this.system = new ActorSystem({ clock, random: seededRandom(randomInt(2 ** 31)), logPrefix: `vmplant:${name}`, onExhausted, ...(trace !== undefined ? { trace } : {}) })
+    const system = this.system = this.createSystem(clock)
     const roles = { plant: config.roles.includes('plant'), broker: config.roles.includes('broker'), shop: config.roles.includes('shop') }
     const bids = this.bids = createBids(libp2p, roles, config.site, this.inbox, this.log, this.dropped)
     const protocols = createProtocols(libp2p, clock, { maxRequestsPerConnection: config.maxRequestsPerConnection })
@@ -142,36 +124,7 @@ export class VmplantNode {
     const transport = new Libp2pTransport(libp2p, { bids, ...protocols, load })
 
     if (config.roles.includes('plant')) {
-      this.store = plantStore(join(config.dataDir, 'store'))
-      await this.store.start()
-      this.line = this.options.line ?? createLine(config.plant.driver, join(config.dataDir, 'line'), { ...(this.options.onLineProgress !== undefined ? { onProgress: this.options.onLineProgress } : {}) })
-      await this.line.start()
-      const fingerprint = await this.line.fingerprint()
-      if (!fingerprint.healthy) throw new LineUnhealthyError(`the ${this.line.kind} production line cannot run here: ${fingerprint.detail}`)
-      this.log('%s line: %s (%s)', this.line.kind, fingerprint.version, fingerprint.acceleration)
-      const faults = faultsFromEnv(this.log)
-      // a line that imports goldens (QEMU: onto its tmpfs golden folder) says so; other lines clone them from `images/`
-      const importers = this.line.capabilities().goldenImport === true && this.line.goldenImporter !== undefined ? [this.line.goldenImporter()] : []
-      const catalog = imageCatalog(this.store.warehouse)
-      const logPrefix = `vmplant:${name}:images`
-      this.images = peerImages({ catalog, network: imageNetwork(libp2p, { logPrefix }), importers }, { dir: join(config.dataDir, 'images'), logPrefix })
-      if (this.options.onLineProgress !== undefined) this.images.onEvent(imageFetchProgress(this.options.onLineProgress))
-      const plant = await system.spawn('plant', plantBehavior({
-        line: this.line,
-        store: this.store,
-        images: goldenImages({ catalog, peers: this.images }),
-        transport,
-        ...(faults !== undefined ? { faults } : {}),
-        cost: costModel(config.plant.cost, { random: seededRandom(randomInt(2 ** 31)) }),
-        limits: config.plant.cost,
-        memoryCapacityMB: config.plant.memoryMB ?? Math.floor(totalmem() / 1024 / 1024 * 0.8),
-        hostFreeMB: availableMemoryMB,
-        ...(config.plant.imageFetch !== undefined ? { imageFetch: config.plant.imageFetch } : {}),
-        ...(this.networks = plantNetworks(config, this.line) ?? {}),
-        ...(config.site !== undefined ? { loadReport: { cost: config.plant.cost } } : {}),
-        maxQueuedOrders: config.plant.maxQueuedOrders,
-        ...(config.plant.learning.after > 0 || config.plant.learning.diskBudgetMB !== undefined ? { learning: config.plant.learning } : {})
-      }))
+      const plant = await system.spawn('plant', plantBehavior(plantComponents(config, await this.startPlantParts(libp2p), transport, this.log)))
       metrics?.watchPlant(plant.events)
       this.actors.plant = plant
     }
@@ -183,6 +136,51 @@ export class VmplantNode {
       metrics?.watchShop(shop.events)
       this.actors.shop = shop
     }
+    await this.startServing(libp2p, clock, { bids, load, protocols })
+  }
+
+  private async createLibp2p (): Promise<VmplantLibp2p> {
+    const { config } = this
+    await mkdir(config.dataDir, { recursive: true })
+    const privateKey = await loadOrCreateKey(config.keyFile ?? join(config.dataDir, 'node.key'))
+    const dhtMode = config.dht ?? (config.roles.some((r) => r === 'shop' || r === 'broker') ? 'server' : 'client')
+    return await createNode({ privateKey, listen: config.listen, logPrefix: `vmplant:${this.name}`, dhtMode, federation: await federationOf(config), scoredTopics: scoredTopicsOf(config.site) })
+  }
+
+  private createSystem (clock: Clock): ActorSystem {
+    const onExhausted = (error: Error): void => {
+      this.log.error('%s', error.message)
+      if (this.options.onFatal !== undefined) this.options.onFatal(error)
+      else this.stop().catch((err) => { this.log.error('stop after a fatal actor failure failed: %e', err) })
+    }
+    const trace = this.options.trace
+    return new ActorSystem({ clock, random: seededRandom(randomInt(2 ** 31)), logPrefix: `vmplant:${this.name}`, onExhausted, ...(trace !== undefined ? { trace } : {}) })
+  }
+
+  /** The plant's store, line and golden images, each kept on the node as it starts, so that a failed start stops what started. */
+  private async startPlantParts (libp2p: VmplantLibp2p): Promise<PlantParts> {
+    const { config } = this
+    const store = this.store = plantStore(join(config.dataDir, 'store'))
+    await store.start()
+    const line = this.line = this.options.line ?? createLine(config.plant.driver, join(config.dataDir, 'line'), { ...(this.options.onLineProgress !== undefined ? { onProgress: this.options.onLineProgress } : {}) })
+    await line.start()
+    const fingerprint = await line.fingerprint()
+    if (!fingerprint.healthy) throw new LineUnhealthyError(`the ${line.kind} production line cannot run here: ${fingerprint.detail}`)
+    this.log('%s line: %s (%s)', line.kind, fingerprint.version, fingerprint.acceleration)
+    // a line that imports goldens (QEMU: onto its tmpfs golden folder) says so; other lines clone them from `images/`
+    const importers = line.capabilities().goldenImport === true && line.goldenImporter !== undefined ? [line.goldenImporter()] : []
+    const catalog = imageCatalog(store.warehouse)
+    const logPrefix = `vmplant:${this.name}:images`
+    const images = this.images = peerImages({ catalog, network: imageNetwork(libp2p, { logPrefix }), importers }, { dir: join(config.dataDir, 'images'), logPrefix })
+    if (this.options.onLineProgress !== undefined) images.onEvent(imageFetchProgress(this.options.onLineProgress))
+    const networks = this.networks = plantNetworks(config, line) ?? {}
+    return { line, store, catalog, images, networks }
+  }
+
+  /** With the actors spawned: the protocols served, libp2p started and the peers dialled, metrics served. */
+  private async startServing (libp2p: VmplantLibp2p, clock: Clock, services: { bids: BidsService, load: LoadService | undefined, protocols: NodeProtocols }): Promise<void> {
+    const { config } = this
+    const { bids, load, protocols } = services
     await bids.start()
     await load?.start()
     await serveProtocols(protocols, this.inbox)
@@ -190,8 +188,8 @@ export class VmplantNode {
     const line = this.line
     const plant = store !== undefined && line !== undefined ? { store, warehouse: store.warehouse, line: line.kind } : undefined
     await statusProtocol({ libp2p }, { allow: config.status?.allow ?? [] }).handle(async (detail, signal) => await nodeStatus({ libp2p, config, ...(plant !== undefined ? { plant } : {}) }, detail, { signal }))
-    if (this.store !== undefined) {
-      this.vnet = createVnet(libp2p, clock, this.store, this.options.vnet ?? {}, this.log, this.actors.plant !== undefined ? this.inbox : undefined)
+    if (store !== undefined) {
+      this.vnet = createVnet(libp2p, clock, store, this.options.vnet ?? {}, this.log, this.actors.plant !== undefined ? this.inbox : undefined)
       await this.vnet.start()
     }
     await libp2p.start()
@@ -200,9 +198,9 @@ export class VmplantNode {
     load?.subscribe()
     this.dialer = new BootstrapDialer(libp2p, config.bootstrap, config.redialMs, this.log)
     this.dialer.start()
-    if (metrics !== undefined && config.metrics !== undefined) {
-      metrics.observe({ libp2p, ...(this.store !== undefined ? { store: this.store, warehouse: this.store.warehouse } : {}), ...(this.line !== undefined ? { line: this.line } : {}) })
-      this.metricsServer = new MetricsServer(metrics, config.metrics.listen, this.log)
+    if (this.metrics !== undefined && config.metrics !== undefined) {
+      this.metrics.observe({ libp2p, ...(store !== undefined ? { store, warehouse: store.warehouse } : {}), ...(line !== undefined ? { line } : {}) })
+      this.metricsServer = new MetricsServer(this.metrics, config.metrics.listen, this.log)
       await this.metricsServer.start()
     }
     this.log('started %s as %s on %s', libp2p.peerId, config.roles.join('+'), this.multiaddrs.join(' '))

@@ -5,7 +5,7 @@ import type { Multiaddr } from '@multiformats/multiaddr'
 import { logger } from '@libp2p/logger'
 import { checkMessage, decodeJson, encodeJson } from './codec.js'
 import { MalformedMessageError, RemoteError, RemoteGoneError } from './errors.js'
-import { BusyError, wireError } from '../interface/errors.js'
+import { BusyError, errorMessage, wireError } from '../interface/errors.js'
 import { DEFAULT_MAX_INBOUND_STREAMS, MAX_STREAMS_PER_CONNECTION as LIBP2P_STREAM_LIMIT } from './limits.js'
 
 const log = logger('vmplant:net:rpc')
@@ -83,8 +83,8 @@ export async function serve<S extends z.ZodType, R> (
       if (!admitted) throw new BusyError(`${connection.remotePeer.toString()} has ${running} requests in flight on ${protocol}, the limit for one connection`)
       const request = decodeJson(frame.subarray(), schema, maxBytes, `${protocol} request`)
       response = { ok: true, value: await handler(request, { remotePeer: connection.remotePeer, connection, signal, progress: progress.send }) }
-    } catch (err: any) {
-      log('%s request from %p failed: %s', protocol, connection.remotePeer, err?.message)
+    } catch (err: unknown) {
+      log('%s request from %p failed: %s', protocol, connection.remotePeer, errorMessage(err))
       response = { ok: false, error: describeError(err, maxBytes) }
     } finally {
       progress.close()
@@ -130,24 +130,31 @@ function progressFrames (lp: LengthPrefixedStream, signal: AbortSignal, onError:
 }
 
 /** lpStream's errors for a length prefix over `maxDataLength` (or unreadable): thrown before the body is read */
-function isOverLimit (err: any): boolean {
-  return err?.name === 'InvalidDataLengthError' || err?.name === 'InvalidDataLengthLengthError'
+function isOverLimit (err: unknown): boolean {
+  const name = errorName(err)
+  return name === 'InvalidDataLengthError' || name === 'InvalidDataLengthLengthError'
+}
+
+/** a caught value's `name`, if it has one as text */
+function errorName (err: unknown): string | undefined {
+  const name = (err as { name?: unknown } | null | undefined)?.name
+  return typeof name === 'string' ? name : undefined
 }
 
 /** Reads one frame; a length prefix over the limit becomes a MalformedMessageError naming `what`, and costs nothing but that. */
 export async function readFrame (lp: LengthPrefixedStream, what: string, maxBytes: number, options: AbortOptions = {}): ReturnType<LengthPrefixedStream['read']> {
   try {
     return await lp.read(options)
-  } catch (err: any) {
+  } catch (err: unknown) {
     if (isOverLimit(err)) throw new MalformedMessageError(`${what} is over the limit of ${maxBytes} bytes`, { cause: err })
     throw err
   }
 }
 
-function describeError (err: any, maxBytes: number): { code: string, message: string } {
+function describeError (err: unknown, maxBytes: number): { code: string, message: string } {
   if (isOverLimit(err)) return { code: MalformedMessageError.name, message: `request is over the limit of ${maxBytes} bytes` }
   if (err instanceof RemoteError) return { code: err.code, message: err.message }
-  return { code: typeof err?.name === 'string' ? err.name : 'Error', message: typeof err?.message === 'string' ? err.message : String(err) }
+  return { code: errorName(err) ?? 'Error', message: errorMessage(err) }
 }
 
 export interface CallOptions {

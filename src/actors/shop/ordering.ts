@@ -1,5 +1,5 @@
 import type { ActorContext } from '../runtime/index.js'
-import { isBusy, BusyError, NoBidsError, type Order, type Transport } from '../../interface/index.js'
+import { errorMessage, isBusy, BusyError, NoBidsError, type Order, type Transport } from '../../interface/index.js'
 import type { OrderOutcome, ShopMessage } from './messages.js'
 import type { Round } from './round.js'
 
@@ -45,13 +45,13 @@ export async function orderInTurn (transport: Transport, orderTimeoutMs: number,
       attempts.push({ plant })
       round.progress({ step: 'order', phase: 'done', detail: `delivered ${classad.vmid.slice(0, classad.vmid.indexOf('.'))}`, plant })
       return { classad, attempts }
-    } catch (err: any) {
+    } catch (err: unknown) {
       // whatever the plant did, the agreement is off: it must not keep a VM nobody will know of.
       // A plant that answered "busy" reserved nothing, so there is nothing to cancel.
       if (!isBusy(err)) ctx.self.send({ type: 'order.abandoned', plant: offer.plant, requestId })
       signal.throwIfAborted()
       if (gone.aborted) throw new NoBidsError(`request ${requestId}: the client stopped waiting; the order to ${plant} was cancelled`)
-      const error = deadline.aborted ? `no VM within the order's ${orderTimeoutMs} ms; the order was cancelled` : err?.message ?? String(err)
+      const error = deadline.aborted ? `no VM within the order's ${orderTimeoutMs} ms; the order was cancelled` : errorMessage(err)
       attempts.push({ plant, error })
       if (deadline.aborted || !isBusy(err)) everyFailureBusy = false
       round.progress({ step: 'order', phase: 'done', detail: `failed: ${error}`, plant })

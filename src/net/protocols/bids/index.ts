@@ -1,7 +1,7 @@
 import { logger, type Logger } from '@libp2p/logger'
 import { peerIdFromString } from '@libp2p/peer-id'
 import type { Message as PubsubMessage } from '@libp2p/gossipsub'
-import { answerBidder, AuthError, bidAnswerSchema, bidCallSchema, type AbortOptions, type BidAnswer, type BidCall, type Command, type Inbox, type PeerRef } from '../../../interface/index.js'
+import { answerBidder, AuthError, bidAnswerSchema, errorMessage, bidCallSchema, type AbortOptions, type BidAnswer, type BidCall, type Command, type Inbox, type PeerRef } from '../../../interface/index.js'
 import type { VmplantLibp2p } from '../../node.js'
 import { decodeJson, encodeJson } from '../../codec.js'
 import { call, serve } from '../../rpc.js'
@@ -151,9 +151,9 @@ class Bids implements BidsService {
     await Promise.all(peers.map(async (peer) => {
       try {
         await call(libp2p, peerIdFromString(peer), PROTOCOLS.call, bidCall, ackSchema, { ...options, dialTimeoutMs: 3000 })
-      } catch (err: any) {
+      } catch (err: unknown) {
         options.signal?.throwIfAborted()
-        this.log('could not call %s for bids on %s: %s', peer, bidCall.requestId, err?.message)
+        this.log('could not call %s for bids on %s: %s', peer, bidCall.requestId, errorMessage(err))
         unreachable.push(peer)
       }
     }))
@@ -192,8 +192,8 @@ class Bids implements BidsService {
         const answer = decodeJson(data, bidAnswerSchema, MAX_ANSWER_BYTES, `answer on ${topic}`)
         this.acceptAnswer(answer, from, topic)
       }
-    } catch (err: any) {
-      this.dropped(`message on ${topic}`, from, err?.message ?? String(err))
+    } catch (err: unknown) {
+      this.dropped(`message on ${topic}`, from, errorMessage(err))
     }
   }
 
