@@ -1,9 +1,13 @@
 import type { ActorContext, Reply } from '../runtime/index.js'
-import { classadSchema, vmidSchema, type Auth, type DomainCredential, type ListResult, type PeerRef, type Transport, type VmRequest } from '../../interface/index.js'
+import { classadSchema, destroyResultSchema, vmidSchema, type Auth, type DomainCredential, type ListResult, type Transport, type VmRequest } from '../../interface/index.js'
 import type { ShopMessage } from './messages.js'
+import type { ShopState } from './components.js'
+import type { ShopContext } from './events.js'
+
+type ForwardingMessage = Extract<ShopMessage, { type: 'client.query' | 'client.destroy' | 'client.list' | 'forward.done' }>
 
 /** query and destroy take a plant well under a second; this bounds a plant that does not answer */
-const FORWARD_TIMEOUT_MS = 30_000
+export const FORWARD_TIMEOUT_MS = 30_000
 const LIST_TIMEOUT_MS = 10_000
 
 /** Plants never keep their VMs' shops in mind, and the shop keeps no VM: the VMID names the plant. */
@@ -32,8 +36,27 @@ export function listAll (transport: Transport, ctx: ActorContext<ShopMessage>, r
   }, (outcome) => ({ type: 'forward.done', outcome, reply }))
 }
 
-/** Tells a plant the shop gave up on an order; its outcome comes back as `cancel.sent`, to retry. */
-export function sendCancel (transport: Transport, ctx: ActorContext<ShopMessage>, plant: PeerRef, requestId: string, attempt: number): void {
-  ctx.task((signal) => transport.cancel(plant, requestId, { signal: AbortSignal.any([signal, ctx.clock.timeout(FORWARD_TIMEOUT_MS)]) }),
-    (outcome) => ({ type: 'cancel.sent', plant, requestId, attempt, outcome }))
+/** Queries, destroys and lists: sent on to the plants that hold the VMs, their answers back to the client. The shop keeps nothing of them. */
+export function forwardingHandler (transport: Transport): (state: ShopState, message: ForwardingMessage, ctx: ShopContext) => ShopState {
+  return (state, message, ctx) => {
+    switch (message.type) {
+      case 'client.query':
+        forward(transport, ctx, message.reply, plantOf(message.vmid), { type: 'vm.query', vmid: message.vmid, auth: message.auth, credentials: message.credentials }, (v) => classadSchema.parse(v))
+        return state
+      case 'client.destroy':
+        forward(transport, ctx, message.reply, plantOf(message.vmid), { type: 'vm.destroy', vmid: message.vmid, auth: message.auth, credentials: message.credentials }, (v) => destroyResultSchema.parse(v))
+        return state
+      case 'client.list':
+        listAll(transport, ctx, message.reply, message.auth, message.credentials)
+        return state
+      case 'forward.done':
+        if (message.outcome.ok) message.reply.resolve(message.outcome.value)
+        else message.reply.reject(message.outcome.error)
+        return state
+      default: {
+        const unknown: never = message
+        throw new Error(`unknown forwarding message ${(unknown as { type: string }).type}`)
+      }
+    }
+  }
 }

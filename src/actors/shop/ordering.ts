@@ -1,7 +1,12 @@
 import type { ActorContext } from '../runtime/index.js'
 import { errorMessage, isBusy, BusyError, NoBidsError, type Order, type Transport } from '../../interface/index.js'
 import type { OrderOutcome, ShopMessage } from './messages.js'
-import type { Round } from './round.js'
+import { createResult, type Round } from './round.js'
+import { sendCancel } from './cancels.js'
+import type { ShopState } from './components.js'
+import { answerCreate, type ShopContext } from './events.js'
+
+type OrderedMessage = Extract<ShopMessage, { type: 'round.ordered' }>
 
 /**
  * The time a plant is given: less than the shop waits, so that a plant out of time says so
@@ -60,4 +65,31 @@ export async function orderInTurn (transport: Transport, orderTimeoutMs: number,
   const failures = attempts.map((a) => `${a.plant.slice(-8)}: ${a.error}`).join('; ')
   if (everyFailureBusy) throw new BusyError(`every plant that bid is busy (${failures})`)
   throw new NoBidsError(`every plant that bid failed: ${failures}`)
+}
+
+/**
+ * A round's orders are over: the client gets its VM, or why there is none. A VM made for a client
+ * that stopped waiting is given up: its plant is told to destroy it.
+ */
+export function orderedHandler (transport: Transport): (state: ShopState, message: OrderedMessage, ctx: ShopContext) => ShopState {
+  return (state, message, ctx) => {
+    const round = state.rounds.get(message.requestId)
+    state.rounds.delete(message.requestId)
+    if (round === undefined) return state
+    if (!message.outcome.ok) {
+      answerCreate(ctx, round.reply, { requestId: message.requestId, error: message.outcome.error })
+      return state
+    }
+    const { classad, attempts } = message.outcome.value
+    if (round.reply.signal.aborted) {
+      // made, but the client is gone and will never learn its VMID: the plant destroys it
+      ctx.log('round %s: the client stopped waiting; telling %s to destroy %s', message.requestId, classad.plant, classad.vmid)
+      const offer = round.ranked.find((o) => o.plant.peer === classad.plant)
+      if (offer !== undefined) sendCancel(transport, ctx, offer.plant, message.requestId, 1)
+      answerCreate(ctx, round.reply, { requestId: message.requestId, error: new Error(`the client stopped waiting; ${classad.vmid} is destroyed`) })
+      return state
+    }
+    answerCreate(ctx, round.reply, { requestId: message.requestId, result: createResult(round, classad, attempts) })
+    return state
+  }
 }
