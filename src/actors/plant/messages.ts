@@ -24,7 +24,8 @@ export type PlantMessage =
   | { type: 'vm.query', vmid: string, owner: string, domains: DomainRef[], reply: Reply<Classad> }
   | { type: 'query.done', vmid: string, outcome: TaskOutcome<Classad>, reply: Reply<Classad> }
   | { type: 'vm.destroy', vmid: string, owner: string, domains: DomainRef[], reply: Reply<{ vmid: string, destroyed: true }> }
-  | { type: 'destroy.done', vmid: string, outcome: TaskOutcome<void>, reply?: Reply<{ vmid: string, destroyed: true }> }
+  /** `domain`: the destroyed VM's domain as its record names it (a crashed VM is no longer among the plant's held VMs) */
+  | { type: 'destroy.done', vmid: string, outcome: TaskOutcome<void>, domain?: string, reply?: Reply<{ vmid: string, destroyed: true }> }
   | { type: 'record.removed', vmid: string, outcome: TaskOutcome<void>, reply?: Reply<{ vmid: string, destroyed: true }> }
   | { type: 'vm.list', owner: string, domains: DomainRef[], reply: Reply<Classad[]> }
   | { type: 'warehouse.read', request: WarehouseRequest, reply: Reply<unknown> }

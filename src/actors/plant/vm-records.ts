@@ -1,4 +1,4 @@
-import { VmNotFoundError, type Classad, type DomainRef, type HostNetworks, type PlantStore, type ProductionLine } from '../../interface/index.js'
+import { domainIdOf, VmNotFoundError, type Classad, type DomainRef, type HostNetworks, type PlantStore, type ProductionLine } from '../../interface/index.js'
 import { settle, type PlantMessage } from './messages.js'
 import { domainInUse, orderDomain, type HeldNetwork, type PlantState } from './plant-state.js'
 import { domainAccess, inDomains } from './domain-access.js'
@@ -41,7 +41,10 @@ export function vmRecordHandler (components: { line: ProductionLine, store: Plan
           if (record === undefined) throw new VmNotFoundError(vmid)
           domainAccess(record.classad, domains)
           await line.destroy(vmid, { signal })
-        }, (outcome) => ({ type: 'destroy.done', vmid, outcome, reply }))
+          return domainIdOf(record.classad.domain, record.classad.domainKey)
+        }, (outcome) => outcome.ok
+          ? { type: 'destroy.done', vmid, outcome: { ok: true, value: undefined }, domain: outcome.value, reply }
+          : { type: 'destroy.done', vmid, outcome, reply })
         return state
       }
       case 'destroy.done': {
@@ -51,7 +54,7 @@ export function vmRecordHandler (components: { line: ProductionLine, store: Plan
           else ctx.log.error('could not destroy %s: %s', vmid, outcome.error.message)
           return state
         }
-        const { releaseNetwork, released } = forgetVm(state, vmid)
+        const { releaseNetwork, released } = forgetVm(state, vmid, message.domain)
         ctx.task(async (signal) => {
           // the domain's last VM is gone: so is its bridge. Asked for first, so that a later
           // production of the domain (which makes the bridge again) is queued after the removal
@@ -92,9 +95,12 @@ export function vmRecordHandler (components: { line: ProductionLine, store: Plan
   }
 }
 
-/** the VM is gone: the plant no longer holds it, nor the network of a domain it was the last VM of */
-function forgetVm (state: PlantState, vmid: string): { releaseNetwork?: string, released?: HeldNetwork } {
-  const domain = state.vms.get(vmid)?.domain
+/**
+ * the VM is gone: the plant no longer holds it, nor the network of a domain it was the last VM of.
+ * A VM found crashed left the held VMs already, so its domain comes from its record (`recorded`)
+ */
+function forgetVm (state: PlantState, vmid: string, recorded?: string): { releaseNetwork?: string, released?: HeldNetwork } {
+  const domain = state.vms.get(vmid)?.domain ?? recorded
   state.vms.delete(vmid)
   if (domain === undefined || domainInUse(state, domain, vmid)) return {}
   const released = state.networks.get(domain)
