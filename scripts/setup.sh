@@ -8,8 +8,8 @@ cd "$(dirname "$0")/.."
 # the guest image is built from Debian's kernel and busybox packages with `apt-get download`,
 # so the package lists must be there too; gcc and libc6-dev compile the QEMU guest's agent
 # VNET tunnels: iproute2 makes taps and bridges, socat moves their frames, setpriv (util-linux)
-# ties socat to its node; the tunnel tests ping through it and bench/vnet runs iperf3; strace counts the store's fsyncs in a test
-debian_packages=(qemu-system-x86 qemu-utils user-mode-linux uml-utilities busybox-static e2fsprogs gcc libc6-dev iproute2 socat util-linux iputils-ping iperf3 strace)
+# ties socat to its node; the tunnel tests ping through it and bench/vnet runs iperf3; strace counts the store's fsyncs in a test; zsh runs the zsh completion's test
+debian_packages=(qemu-system-x86 qemu-utils user-mode-linux uml-utilities busybox-static e2fsprogs gcc libc6-dev iproute2 socat util-linux iputils-ping iperf3 strace zsh)
 
 missing=()
 # npm fetches Node 24 below; where there is none yet, Debian's npm (and its nodejs) come first

@@ -46,6 +46,8 @@ test('the zsh completion parses, and its function offers commands, options and f
   try {
     zsh = execFileSync('sh', ['-c', 'command -v zsh'], { encoding: 'utf8' }).trim()
   } catch {
+    // scripts/setup.sh installs zsh, so CI always runs this; elsewhere the text checks above stand alone
+    if (process.env.CI !== undefined) { t.fail('zsh is not installed (scripts/setup.sh installs it)'); return }
     t.log('zsh is not installed: its script is checked as text above only')
     t.pass()
     return

@@ -71,5 +71,5 @@ test.serial('a subscriber whose stream broke is unreachable, publish() skips it,
   t.deepEqual(await recipients(), [peer])
   t.is(gossipPeersWithoutStream(caller), 0)
   await eventually(async () => { if (reachableCalls === 0) throw new Error('onReachable not called') }, 10_000, 50)
-  t.pass()
+  t.true(reachableCalls > 0)
 })
