@@ -8,6 +8,7 @@ import { VmplantClient, type ClientEvent } from '../../src/cli/client.js'
 import type { CreateProgress } from '../../src/interface/index.js'
 import { VMPLANT_BIN } from '../helpers/processes.js'
 import { packageRoot } from '../../src/paths.js'
+import { CREATE_PROGRESS_STEPS } from '../helpers/fixtures-shared.js'
 
 const exec = promisify(execFile)
 
@@ -30,14 +31,7 @@ test.serial('a remote create reports its steps: the shop\'s bidding and order, a
   const result = await client.create(SPEC, 'progress-a')
   t.teardown(async () => { await client.destroy(result.classad.vmid) })
   const plant = result.classad.plant
-  t.deepEqual(steps.map((s) => `${s.plant === undefined ? 'shop' : s.plant === plant ? 'winner' : 'other'} ${s.step} ${s.phase}`), [
-    'shop bidding start', 'shop bidding done',
-    'winner order start',
-    'winner golden start', 'winner golden done',
-    'winner clone start', 'winner clone done',
-    'winner actions start', 'winner actions done',
-    'winner order done'
-  ])
+  t.deepEqual(steps.map((s) => `${s.plant === undefined ? 'shop' : s.plant === plant ? 'winner' : 'other'} ${s.step} ${s.phase}`), CREATE_PROGRESS_STEPS)
   t.regex(steps[0]?.detail ?? '', /^calling 2 bidder\(s\)/)
   t.regex(steps[1]?.detail ?? '', /^2 offer\(s\), 0 decline\(s\) from 2 of 2 bidder\(s\)/)
   t.is(steps[2]?.detail, `at cost ${result.classad.cost}`)

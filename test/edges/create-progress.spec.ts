@@ -1,6 +1,7 @@
 import test from 'ava'
 import type { CreateProgress } from '../../src/interface/index.js'
 import { libp2pWorld, simWorld, type World } from './worlds.js'
+import { CREATE_PROGRESS_STEPS } from '../helpers/fixtures-shared.js'
 
 const SPEC = { hardware: { memoryMB: 64, os: 'linux' }, actions: [{ id: 'hello', run: 'echo hello' }, { id: 'world', run: 'echo world', after: ['hello'] }] }
 
@@ -16,13 +17,6 @@ test('a simulated create shows the client the same progress frames, in the same 
   t.timeout(120_000)
   const overLibp2p = await createSteps(await libp2pWorld(t), 'progress-a')
   const simulated = await createSteps(await simWorld(t), 'progress-a')
-  t.deepEqual(overLibp2p, [
-    'shop bidding start', 'shop bidding done',
-    'winner order start',
-    'winner golden start', 'winner golden done',
-    'winner clone start', 'winner clone done',
-    'winner actions start', 'winner actions done',
-    'winner order done'
-  ])
+  t.deepEqual(overLibp2p, CREATE_PROGRESS_STEPS)
   t.deepEqual(simulated, overLibp2p)
 })

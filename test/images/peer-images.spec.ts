@@ -3,23 +3,16 @@ import { randomBytes } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { copyFile, mkdir, readdir, readFile, writeFile } from 'node:fs/promises'
 import { join } from 'node:path'
-import { actionIdentity, validateSpec } from '../../src/planner/index.js'
+import { actionIdentity } from '../../src/planner/index.js'
 import { digestFile, type WarehouseRecord } from '../../src/interface/index.js'
 import { DigestMismatchError, goldenImages, imageCatalog, peerImages, rankCandidates, type ImageCatalog, type PeerImages, type PeerImagesEvent, type RemoteCandidate } from '../../src/images/index.js'
 import type { LevelStore } from '../../src/store/index.js'
 import { memoryPlantStore } from '../../sim/memory-store.js'
 import { MemoryImageNetworks } from '../helpers/memory-image-network.js'
 import { tempDir } from '../helpers/temp.js'
+import { CHAIN_SPEC } from '../helpers/fixtures-shared.js'
 
-const SPEC = validateSpec({
-  hardware: { memoryMB: 64, os: 'linux' },
-  actions: [
-    { id: 'os', run: 'echo os' },
-    { id: 'vnc', run: 'echo vnc', after: ['os'] },
-    { id: 'files', run: 'echo files', after: ['vnc'] },
-    { id: 'ip', run: 'echo ip', after: ['files'] }
-  ]
-})
+const SPEC = CHAIN_SPEC
 const applied = (n: number): string[] => SPEC.actions.slice(0, n).map(actionIdentity)
 
 interface Plant { name: string, store: LevelStore, catalog: ImageCatalog, peers: PeerImages, dir: string }

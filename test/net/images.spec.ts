@@ -9,22 +9,15 @@ import { createNode, type VmplantLibp2p } from '../../src/net/node.js'
 import { PROTOCOLS } from '../../src/net/protocols.js'
 import { plantStore, type LevelStore } from '../../src/store/index.js'
 import { digestFile, type WarehouseRecord } from '../../src/interface/index.js'
-import { actionIdentity, validateSpec } from '../../src/planner/index.js'
+import { actionIdentity } from '../../src/planner/index.js'
 import { imageNetwork } from '../../src/net/protocols/image/index.js'
 import { imageCatalog, peerImages, DigestMismatchError, type PeerImages, type PeerImagesEvent, type DownloadProgress } from '../../src/images/index.js'
 import { tempDir } from '../helpers/temp.js'
+import { CHAIN_SPEC } from '../helpers/fixtures-shared.js'
 
 interface Plant { node: VmplantLibp2p, store: LevelStore, images: PeerImages, dir: string }
 
-const SPEC = validateSpec({
-  hardware: { memoryMB: 64, os: 'linux' },
-  actions: [
-    { id: 'os', run: 'echo os' },
-    { id: 'vnc', run: 'echo vnc', after: ['os'] },
-    { id: 'files', run: 'echo files', after: ['vnc'] },
-    { id: 'ip', run: 'echo ip', after: ['files'] }
-  ]
-})
+const SPEC = CHAIN_SPEC
 const APPLIED = SPEC.actions.slice(0, 3).map(actionIdentity)
 
 let root: Awaited<ReturnType<typeof tempDir>>
